@@ -1,0 +1,157 @@
+/** `aekit train`: train a model from a config file and/or flags. */
+import * as path from 'node:path';
+import { Command, Option } from 'commander';
+import { z } from 'zod';
+import { TFJS_BACKENDS } from '../../core/tfjs-backend';
+import { train } from '../../train/trainer';
+import type { TrainResult } from '../../train/trainer';
+import { applySets, collect, intFlag, numberFlag, parseOptions, readJsonFile, setPath } from '../common';
+import { trainProgress, fmt } from '../progress';
+
+const optionsSchema = z.object({
+  config: z.string().optional(),
+  name: z.string().optional(),
+  outDir: z.string().optional(),
+  model: z.string().optional(),
+  architecture: z.enum(['conv', 'mlp']).optional(),
+  latent: intFlag.optional(),
+  dataset: z.string().optional(),
+  data: z.string().optional(),
+  imageSize: z.string().regex(/^\d+x\d+$/, 'expected HxW, e.g. 28x28').optional(),
+  channels: z.enum(['1', '3']).optional(),
+  limit: intFlag.optional(),
+  valueRange: z.enum(['unit', 'symmetric']).optional(),
+  epochs: intFlag.optional(),
+  batchSize: intFlag.optional(),
+  lr: numberFlag.optional(),
+  lrDecay: numberFlag.optional(),
+  clipNorm: numberFlag.optional(),
+  beta: numberFlag.optional(),
+  betaWarmupEpochs: numberFlag.optional(),
+  seed: intFlag.optional(),
+  backend: z.enum([...TFJS_BACKENDS, 'auto']).optional(),
+  stepsPerEpoch: intFlag.optional(),
+  set: z.array(z.string()).default([]),
+  resume: z.string().optional(),
+  overwrite: z.boolean().default(false),
+});
+type TrainFlags = z.output<typeof optionsSchema>;
+
+/** Build the run config from a config file (or a resumed run's config) and the flags over it. */
+export async function configFromFlags(flags: TrainFlags): Promise<Record<string, unknown>> {
+  const config: Record<string, unknown> = flags.resume
+    ? await readJsonFile(path.join(flags.resume, 'config.json'))
+    : flags.config
+      ? await readJsonFile(flags.config)
+      : {};
+  if (flags.resume) {
+    setPath(config, 'name', path.basename(path.resolve(flags.resume)));
+    setPath(config, 'outDir', path.dirname(path.resolve(flags.resume)));
+  }
+  const set = (key: string, value: unknown) => value !== undefined && setPath(config, key, value);
+  set('name', flags.name);
+  set('outDir', flags.outDir);
+  set('model.family', flags.model);
+  set('model.architecture', flags.architecture);
+  set('model.latentSize', flags.latent);
+  if (flags.data !== undefined) {
+    const [height, width] = (flags.imageSize ?? '28x28').split('x').map(Number);
+    set('data.dataset', { name: 'folder', path: flags.data, height, width, channels: Number(flags.channels ?? '1') });
+  } else if (flags.dataset !== undefined) {
+    set('data.dataset', { name: flags.dataset });
+  }
+  set('data.dataset.limit', flags.limit);
+  set('data.valueRange', flags.valueRange);
+  set('train.epochs', flags.epochs);
+  set('train.batchSize', flags.batchSize);
+  set('train.learningRate', flags.lr);
+  set('train.lrDecay', flags.lrDecay);
+  set('train.clipNorm', flags.clipNorm);
+  set('train.beta', flags.beta);
+  set('train.betaWarmupEpochs', flags.betaWarmupEpochs);
+  set('train.seed', flags.seed);
+  set('train.backend', flags.backend);
+  set('train.stepsPerEpoch', flags.stepsPerEpoch);
+  applySets(config, flags.set);
+  if (config.name === undefined) {
+    const family = (config.model as { family?: string } | undefined)?.family ?? 'run';
+    setPath(config, 'name', `${family}-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`);
+  }
+  return config;
+}
+
+/** Run training with progress output and Ctrl-C handling (first: checkpoint and stop; second: exit). */
+export async function runTraining(config: Record<string, unknown>, opts: { resume: boolean; overwrite: boolean }): Promise<TrainResult> {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\ninterrupt: finishing this step and writing a checkpoint (Ctrl-C again to quit now)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await train(config, { ...opts, onEvent: trainProgress(), signal: controller.signal });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** One-paragraph summary of a finished run. */
+export function summarise(result: TrainResult): string {
+  const last = result.lastEpoch;
+  const lines = [
+    result.interrupted ? `interrupted after step ${result.steps}; resume with: aekit train --resume ${result.runDir}` : `finished ${result.epochsDone} epochs (${result.steps} steps)`,
+    `run folder: ${result.runDir}`,
+    `checkpoint: ${result.checkpointDir}`,
+  ];
+  if (last) {
+    lines.push(`last epoch: ${Object.entries(last.validation).map(([k, v]) => `validation ${k} ${fmt(v)}`).join(', ') || Object.entries(last.train).map(([k, v]) => `train ${k} ${fmt(v)}`).join(', ')}`);
+  }
+  return lines.join('\n');
+}
+
+export function trainCommand(): Command {
+  return new Command('train')
+    .description('Train a model from a config file and/or flags; writes runs/<name>/ (config, metrics, checkpoints, sample grids, loss curve).')
+    .option('-c, --config <file>', 'run config JSON (see experiments/)')
+    .option('--name <name>', 'run name (folder under --out-dir)')
+    .option('--out-dir <dir>', 'where run folders go (default runs)')
+    .option('--model <family>', 'model family: ae, dae, vae, cvae, classifier')
+    .addOption(new Option('--architecture <kind>', 'conv or mlp').choices(['conv', 'mlp']))
+    .option('--latent <n>', 'latent size')
+    .option('--dataset <name>', 'mnist, colored-mnist, idx, folder')
+    .option('--data <folder>', 'train on a folder of images (one subfolder per class)')
+    .option('--image-size <HxW>', 'image size for --data (default 28x28)')
+    .addOption(new Option('--channels <n>', 'channels for --data').choices(['1', '3']))
+    .option('--limit <n>', 'use only the first n images')
+    .addOption(new Option('--value-range <range>', 'unit = [0,1], symmetric = [-1,1]').choices(['unit', 'symmetric']))
+    .option('--epochs <n>', 'number of epochs')
+    .option('--batch-size <n>', 'batch size')
+    .option('--lr <x>', 'learning rate')
+    .option('--lr-decay <gamma>', 'exponential lr decay per epoch')
+    .option('--clip-norm <x>', 'clip gradients to this global norm')
+    .option('--beta <x>', 'KL weight (VAE families)')
+    .option('--beta-warmup-epochs <x>', 'linear KL warm-up length in epochs')
+    .option('--seed <n>', 'random seed')
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices([...TFJS_BACKENDS, 'auto']))
+    .option('--steps-per-epoch <n>', 'cap steps per epoch')
+    .option('--set <key=value>', 'override any config field, e.g. --set model.convChannels=[32,64] (repeatable)', collect, [])
+    .option('--resume <run-dir>', 'continue a run from its latest checkpoint (flags such as --epochs extend it)')
+    .option('--overwrite', 'replace an existing run folder of the same name')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  aekit train --config experiments/quickstart.json
+  aekit train --model vae --architecture mlp --latent 20 --dataset mnist --epochs 5
+  aekit train --model cvae --dataset mnist --epochs 3 --set model.convChannels=[16,32]
+  aekit train --model ae --data ~/omniglot --image-size 28x28 --epochs 10
+  aekit train --resume runs/quickstart --epochs 6`,
+    )
+    .action(async (raw: Record<string, unknown>) => {
+      const flags = parseOptions(optionsSchema, raw);
+      const config = await configFromFlags(flags);
+      const result = await runTraining(config, { resume: Boolean(flags.resume), overwrite: flags.overwrite });
+      process.stdout.write(summarise(result) + '\n');
+    });
+}

@@ -1,0 +1,84 @@
+/**
+ * Helpers shared by the CLI verbs: option parsing with zod (errors name the flag), config files,
+ * and `--set key=value` overrides.
+ */
+import { promises as fs } from 'node:fs';
+import { z } from 'zod';
+import { AekitError } from '../core/errors';
+
+/** Parse CLI options with a schema; a bad value becomes an error naming the flag. */
+export function parseOptions<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    const message = result.error.issues.map((i) => `--${i.path.map(String).map(kebab).join('.')}: ${i.message}`).join('; ');
+    throw new AekitError('BAD_ARGUMENT', message);
+  }
+  return result.data;
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** A number flag: commander hands strings; this turns them into numbers with an error quoting the bad text. */
+export const numberFlag = z.string().transform((text, ctx) => {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) {
+    ctx.addIssue({ code: 'custom', message: `expected a number, got '${text}'` });
+    return z.NEVER;
+  }
+  return value;
+});
+
+/** An integer flag (see {@link numberFlag}). */
+export const intFlag = numberFlag.refine(Number.isInteger, { message: 'expected a whole number' });
+
+/** Read a JSON config file with errors naming the file. */
+export async function readJsonFile(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    throw new AekitError('FILE_NOT_FOUND', 'cannot read config file', { where: file });
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('expected a JSON object');
+    return value as Record<string, unknown>;
+  } catch (error) {
+    throw new AekitError('BAD_CONFIG', `not valid JSON: ${(error as Error).message}`, { where: file });
+  }
+}
+
+/** Set `obj.a.b.c = value` for the dotted path `a.b.c`, creating objects on the way. */
+export function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
+  const keys = dotted.split('.');
+  let at: Record<string, unknown> = obj;
+  keys.slice(0, -1).forEach((key) => {
+    const next = at[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) at[key] = {};
+    at = at[key] as Record<string, unknown>;
+  });
+  at[keys[keys.length - 1]] = value;
+}
+
+/** Apply `--set a.b=value` overrides; values parse as JSON when they can (numbers, arrays, booleans). */
+export function applySets(config: Record<string, unknown>, sets: readonly string[]): void {
+  for (const entry of sets) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw new AekitError('BAD_ARGUMENT', `--set expects key=value, got '${entry}'`);
+    const raw = entry.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // Not JSON: keep the string (e.g. --set model.activation=elu).
+    }
+    setPath(config, entry.slice(0, eq), value);
+  }
+}
+
+/** Commander's collector for repeatable options. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

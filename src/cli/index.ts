@@ -1,0 +1,35 @@
+/** The `aekit` command line: one module per verb under commands/; this file only wires them. */
+import { Command, CommanderError } from 'commander';
+import { isAekitError } from '../core/errors';
+import { AEKIT_VERSION } from '../core/version';
+import { quickstartCommand } from './commands/quickstart';
+import { trainCommand } from './commands/train';
+
+/** Build the program (exported for tests). */
+export function buildProgram(): Command {
+  return new Command('aekit')
+    .description('Autoencoder-family generative models in TypeScript: train, export to ONNX, evaluate, serve.')
+    .version(AEKIT_VERSION)
+    .showHelpAfterError()
+    .addCommand(quickstartCommand())
+    .addCommand(trainCommand());
+}
+
+/** Run the CLI; AekitErrors print as one clean line (no stack) and exit 1. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    if (isAekitError(error)) {
+      process.stderr.write(`aekit: ${error.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw error;
+  }
+}

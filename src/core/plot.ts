@@ -1,0 +1,141 @@
+/**
+ * Line charts as PNG (loss curves, metric curves), drawn with @napi-rs/canvas (Skia, prebuilt in
+ * the npm package, no native build step). Chart layout is written here because the charting
+ * libraries need a DOM or node-canvas's native build; a loss curve needs axes, ticks and a legend.
+ */
+import { createCanvas } from '@napi-rs/canvas';
+
+/** One line of a chart. */
+export interface Series {
+  name: string;
+  points: readonly [number, number][];
+  /** Draw points as dots as well (for sparse series such as per-epoch validation). */
+  markers?: boolean;
+}
+
+/** Chart settings. */
+export interface LineChartOptions {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: readonly Series[];
+  width?: number;
+  height?: number;
+  /** Logarithmic y axis (only positive values are drawn). */
+  logY?: boolean;
+}
+
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+
+/** Pick ~`count` round tick values covering [min, max]. */
+export function niceTicks(min: number, max: number, count = 5): number[] {
+  if (!(max > min)) return [min];
+  const rough = (max - min) / count;
+  const magnitude = 10 ** Math.floor(Math.log10(rough));
+  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= rough) ?? rough;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(min / step) * step; t <= max + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
+  return ticks;
+}
+
+function formatTick(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  return a >= 1e5 || a < 1e-3 ? v.toExponential(1) : String(Number(v.toPrecision(4)));
+}
+
+/** Render a line chart to PNG bytes. */
+export function lineChartPng(options: LineChartOptions): Buffer {
+  const width = options.width ?? 720;
+  const height = options.height ?? 420;
+  const canvas = createCanvas(width, height);
+  const g = canvas.getContext('2d');
+  g.fillStyle = '#ffffff';
+  g.fillRect(0, 0, width, height);
+  const margin = { left: 72, right: 16, top: 36, bottom: 48 };
+  const plotW = width - margin.left - margin.right;
+  const plotH = height - margin.top - margin.bottom;
+
+  const ty = (v: number) => (options.logY ? Math.log10(v) : v);
+  const all = options.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!options.logY || y > 0));
+  const xs = all.map((p) => p[0]);
+  const ys = all.map((p) => ty(p[1]));
+  let [xMin, xMax] = xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1];
+  let [yMin, yMax] = ys.length ? [Math.min(...ys), Math.max(...ys)] : [0, 1];
+  if (xMax === xMin) [xMin, xMax] = [xMin - 1, xMax + 1];
+  if (yMax === yMin) [yMin, yMax] = [yMin - 1, yMax + 1];
+  const pad = (yMax - yMin) * 0.05;
+  yMin -= pad;
+  yMax += pad;
+  const px = (x: number) => margin.left + ((x - xMin) / (xMax - xMin)) * plotW;
+  const py = (y: number) => margin.top + (1 - (ty(y) - yMin) / (yMax - yMin)) * plotH;
+
+  g.font = '12px sans-serif';
+  g.strokeStyle = '#dddddd';
+  g.fillStyle = '#333333';
+  g.lineWidth = 1;
+  g.textAlign = 'right';
+  g.textBaseline = 'middle';
+  for (const t of niceTicks(yMin, yMax)) {
+    const y = margin.top + (1 - (t - yMin) / (yMax - yMin)) * plotH;
+    g.beginPath();
+    g.moveTo(margin.left, y);
+    g.lineTo(margin.left + plotW, y);
+    g.stroke();
+    g.fillText(options.logY ? formatTick(10 ** t) : formatTick(t), margin.left - 6, y);
+  }
+  g.textAlign = 'center';
+  g.textBaseline = 'top';
+  for (const t of niceTicks(xMin, xMax, 6)) {
+    const x = px(t);
+    g.beginPath();
+    g.moveTo(x, margin.top);
+    g.lineTo(x, margin.top + plotH);
+    g.stroke();
+    g.fillText(formatTick(t), x, margin.top + plotH + 6);
+  }
+  g.strokeStyle = '#333333';
+  g.strokeRect(margin.left, margin.top, plotW, plotH);
+
+  g.font = '12px sans-serif';
+  const legendWidth = Math.max(0, ...options.series.map((s) => g.measureText(s.name).width)) + 34;
+  options.series.forEach((series, i) => {
+    const color = PALETTE[i % PALETTE.length];
+    const points = series.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!options.logY || y > 0));
+    g.strokeStyle = color;
+    g.fillStyle = color;
+    g.lineWidth = 2;
+    g.beginPath();
+    points.forEach(([x, y], j) => (j === 0 ? g.moveTo(px(x), py(y)) : g.lineTo(px(x), py(y))));
+    g.stroke();
+    if (series.markers || points.length === 1) {
+      for (const [x, y] of points) {
+        g.beginPath();
+        g.arc(px(x), py(y), 3, 0, 2 * Math.PI);
+        g.fill();
+      }
+    }
+    // Legend, top right inside the plot.
+    const ly = margin.top + 10 + i * 16;
+    const lx = margin.left + plotW - legendWidth;
+    g.fillRect(lx, ly - 1, 18, 3);
+    g.fillStyle = '#333333';
+    g.textAlign = 'left';
+    g.textBaseline = 'middle';
+    g.fillText(series.name, lx + 24, ly);
+  });
+
+  g.fillStyle = '#111111';
+  g.font = 'bold 14px sans-serif';
+  g.textAlign = 'center';
+  g.textBaseline = 'top';
+  g.fillText(options.title, width / 2, 10);
+  g.font = '12px sans-serif';
+  g.fillText(options.xLabel, margin.left + plotW / 2, height - 18);
+  g.save();
+  g.translate(14, margin.top + plotH / 2);
+  g.rotate(-Math.PI / 2);
+  g.fillText(options.yLabel, 0, 0);
+  g.restore();
+  return canvas.toBuffer('image/png');
+}
