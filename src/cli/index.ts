@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { isAekitError } from '../core/errors';
 import { AEKIT_VERSION } from '../core/version';
+import { exportCommand } from './commands/export';
 import { quickstartCommand } from './commands/quickstart';
 import { trainCommand } from './commands/train';
 
@@ -12,7 +13,8 @@ export function buildProgram(): Command {
     .version(AEKIT_VERSION)
     .showHelpAfterError()
     .addCommand(quickstartCommand())
-    .addCommand(trainCommand());
+    .addCommand(trainCommand())
+    .addCommand(exportCommand());
 }
 
 /** Run the CLI; AekitErrors print as one clean line (no stack) and exit 1. */

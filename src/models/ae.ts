@@ -16,7 +16,7 @@ import {
   imageActivation,
   imageInput,
 } from './layers';
-import type { DataShape, FamilyDefinition, FamilyModel, LossTerms, StepContext, TrainBatch, TrainingPhase } from './types';
+import type { DataShape, FamilyDefinition, FamilyModel, LossTerms, PartIoNames, PartName, StepContext, TrainBatch, TrainingPhase } from './types';
 
 /** Architecture config shared by the autoencoder families. */
 export const autoencoderConfigSchema = z.object({
@@ -109,6 +109,10 @@ export function trainableVariables(...models: tf.LayersModel[]): tf.Variable[] {
 export class Autoencoder<C extends AutoencoderConfig = AeConfig> implements FamilyModel<C> {
   readonly parts: { encoder: tf.LayersModel; decoder: tf.LayersModel };
   readonly phases: readonly TrainingPhase[];
+  readonly ioNames: Partial<Record<PartName, PartIoNames>> = {
+    encoder: { inputs: ['image'], outputs: ['code'] },
+    decoder: { inputs: ['z'], outputs: ['image'] },
+  };
   readonly latentSize: number;
   readonly conditional: boolean = false;
 

@@ -10,7 +10,7 @@ import { tf } from '../core/tfjs-backend';
 import { accuracy, softmaxCrossEntropy } from '../train/losses';
 import { trainableVariables } from './ae';
 import { Initialisers, activate, dense, hiddenActivationSchema, imageInput } from './layers';
-import type { DataShape, FamilyDefinition, FamilyModel, LossTerms, TrainBatch, TrainingPhase } from './types';
+import type { DataShape, FamilyDefinition, FamilyModel, LossTerms, PartIoNames, PartName, TrainBatch, TrainingPhase } from './types';
 
 export const classifierConfigSchema = z.object({
   family: z.literal('classifier'),
@@ -28,6 +28,7 @@ export class Classifier implements FamilyModel<ClassifierConfig> {
   readonly parts: { classifier: tf.LayersModel };
   readonly phases: readonly TrainingPhase[];
   readonly conditional = false;
+  readonly ioNames: Partial<Record<PartName, PartIoNames>> = { classifier: { inputs: ['image'], outputs: ['logits', 'features'] } };
 
   constructor(
     readonly config: ClassifierConfig,

@@ -8,7 +8,7 @@ import { AekitError } from '../core/errors';
 import { autoencoderConfigSchema, decoderBody, encoderTrunk } from './ae';
 import { Initialisers, dense, imageInput } from './layers';
 import { VariationalAutoencoder } from './vae';
-import type { FamilyDefinition, TrainBatch } from './types';
+import type { FamilyDefinition, PartIoNames, PartName, TrainBatch } from './types';
 
 export const cvaeConfigSchema = autoencoderConfigSchema.extend({ family: z.literal('cvae') });
 export type CvaeConfig = z.output<typeof cvaeConfigSchema>;
@@ -16,6 +16,10 @@ export type CvaeConfig = z.output<typeof cvaeConfigSchema>;
 /** Conditional VAE. */
 export class ConditionalVae extends VariationalAutoencoder<CvaeConfig> {
   override readonly conditional = true;
+  override readonly ioNames: Partial<Record<PartName, PartIoNames>> = {
+    encoder: { inputs: ['image', 'label'], outputs: ['mu', 'logvar'] },
+    decoder: { inputs: ['z', 'label'], outputs: ['image'] },
+  };
 
   private labelInput(): tf.SymbolicTensor {
     if (this.shape.numClasses < 2) {

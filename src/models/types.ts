@@ -58,6 +58,12 @@ export interface TrainingPhase {
   loss(batch: TrainBatch, ctx: StepContext): LossTerms;
 }
 
+/** Input and output names of a part, in the order of the tfjs model's inputs and outputs. */
+export interface PartIoNames {
+  inputs: string[];
+  outputs: string[];
+}
+
 /** Common fields of every architecture config. */
 export interface BaseModelConfig {
   family: string;
@@ -68,6 +74,8 @@ export interface FamilyModel<C extends BaseModelConfig = BaseModelConfig> {
   readonly config: C;
   readonly shape: DataShape;
   readonly parts: Partial<Record<PartName, tf.LayersModel>>;
+  /** Names of each part's inputs and outputs in exported artifacts (e.g. decoder: z -> image). */
+  readonly ioNames: Partial<Record<PartName, PartIoNames>>;
   /** The optimisation phases of one training step, in order. */
   readonly phases: readonly TrainingPhase[];
   /** Size of the latent code that `decode` takes (undefined for classifiers). */

@@ -10,7 +10,7 @@ import { tf } from '../core/tfjs-backend';
 import { gaussianKl, reconstructionLoss } from '../train/losses';
 import { Autoencoder, autoencoderConfigSchema, encoderTrunk } from './ae';
 import { Initialisers, dense, imageInput } from './layers';
-import type { FamilyDefinition, LossTerms, StepContext, TrainBatch } from './types';
+import type { FamilyDefinition, LossTerms, PartIoNames, PartName, StepContext, TrainBatch } from './types';
 
 export const vaeConfigSchema = autoencoderConfigSchema.extend({ family: z.literal('vae') });
 export type VaeConfig = z.output<typeof vaeConfigSchema>;
@@ -20,6 +20,11 @@ export type VariationalConfig = z.output<typeof autoencoderConfigSchema>;
 
 /** Variational autoencoder; `cvae` extends it with a label input. */
 export class VariationalAutoencoder<C extends VariationalConfig = VaeConfig> extends Autoencoder<C> {
+  override readonly ioNames: Partial<Record<PartName, PartIoNames>> = {
+    encoder: { inputs: ['image'], outputs: ['mu', 'logvar'] },
+    decoder: { inputs: ['z'], outputs: ['image'] },
+  };
+
   protected override buildEncoder(init: Initialisers): tf.LayersModel {
     const image = imageInput(this.shape);
     const h = encoderTrunk(image, this.config, this.shape, init);

@@ -52,6 +52,12 @@ export function describeFamily(name: string): void {
       try {
         for (const part of family.exportParts) assert.ok(model.parts[part], `missing part '${part}'`);
         assert.ok(model.phases.length >= 1);
+        for (const part of family.exportParts) {
+          const names = model.ioNames[part];
+          assert.ok(names, `no artifact input/output names for part '${part}'`);
+          assert.equal(names.inputs.length, model.parts[part]!.inputs.length, `${part}: one name per input`);
+          assert.equal(names.outputs.length, model.parts[part]!.outputs.length, `${part}: one name per output`);
+        }
         assert.equal(model.config.family, name);
       } finally {
         model.dispose();

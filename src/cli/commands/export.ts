@@ -1,0 +1,72 @@
+/** `aekit export`: a trained run (or checkpoint) -> ONNX artifacts, verified on every runtime. */
+import { Command, Option } from 'commander';
+import { z } from 'zod';
+import { consoleLogger } from '../../core/log';
+import { exportRun } from '../../export/run-export';
+import type { ExportRunResult } from '../../export/run-export';
+import { intFlag, parseOptions } from '../common';
+
+const PARTS = ['encoder', 'decoder', 'generator', 'discriminator', 'classifier', 'all'] as const;
+
+const optionsSchema = z.object({
+  out: z.string().min(1),
+  part: z.enum(PARTS).default('all'),
+  opset: intFlag.optional(),
+  fp16: z.boolean().default(false),
+  verify: z.boolean().default(true),
+  force: z.boolean().default(false),
+  triton: z.string().optional(),
+});
+
+/** Human-readable lines for an export result. */
+export function describeExport(result: ExportRunResult): string {
+  const lines = [`exported ${result.family} from ${result.checkpoint}`];
+  for (const a of result.artifacts) {
+    const io = `${a.result.inputs.map((i) => `${i.name}[${i.shape.join(',')}]`).join(' ')} -> ${a.result.outputs.map((o) => `${o.name}[${o.shape.join(',')}]`).join(' ')}`;
+    lines.push(`  ${a.part}: ${a.path} (${(a.bytes / 1024).toFixed(1)} KiB)  ${io}`);
+    if (a.result.fp16Report) {
+      const r = a.result.fp16Report;
+      lines.push(`    fp16: ${(r.bytesSaved / 1024).toFixed(1)} KiB saved (${((100 * r.bytesSaved) / r.bytesFp32).toFixed(0)}%), max weight error ${r.maxWeightError.toExponential(2)}, max output error vs fp32 ${r.maxOutputError.toExponential(2)}`);
+    }
+    if (a.verify) {
+      for (const rt of a.verify.runtimes) lines.push(`    verify ${rt.runtime}: max |onnx - tfjs| = ${rt.maxAbsDiff.toExponential(2)} (tolerance ${a.verify.tolerance})`);
+    }
+    if (a.tritonDir) lines.push(`    triton: ${a.tritonDir}`);
+  }
+  return lines.join('\n');
+}
+
+export function exportCommand(): Command {
+  return new Command('export')
+    .description('Export a trained run (or checkpoint) to ONNX: one self-describing artifact per part, NCHW images, symbolic batch, verified on onnxruntime-node and onnxruntime-web.')
+    .argument('<run-dir|checkpoint>', 'run folder (its latest checkpoint) or a checkpoint folder')
+    .requiredOption('-o, --out <file.onnx|dir>', 'output file (one part) or folder (<part>.onnx per part)')
+    .addOption(new Option('--part <part>', 'which part').choices([...PARTS]).default('all'))
+    .option('--opset <n>', 'ONNX opset (default 17)')
+    .option('--fp16', 'store weights as float16 (inputs/outputs stay float32)')
+    .option('--no-verify', 'skip the parity check against the tfjs model')
+    .option('--force', 'replace existing output files')
+    .option('--triton <repo-dir>', 'also write a Triton Inference Server model repository')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  aekit export runs/quickstart --out runs/quickstart/onnx
+  aekit export runs/quickstart --part decoder --out decoder.onnx --fp16
+  aekit export runs/quickstart --out onnx/ --triton triton-repo/ --force`,
+    )
+    .action(async (location: string, raw: Record<string, unknown>) => {
+      const flags = parseOptions(optionsSchema, raw);
+      const result = await exportRun(location, {
+        out: flags.out,
+        parts: flags.part === 'all' ? 'all' : [flags.part],
+        opset: flags.opset,
+        fp16: flags.fp16,
+        verify: flags.verify,
+        force: flags.force,
+        triton: flags.triton,
+        logger: consoleLogger(),
+      });
+      process.stdout.write(describeExport(result) + '\n');
+    });
+}

@@ -1,0 +1,134 @@
+/**
+ * The export stage's entry point: tfjs model -> self-describing ONNX bytes (optionally fp16).
+ * Writing, verification and Triton are separate steps the caller chains (see run-export.ts).
+ */
+import { onnx } from 'onnx-proto';
+import { AekitError } from '../core/errors';
+import { tf } from '../core/tfjs-backend';
+import { convertLayersModel } from './convert';
+import { convertWeightsToFloat16 } from './fp16';
+import { ArtifactMetadata, ArtifactPart, TensorSpec, aekitVersion, metadataProps } from './metadata';
+import { runOnnx } from './runtimes';
+import { DEFAULT_VERIFY_BATCH, describeArtifact, maxAbsDiff, sampleInputs } from './verify';
+
+/** Metadata the caller knows; the rest (version, part, inputs/outputs, ...) the exporter fills in. */
+export type ArtifactMetadataInput = Omit<
+  ArtifactMetadata,
+  'aekitVersion' | 'part' | 'inputs' | 'outputs' | 'createdAt' | 'outputActivation' | 'imageShape'
+> &
+  Partial<Pick<ArtifactMetadata, 'createdAt' | 'outputActivation' | 'imageShape'>>;
+
+/** Options of {@link exportLayersModel}. */
+export interface ExportOptions {
+  part: ArtifactPart;
+  metadata: ArtifactMetadataInput;
+  /** ONNX opset (17 by default). */
+  opset?: number;
+  /** Store weights as float16 (inputs/outputs stay float32). */
+  fp16?: boolean;
+  /** Artifact input names in `model.inputs` order (default: the input layers' names). */
+  inputNames?: string[];
+  /** Artifact output names in `model.outputs` order (default: the output layers' names). */
+  outputNames?: string[];
+  /** Seed of the inputs used to measure the fp16 error (default 0). */
+  seed?: number;
+}
+
+/** What storing weights as float16 saved and cost. */
+export interface Fp16Report {
+  bytesFp32: number;
+  bytesFp16: number;
+  bytesSaved: number;
+  /** Largest |fp16(w) - w| over all weights. */
+  maxWeightError: number;
+  /** Largest output difference between the fp16 and fp32 artifacts on onnxruntime-node (CPU). */
+  maxOutputError: number;
+}
+
+/** Result of {@link exportLayersModel}. */
+export interface ExportResult {
+  /** The ONNX file (fp16 when asked). */
+  bytes: Uint8Array;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+  metadata: ArtifactMetadata;
+  fp16Report?: Fp16Report;
+}
+
+function imageShapeOf(specs: TensorSpec[]): ArtifactMetadata['imageShape'] {
+  const image = specs.find((s) => s.layout === 'NCHW' && s.shape.slice(1).every((d) => typeof d === 'number'));
+  if (!image) return undefined;
+  const [, channels, height, width] = image.shape as [string, number, number, number];
+  return { channels, height, width };
+}
+
+function checkLabelInput(metadata: ArtifactMetadata): void {
+  const label = metadata.labelInput;
+  if (!label) return;
+  const input = metadata.inputs.find((i) => i.name === label.name);
+  if (!input) {
+    throw new AekitError(
+      'BAD_ARGUMENT',
+      `label input '${label.name}' is not an input of the model (inputs: ${metadata.inputs.map((i) => i.name).join(', ')})`,
+      { where: 'metadata.labelInput.name' },
+    );
+  }
+  const width = input.shape[input.shape.length - 1];
+  if (label.encoding === 'one-hot' && metadata.numClasses !== undefined && width !== metadata.numClasses) {
+    throw new AekitError('BAD_ARGUMENT', `one-hot input '${label.name}' has width ${width} but numClasses is ${metadata.numClasses}`, {
+      where: 'metadata.numClasses',
+    });
+  }
+}
+
+/**
+ * Convert a tfjs model (one part of a family) to an ONNX artifact with aekit metadata.
+ *
+ * @throws AekitError EXPORT_FAILED naming the layer for what cannot be converted; BAD_ARGUMENT
+ *   for inconsistent options or metadata.
+ */
+export async function exportLayersModel(model: tf.LayersModel, opts: ExportOptions): Promise<ExportResult> {
+  const converted = convertLayersModel(model, { opset: opts.opset, inputNames: opts.inputNames, outputNames: opts.outputNames });
+  const metadata: ArtifactMetadata = {
+    ...opts.metadata,
+    aekitVersion: aekitVersion(),
+    part: opts.part,
+    inputs: converted.inputs,
+    outputs: converted.outputs,
+    imageShape: opts.metadata.imageShape ?? imageShapeOf([...converted.inputs, ...converted.outputs]),
+    outputActivation: opts.metadata.outputActivation ?? converted.outputActivation,
+    createdAt: opts.metadata.createdAt ?? new Date().toISOString(),
+  };
+  if (metadata.imageShape === undefined) delete metadata.imageShape;
+  checkLabelInput(metadata);
+  converted.model.metadataProps = metadataProps(metadata).map((p) => onnx.StringStringEntryProto.create(p));
+  const bytes32 = onnx.ModelProto.encode(converted.model).finish();
+  if (!opts.fp16) return { bytes: bytes32, inputs: converted.inputs, outputs: converted.outputs, metadata };
+
+  const model16 = onnx.ModelProto.decode(bytes32);
+  const { maxWeightError } = convertWeightsToFloat16(model16, converted.weightNames);
+  const bytes16 = onnx.ModelProto.encode(model16).finish();
+  const maxOutputError = await outputDifference(model, bytes32, bytes16, opts.seed ?? 0);
+  return {
+    bytes: bytes16,
+    inputs: converted.inputs,
+    outputs: converted.outputs,
+    metadata,
+    fp16Report: {
+      bytesFp32: bytes32.length,
+      bytesFp16: bytes16.length,
+      bytesSaved: bytes32.length - bytes16.length,
+      maxWeightError,
+      maxOutputError,
+    },
+  };
+}
+
+/** Max output difference between two artifacts of the same model, on seeded inputs. */
+async function outputDifference(model: tf.LayersModel, a: Uint8Array, b: Uint8Array, seed: number): Promise<number> {
+  const artifact = describeArtifact(a);
+  const inputs = sampleInputs(model, artifact.inputNames, artifact.hints, seed, DEFAULT_VERIFY_BATCH);
+  tf.dispose(inputs.tfjs);
+  const [outA, outB] = [await runOnnx('ort-node-cpu', a, inputs.feeds), await runOnnx('ort-node-cpu', b, inputs.feeds)];
+  return Math.max(0, ...outA.map((o, i) => maxAbsDiff(o.data, outB[i].data)));
+}

@@ -1,0 +1,38 @@
+/**
+ * Export stage: tfjs LayersModel -> ONNX (NCHW images, symbolic batch, aekit metadata, optional
+ * fp16), parity verification on onnxruntime-node and onnxruntime-web, atomic writes, Triton
+ * model repositories.
+ */
+export { exportLayersModel } from './export';
+export type { ArtifactMetadataInput, ExportOptions, ExportResult, Fp16Report } from './export';
+export { convertLayersModel, sanitizeName, DEFAULT_OPSET, MIN_OPSET, MAX_OPSET } from './convert';
+export type { ConvertOptions, ConvertedModel } from './convert';
+export { SUPPORTED_LAYERS } from './layers';
+export { SUPPORTED_ACTIVATIONS } from './activations';
+export {
+  ARTIFACT_IMAGE_LAYOUT,
+  BATCH_DIM,
+  LAYOUT_BY_RANK,
+  METADATA_KEY_PREFIX,
+  REQUIRED_METADATA_FIELDS,
+  VALUE_RANGES,
+  readMetadata,
+  writeMetadata,
+} from './metadata';
+export type { ArtifactMetadata, ArtifactPart, LabelInput, TensorLayout, TensorSpec, ValueRange } from './metadata';
+export { verifyOnnx, FP16_TOLERANCE, FP32_TOLERANCE, DEFAULT_VERIFY_BATCH } from './verify';
+export type { RuntimeParity, VerifyOptions, VerifyReport } from './verify';
+export { ORT_RUNTIMES } from './runtimes';
+export type { OrtRuntime } from './runtimes';
+export { writeFileAtomic, writeOnnxAtomic } from './atomic-write';
+export type { AtomicWriteOptions } from './atomic-write';
+export {
+  parseTritonConfig,
+  renderTritonConfig,
+  tritonConfig,
+  writeTritonRepository,
+  DEFAULT_TRITON_MAX_BATCH_SIZE,
+  DEFAULT_TRITON_MAX_QUEUE_DELAY_US,
+  TRITON_MODEL_VERSION,
+} from './triton';
+export type { TritonModelConfig, TritonOptions, TritonRepositoryPaths, TritonTensorConfig } from './triton';

@@ -1,0 +1,155 @@
+/**
+ * `aekit export`'s library half: a run folder or checkpoint -> one ONNX artifact per part, with the
+ * run's metadata (family, latent size, classes, value range, dataset, run id, final metrics),
+ * written atomically, verified on onnxruntime-node and onnxruntime-web, and optionally laid out
+ * as a Triton model repository.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { AekitError } from '../core/errors';
+import type { Logger } from '../core/log';
+import { silentLogger } from '../core/log';
+import { tf, useBackend } from '../core/tfjs-backend';
+import { getFamily } from '../models';
+import type { FamilyModel, PartName } from '../models';
+import { loadCheckpoint } from '../train/checkpoint';
+import { RunFolder } from '../train/run-folder';
+import type { EpochRecord } from '../train/run-folder';
+import { writeOnnxAtomic } from './atomic-write';
+import { exportLayersModel } from './export';
+import type { ArtifactMetadataInput, ExportResult } from './export';
+import { writeTritonRepository } from './triton';
+import { verifyOnnx } from './verify';
+import type { VerifyReport } from './verify';
+import type { OrtRuntime } from './runtimes';
+
+/** Options of {@link exportRun}. */
+export interface ExportRunOptions {
+  /** A `.onnx` file (one part) or a folder (one `<part>.onnx` per part). */
+  out: string;
+  /** Parts to export; 'all' (default) = every part the family exports. */
+  parts?: PartName[] | 'all';
+  opset?: number;
+  fp16?: boolean;
+  /** Check the artifact against the tfjs model on every runtime (default true). */
+  verify?: boolean;
+  runtimes?: OrtRuntime[];
+  /** Replace existing files. */
+  force?: boolean;
+  /** Also write a Triton model repository here (models named `<run>-<part>`). */
+  triton?: string;
+  seed?: number;
+  logger?: Logger;
+}
+
+/** One written artifact. */
+export interface ExportedArtifact {
+  part: PartName;
+  path: string;
+  bytes: number;
+  result: ExportResult;
+  verify?: VerifyReport;
+  tritonDir?: string;
+}
+
+/** What {@link exportRun} wrote. */
+export interface ExportRunResult {
+  checkpoint: string;
+  family: string;
+  artifacts: ExportedArtifact[];
+}
+
+/** Metadata that describes a model of a run (everything but what the converter fills in). */
+export function artifactMetadata(model: FamilyModel, runId: string, dataset: string, trainingMetrics?: Record<string, number>): ArtifactMetadataInput {
+  const metadata: ArtifactMetadataInput = {
+    family: model.config.family,
+    valueRange: model.shape.valueRange,
+    dataset,
+    runId,
+  };
+  if (model.latentSize !== undefined) metadata.latentSize = model.latentSize;
+  if (model.shape.numClasses > 0) metadata.numClasses = model.shape.numClasses;
+  if (trainingMetrics && Object.keys(trainingMetrics).length > 0) metadata.trainingMetrics = trainingMetrics;
+  return metadata;
+}
+
+async function runContext(checkpointDir: string): Promise<{ runId: string; dataset: string; metrics?: Record<string, number> }> {
+  // A checkpoint lives in <run>/checkpoints/<label>/; the run folder has config.json and metrics.jsonl.
+  const runDir = path.resolve(checkpointDir, '..', '..');
+  const folder = new RunFolder(runDir);
+  let dataset = 'unknown';
+  try {
+    const config = JSON.parse(await fs.readFile(folder.configPath, 'utf8')) as { data?: { dataset?: { name?: string; path?: string } } };
+    const spec = config.data?.dataset;
+    dataset = spec?.name === 'folder' && spec.path ? `folder:${path.basename(spec.path)}` : (spec?.name ?? dataset);
+  } catch {
+    // A bare checkpoint folder without its run: the artifact says dataset 'unknown'.
+  }
+  const epochs = (await folder.readMetrics()).filter((r): r is EpochRecord => r.kind === 'epoch');
+  const last = epochs[epochs.length - 1];
+  const metrics = last
+    ? Object.fromEntries([
+        ...Object.entries(last.train).map(([k, v]) => [`train.${k}`, v] as const),
+        ...Object.entries(last.validation).map(([k, v]) => [`validation.${k}`, v] as const),
+        ['epochs', last.epoch] as const,
+      ])
+    : undefined;
+  return { runId: path.basename(runDir), dataset, metrics };
+}
+
+/** Export the parts of a trained run (or checkpoint) to ONNX. */
+export async function exportRun(location: string, options: ExportRunOptions): Promise<ExportRunResult> {
+  const logger = options.logger ?? silentLogger;
+  await useBackend('auto');
+  const loaded = await loadCheckpoint(location);
+  const model = loaded.model;
+  try {
+    const family = getFamily(model.config.family);
+    const parts = options.parts === undefined || options.parts === 'all' ? [...family.exportParts] : options.parts;
+    for (const part of parts) {
+      if (!model.parts[part]) {
+        throw new AekitError('BAD_ARGUMENT', `family '${family.name}' has no part '${part}'; it has: ${Object.keys(model.parts).join(', ')}`, { where: '--part' });
+      }
+    }
+    const single = options.out.endsWith('.onnx');
+    if (single && parts.length > 1) {
+      throw new AekitError('BAD_ARGUMENT', `--out is one file but ${parts.length} parts are exported (${parts.join(', ')}); give a folder or --part`, { where: options.out });
+    }
+    if (!single) await fs.mkdir(options.out, { recursive: true });
+    const context = await runContext(loaded.dir);
+    const artifacts: ExportedArtifact[] = [];
+    for (const part of parts) {
+      const tfModel = model.parts[part]!;
+      const names = model.ioNames[part];
+      const result = await exportLayersModel(tfModel, {
+        part,
+        metadata: {
+          ...artifactMetadata(model, context.runId, context.dataset, context.metrics),
+          ...(model.conditional && names?.inputs.includes('label') ? { labelInput: { name: 'label', encoding: 'one-hot' as const } } : {}),
+        },
+        opset: options.opset,
+        fp16: options.fp16,
+        inputNames: names?.inputs,
+        outputNames: names?.outputs,
+        seed: options.seed,
+      });
+      const file = single ? options.out : path.join(options.out, `${part}.onnx`);
+      let verify: VerifyReport | undefined;
+      if (options.verify !== false) {
+        // Verify before writing, so a failing artifact never lands on disk.
+        verify = await verifyOnnx(tfModel, result.bytes, { seed: options.seed ?? 0, runtimes: options.runtimes });
+      }
+      await writeOnnxAtomic(file, result.bytes, { force: options.force });
+      logger.info(`${part}: wrote ${file} (${(result.bytes.length / 1024).toFixed(1)} KiB)`);
+      let tritonDir: string | undefined;
+      if (options.triton) {
+        const written = await writeTritonRepository(options.triton, `${context.runId}-${part}`, result.bytes, { inputs: result.inputs, outputs: result.outputs }, { force: options.force });
+        tritonDir = written.modelDir;
+      }
+      artifacts.push({ part, path: file, bytes: result.bytes.length, result, verify, tritonDir });
+    }
+    return { checkpoint: loaded.dir, family: family.name, artifacts };
+  } finally {
+    model.dispose();
+  }
+}
