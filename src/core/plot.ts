@@ -1,9 +1,38 @@
 /**
- * Line charts as PNG (loss curves, metric curves), drawn with @napi-rs/canvas (Skia, prebuilt in
- * the npm package, no native build step). Chart layout is written here because the charting
- * libraries need a DOM or node-canvas's native build; a loss curve needs axes, ticks and a legend.
+ * Line charts as PNG (loss curves, metric curves), drawn with pureimage (a pure-JS Canvas 2D
+ * implementation) and the DejaVu Sans font shipped in the `dejavu-fonts-ttf` npm package, so text
+ * renders the same on every machine with no native module and no system fonts. Chart layout is
+ * written here because the charting libraries need a DOM or node-canvas's native build (which
+ * downloads binaries at install); a loss curve needs only axes, ticks and a legend.
  */
-import { createCanvas } from '@napi-rs/canvas';
+import * as PImage from 'pureimage';
+import { PNG } from 'pngjs';
+
+/** Font family name registered for charts. */
+export const CHART_FONT = 'DejaVu Sans';
+
+let fontLoaded = false;
+
+/** A blank white canvas with the chart font loaded; encode it with {@link canvasToPng}. */
+export function chartCanvas(width: number, height: number): { canvas: PImage.Bitmap; g: PImage.Context } {
+  if (!fontLoaded) {
+    PImage.registerFont(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf'), CHART_FONT).loadSync();
+    PImage.registerFont(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf'), `${CHART_FONT} Bold`).loadSync();
+    fontLoaded = true;
+  }
+  const canvas = PImage.make(width, height);
+  const g = canvas.getContext('2d');
+  g.fillStyle = '#ffffff';
+  g.fillRect(0, 0, width, height);
+  return { canvas, g };
+}
+
+/** Encode a pureimage canvas as PNG bytes (synchronously, through pngjs). */
+export function canvasToPng(canvas: PImage.Bitmap): Buffer {
+  const png = new PNG({ width: canvas.width, height: canvas.height });
+  Buffer.from(canvas.data.buffer, canvas.data.byteOffset, canvas.data.byteLength).copy(png.data);
+  return PNG.sync.write(png);
+}
 
 /** One line of a chart. */
 export interface Series {
@@ -48,10 +77,7 @@ function formatTick(v: number): string {
 export function lineChartPng(options: LineChartOptions): Buffer {
   const width = options.width ?? 720;
   const height = options.height ?? 420;
-  const canvas = createCanvas(width, height);
-  const g = canvas.getContext('2d');
-  g.fillStyle = '#ffffff';
-  g.fillRect(0, 0, width, height);
+  const { canvas, g } = chartCanvas(width, height);
   const margin = { left: 72, right: 16, top: 36, bottom: 48 };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
@@ -70,7 +96,7 @@ export function lineChartPng(options: LineChartOptions): Buffer {
   const px = (x: number) => margin.left + ((x - xMin) / (xMax - xMin)) * plotW;
   const py = (y: number) => margin.top + (1 - (ty(y) - yMin) / (yMax - yMin)) * plotH;
 
-  g.font = '12px sans-serif';
+  g.font = `12px '${CHART_FONT}'`;
   g.strokeStyle = '#dddddd';
   g.fillStyle = '#333333';
   g.lineWidth = 1;
@@ -97,7 +123,7 @@ export function lineChartPng(options: LineChartOptions): Buffer {
   g.strokeStyle = '#333333';
   g.strokeRect(margin.left, margin.top, plotW, plotH);
 
-  g.font = '12px sans-serif';
+  g.font = `12px '${CHART_FONT}'`;
   const legendWidth = Math.max(0, ...options.series.map((s) => g.measureText(s.name).width)) + 34;
   options.series.forEach((series, i) => {
     const color = PALETTE[i % PALETTE.length];
@@ -126,16 +152,16 @@ export function lineChartPng(options: LineChartOptions): Buffer {
   });
 
   g.fillStyle = '#111111';
-  g.font = 'bold 14px sans-serif';
+  g.font = `14px '${CHART_FONT} Bold'`;
   g.textAlign = 'center';
   g.textBaseline = 'top';
   g.fillText(options.title, width / 2, 10);
-  g.font = '12px sans-serif';
+  g.font = `12px '${CHART_FONT}'`;
   g.fillText(options.xLabel, margin.left + plotW / 2, height - 18);
   g.save();
   g.translate(14, margin.top + plotH / 2);
   g.rotate(-Math.PI / 2);
   g.fillText(options.yLabel, 0, 0);
   g.restore();
-  return canvas.toBuffer('image/png');
+  return canvasToPng(canvas);
 }
