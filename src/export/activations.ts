@@ -10,9 +10,14 @@ type ActivationEmitter = (graph: OnnxGraphBuilder, x: string, rank: number, base
 // tfjs's selu constants (tfjs-layers activations.ts, from Klambauer et al. 2017).
 const SELU_ALPHA = 1.6732632423543772848170429916717;
 const SELU_SCALE = 1.0507009873554804934193349852946;
+// tfjs gelu_new (the tanh approximation): 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
+const GELU_TANH_SCALE = Math.sqrt(2 / Math.PI);
+const GELU_TANH_CUBIC = 0.044715;
 // tfjs hardSigmoid is clip(0.2 * x + 0.5, 0, 1) (tfjs-layers backend/tfjs_backend.ts).
 const HARD_SIGMOID_SLOPE = 0.2;
 const HARD_SIGMOID_OFFSET = 0.5;
+
+const scalar = (graph: OnnxGraphBuilder, value: number): string => graph.constant('scalar', 'float32', [], [value]);
 
 const clipTo = (graph: OnnxGraphBuilder, x: string, base: string, min: number, max: number): string =>
   graph.node('Clip', [x, graph.constant('clip_min', 'float32', [], [min]), graph.constant('clip_max', 'float32', [], [max])], base);
@@ -36,6 +41,20 @@ const ACTIVATIONS: Readonly<Record<string, ActivationEmitter>> = Object.freeze({
   swish: (g, x, _r, base) => g.node('Mul', [x, g.node('Sigmoid', [x], `${base}/sigmoid`)], base),
   mish: (g, x, _r, base) =>
     g.node('Mul', [x, g.node('Tanh', [g.node('Softplus', [x], `${base}/softplus`)], `${base}/tanh`)], base),
+  // tfjs gelu is exact: x * 0.5 * (1 + erf(x / sqrt(2))). Built from Erf because the Gelu op
+  // only exists from opset 20.
+  gelu: (g, x, _r, base) => {
+    const scaled = g.node('Div', [x, scalar(g, Math.SQRT2)], `${base}/scaled`);
+    const cdf = g.node('Mul', [g.node('Add', [g.node('Erf', [scaled], `${base}/erf`), scalar(g, 1)], `${base}/plus1`), scalar(g, 0.5)], `${base}/cdf`);
+    return g.node('Mul', [x, cdf], base);
+  },
+  gelu_new: (g, x, _r, base) => {
+    const cube = g.node('Mul', [g.node('Mul', [x, x], `${base}/square`), x], `${base}/cube`);
+    const inner = g.node('Add', [x, g.node('Mul', [cube, scalar(g, GELU_TANH_CUBIC)], `${base}/cubic`)], `${base}/inner`);
+    const t = g.node('Tanh', [g.node('Mul', [inner, scalar(g, GELU_TANH_SCALE)], `${base}/arg`)], `${base}/tanh`);
+    const gate = g.node('Add', [t, scalar(g, 1)], `${base}/plus1`);
+    return g.node('Mul', [g.node('Mul', [x, gate], `${base}/gated`), scalar(g, 0.5)], base);
+  },
 });
 
 /** Activation names the converter understands. */

@@ -7,6 +7,7 @@ import { AekitError } from '../core/errors';
 import { tf } from '../core/tfjs-backend';
 import { convertLayersModel } from './convert';
 import { convertWeightsToFloat16 } from './fp16';
+import { encodeModel } from './onnx-graph';
 import { ArtifactMetadata, ArtifactPart, TensorSpec, aekitVersion, metadataProps } from './metadata';
 import { runOnnx } from './runtimes';
 import { DEFAULT_VERIFY_BATCH, describeArtifact, maxAbsDiff, sampleInputs } from './verify';
@@ -39,7 +40,10 @@ export interface Fp16Report {
   bytesFp32: number;
   bytesFp16: number;
   bytesSaved: number;
-  /** Largest |fp16(w) - w| over all weights. */
+  /** Weights stored as float16, and small ones left float32 (see FP16_MIN_ELEMENTS). */
+  weightsConverted: number;
+  weightsKeptFloat32: number;
+  /** Largest |fp16(w) - w| over the converted weights. */
   maxWeightError: number;
   /** Largest output difference between the fp16 and fp32 artifacts on onnxruntime-node (CPU). */
   maxOutputError: number;
@@ -89,25 +93,25 @@ function checkLabelInput(metadata: ArtifactMetadata): void {
  */
 export async function exportLayersModel(model: tf.LayersModel, opts: ExportOptions): Promise<ExportResult> {
   const converted = convertLayersModel(model, { opset: opts.opset, inputNames: opts.inputNames, outputNames: opts.outputNames });
+  const imageShape = opts.metadata.imageShape ?? imageShapeOf([...converted.inputs, ...converted.outputs]);
   const metadata: ArtifactMetadata = {
     ...opts.metadata,
     aekitVersion: aekitVersion(),
     part: opts.part,
     inputs: converted.inputs,
     outputs: converted.outputs,
-    imageShape: opts.metadata.imageShape ?? imageShapeOf([...converted.inputs, ...converted.outputs]),
+    ...(imageShape ? { imageShape } : {}),
     outputActivation: opts.metadata.outputActivation ?? converted.outputActivation,
     createdAt: opts.metadata.createdAt ?? new Date().toISOString(),
   };
-  if (metadata.imageShape === undefined) delete metadata.imageShape;
   checkLabelInput(metadata);
   converted.model.metadataProps = metadataProps(metadata).map((p) => onnx.StringStringEntryProto.create(p));
-  const bytes32 = onnx.ModelProto.encode(converted.model).finish();
+  const bytes32 = encodeModel(converted.model);
   if (!opts.fp16) return { bytes: bytes32, inputs: converted.inputs, outputs: converted.outputs, metadata };
 
   const model16 = onnx.ModelProto.decode(bytes32);
-  const { maxWeightError } = convertWeightsToFloat16(model16, converted.weightNames);
-  const bytes16 = onnx.ModelProto.encode(model16).finish();
+  const { maxWeightError, converted: weightsConverted, keptFloat32 } = convertWeightsToFloat16(model16, converted.weightNames);
+  const bytes16 = encodeModel(model16);
   const maxOutputError = await outputDifference(model, bytes32, bytes16, opts.seed ?? 0);
   return {
     bytes: bytes16,
@@ -118,6 +122,8 @@ export async function exportLayersModel(model: tf.LayersModel, opts: ExportOptio
       bytesFp32: bytes32.length,
       bytesFp16: bytes16.length,
       bytesSaved: bytes32.length - bytes16.length,
+      weightsConverted,
+      weightsKeptFloat32: keptFloat32,
       maxWeightError,
       maxOutputError,
     },

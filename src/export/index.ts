@@ -24,8 +24,8 @@ export { verifyOnnx, FP16_TOLERANCE, FP32_TOLERANCE, DEFAULT_VERIFY_BATCH } from
 export type { RuntimeParity, VerifyOptions, VerifyReport } from './verify';
 export { ORT_RUNTIMES } from './runtimes';
 export type { OrtRuntime } from './runtimes';
-export { writeFileAtomic, writeOnnxAtomic } from './atomic-write';
-export type { AtomicWriteOptions } from './atomic-write';
+export { writeFileAtomic, writeOnnxAtomic } from '../core/atomic-write';
+export type { AtomicWriteOptions } from '../core/atomic-write';
 export {
   parseTritonConfig,
   renderTritonConfig,

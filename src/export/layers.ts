@@ -282,7 +282,14 @@ const conv2dTranspose: LayerConverter = (ctx) => {
 const batchNormalization: LayerConverter = (ctx) => {
   const x = single(ctx);
   const rank = x.shape.length;
-  const axis = onnxAxisOf(cfgNumber(ctx, 'axis', -1), rank);
+  const tfjsAxis = cfgNumber(ctx, 'axis', -1);
+  if (tfjsAxis !== -1 && tfjsAxis !== rank - 1) {
+    // tfjs-core's batchNorm kernels broadcast the statistics along the last axis whatever their
+    // shape, so tfjs itself computes a non-last-axis BatchNormalization wrongly; exporting the
+    // intended maths would silently disagree with the model as trained.
+    throw fail(ctx, `axis ${tfjsAxis} is not supported (tfjs normalises correctly over the last axis only)`);
+  }
+  const axis = onnxAxisOf(tfjsAxis, rank);
   const epsilon = cfgNumber(ctx, 'epsilon', 1e-3);
   const mean = requireWeight(ctx, 'moving_mean');
   const variance = requireWeight(ctx, 'moving_variance');
@@ -290,8 +297,8 @@ const batchNormalization: LayerConverter = (ctx) => {
   const gamma = cfgBool(ctx, 'scale', true) ? weight(ctx, 'gamma') : undefined;
   const beta = cfgBool(ctx, 'center', true) ? weight(ctx, 'beta') : undefined;
   const g = ctx.graph;
-  if (axis === 1 && rank >= 2) {
-    // ONNX BatchNormalization normalises axis 1, which is where the channels of NC and NCHW sit.
+  if (axis === 1) {
+    // ONNX BatchNormalization normalises axis 1: the channels of NC and NCHW tensors.
     const ones: LayerWeight = { key: `${mean.key}:ones`, shape: [channels], data: new Float32Array(channels).fill(1) };
     const zeros: LayerWeight = { key: `${mean.key}:zeros`, shape: [channels], data: new Float32Array(channels) };
     const y = g.node(
@@ -308,7 +315,7 @@ const batchNormalization: LayerConverter = (ctx) => {
     );
     return [y];
   }
-  // Any other axis: fold into y = x * scale + shift, broadcast along `axis`.
+  // Channels last but not at axis 1 (rank 3, [B, L, C]): fold into y = x * scale + shift.
   const scale = new Float32Array(channels);
   const shift = new Float32Array(channels);
   for (let c = 0; c < channels; c++) {
@@ -316,9 +323,8 @@ const batchNormalization: LayerConverter = (ctx) => {
     scale[c] = s;
     shift[c] = (beta ? beta.data[c] : 0) - mean.data[c] * s;
   }
-  const dims = Array.from({ length: rank }, (_, i) => (i === axis ? channels : 1));
-  const scaleName = g.weight(`${mean.key}:scale`, `${ctx.scope}.scale`, dims, scale);
-  const shiftName = g.weight(`${mean.key}:shift`, `${ctx.scope}.shift`, dims, shift);
+  const scaleName = g.weight(`${mean.key}:scale`, `${ctx.scope}.scale`, [channels], scale);
+  const shiftName = g.weight(`${mean.key}:shift`, `${ctx.scope}.shift`, [channels], shift);
   return [g.node('Add', [g.node('Mul', [x.name, scaleName], `${ctx.scope}/scale`), shiftName], ctx.scope)];
 };
 
@@ -387,12 +393,11 @@ const concatenate: LayerConverter = (ctx) => {
 };
 
 /** Elementwise merge layers: a left fold of a binary ONNX op. */
-function merge(op: 'Add' | 'Mul' | 'Sub' | 'Max' | 'Min', scaleByCount = false): LayerConverter {
+function merge(op: 'Add' | 'Mul' | 'Max' | 'Min', scaleByCount = false): LayerConverter {
   return (ctx) => {
     if (ctx.inputs.length < 2) throw fail(ctx, `expected at least 2 inputs, found ${ctx.inputs.length}`);
     const rank = ctx.inputs[0].shape.length;
     if (ctx.inputs.some((v) => v.shape.length !== rank)) throw fail(ctx, 'inputs of different ranks are not supported');
-    if (op === 'Sub' && ctx.inputs.length !== 2) throw fail(ctx, `expected 2 inputs, found ${ctx.inputs.length}`);
     const g = ctx.graph;
     let y = ctx.inputs[0].name;
     for (let i = 1; i < ctx.inputs.length; i++) {
@@ -508,7 +513,6 @@ const LAYER_CONVERTERS: Readonly<Record<string, LayerConverter>> = Object.freeze
   Concatenate: concatenate,
   Add: merge('Add'),
   Multiply: merge('Mul'),
-  Subtract: merge('Sub'),
   Maximum: merge('Max'),
   Minimum: merge('Min'),
   Average: merge('Add', true),

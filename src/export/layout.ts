@@ -22,8 +22,8 @@ export function onnxShapeOf<T>(tfjsShape: readonly T[]): T[] {
 export function onnxAxisOf(axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank) throw new RangeError(`axis ${axis} out of range for rank ${rank}`);
-  // NHWC axis n sits at NCHW position NCHW_TO_NHWC.indexOf(n): N->0, H->2, W->3, C->1.
-  return isImageRank(rank) ? NCHW_TO_NHWC.indexOf(a) : a;
+  // NCHW position p holds NHWC axis NHWC_TO_NCHW[p], so N->0, H->2, W->3, C->1.
+  return isImageRank(rank) ? NHWC_TO_NCHW.indexOf(a) : a;
 }
 
 /** Transpose a dense row-major array: output axis i is input axis perm[i]. */

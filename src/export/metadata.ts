@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { onnx } from 'onnx-proto';
 import { z } from 'zod';
 import { AekitError } from '../core/errors';
+import { encodeModel } from './onnx-graph';
 
 /** Prefix of every metadata key aekit writes. */
 export const METADATA_KEY_PREFIX = 'aekit.';
@@ -185,7 +186,7 @@ export function writeMetadata(onnxBytes: Uint8Array, metadata: ArtifactMetadata)
   const model = decodeModel(onnxBytes, '<bytes>');
   const kept = model.metadataProps.filter((p) => !(p.key ?? '').startsWith(METADATA_KEY_PREFIX));
   model.metadataProps = [...kept, ...metadataProps(metadata)].map((p) => onnx.StringStringEntryProto.create(p));
-  return onnx.ModelProto.encode(model).finish();
+  return encodeModel(model);
 }
 
 /**
@@ -206,9 +207,13 @@ export function readMetadata(source: Uint8Array | string): ArtifactMetadata {
  */
 export function rawMetadata(source: Uint8Array | string): Record<string, unknown> {
   const where = typeof source === 'string' ? source : '<bytes>';
-  const model = decodeModel(readSource(source), where);
+  return rawMetadataOf(decodeModel(readSource(source), where), where);
+}
+
+/** {@link rawMetadata} of an already decoded model. */
+export function rawMetadataOf(model: onnx.IModelProto, where: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const prop of model.metadataProps) {
+  for (const prop of model.metadataProps ?? []) {
     const key = prop.key ?? '';
     if (!key.startsWith(METADATA_KEY_PREFIX)) continue;
     try {

@@ -15,7 +15,7 @@ import type { FamilyModel, PartName } from '../models';
 import { loadCheckpoint } from '../train/checkpoint';
 import { RunFolder } from '../train/run-folder';
 import type { EpochRecord } from '../train/run-folder';
-import { writeOnnxAtomic } from './atomic-write';
+import { writeOnnxAtomic } from '../core/atomic-write';
 import { exportLayersModel } from './export';
 import type { ArtifactMetadataInput, ExportResult } from './export';
 import { writeTritonRepository } from './triton';

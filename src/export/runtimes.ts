@@ -41,8 +41,8 @@ async function loadRuntime(runtime: OrtRuntime): Promise<{ ort: OrtModule; execu
   }
   const web = await import('onnxruntime-web');
   if (!webConfigured) {
-    // One thread: Node has no cross-origin isolation to worry about, but worker threads would
-    // compete with the 2-core CI machines; the wasm files sit next to the package's entry point.
+    // One thread: verification runs small batches, where worker start-up costs more than it
+    // saves. The wasm files sit next to the package's Node entry point (dist/).
     web.env.wasm.numThreads = 1;
     web.env.wasm.wasmPaths = `${dirname(require.resolve('onnxruntime-web'))}/`;
     webConfigured = true;

@@ -7,7 +7,7 @@ import { AekitError } from '../core/errors';
 import { Rng } from '../core/rng';
 import { tf } from '../core/tfjs-backend';
 import { NHWC_TO_NCHW, isImageRank, transposeArray } from './layout';
-import { LabelInput, VALUE_RANGES, ValueRange, decodeModel, rawMetadata } from './metadata';
+import { LabelInput, VALUE_RANGES, ValueRange, decodeModel, rawMetadataOf } from './metadata';
 import { HostTensor, ORT_RUNTIMES, OrtRuntime, checkRuntime, runOnnx } from './runtimes';
 
 /** Max abs difference allowed between tfjs and an fp32 artifact (float32 reassociation noise). */
@@ -49,14 +49,14 @@ export interface VerifyReport {
 }
 
 /** Hints, from the artifact's metadata, on what realistic inputs look like. */
-interface InputHints {
+export interface InputHints {
   valueRange: ValueRange;
   labelInput?: LabelInput;
   numClasses?: number;
 }
 
-function hintsFrom(model: onnx.ModelProto, bytes: Uint8Array): InputHints {
-  const raw = model.metadataProps.length > 0 ? rawMetadata(bytes) : {};
+function hintsFrom(model: onnx.ModelProto): InputHints {
+  const raw = rawMetadataOf(model, '<onnx bytes>');
   const valueRange = raw.valueRange === 'symmetric' ? 'symmetric' : 'unit';
   const label = raw.labelInput as Partial<LabelInput> | undefined;
   const labelInput =
@@ -135,7 +135,8 @@ export function sampleInputs(
 /** tfjs predictions in the artifact's layout (NCHW for images). */
 export function tfjsReference(model: tf.LayersModel, inputs: tf.Tensor[]): { data: Float32Array; dims: number[] }[] {
   return tf.tidy(() => {
-    const predicted = model.predict(inputs.length === 1 ? inputs[0] : inputs);
+    // training: false makes Dropout/GaussianNoise the identity, as in the artifact.
+    const predicted = model.apply(inputs.length === 1 ? inputs[0] : inputs, { training: false }) as tf.Tensor | tf.Tensor[];
     const list = Array.isArray(predicted) ? predicted : [predicted];
     return list.map((t) => {
       const nchw = isImageRank(t.rank) ? tf.transpose(t, [...NHWC_TO_NCHW]) : t;
@@ -155,8 +156,19 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return worst;
 }
 
-/** Artifact input/output names (graph order) and whether its weights are float16. */
-export function describeArtifact(bytes: Uint8Array): { model: onnx.ModelProto; inputNames: string[]; outputNames: string[]; fp16: boolean; hints: InputHints } {
+/** What verification needs to know about an artifact. */
+export interface ArtifactDescription {
+  model: onnx.ModelProto;
+  /** Graph input/output names, in graph order. */
+  inputNames: string[];
+  outputNames: string[];
+  /** Whether any weight is stored as float16. */
+  fp16: boolean;
+  hints: InputHints;
+}
+
+/** Decode an artifact far enough to verify it. */
+export function describeArtifact(bytes: Uint8Array): ArtifactDescription {
   const model = decodeModel(bytes, '<onnx bytes>');
   const graph = model.graph as onnx.GraphProto;
   const initializerNames = new Set(graph.initializer.map((t) => t.name ?? ''));
@@ -165,7 +177,7 @@ export function describeArtifact(bytes: Uint8Array): { model: onnx.ModelProto; i
     inputNames: graph.input.map((v) => v.name ?? '').filter((n) => !initializerNames.has(n)),
     outputNames: graph.output.map((v) => v.name ?? ''),
     fp16: graph.initializer.some((t) => t.dataType === onnx.TensorProto.DataType.FLOAT16),
-    hints: hintsFrom(model, bytes),
+    hints: hintsFrom(model),
   };
 }
 

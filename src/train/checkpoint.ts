@@ -10,6 +10,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../core/atomic-write';
 import { AekitError } from '../core/errors';
 import { tf } from '../core/tfjs-backend';
 import { getFamily } from '../models';
@@ -86,18 +87,6 @@ function weightName(w: tf.LayerVariable): string {
   return (w as unknown as { originalName?: string }).originalName ?? w.name;
 }
 
-/** Write `data` to `file` atomically (temp file in the same folder, then rename). */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    await fs.writeFile(tmp, data);
-    await fs.rename(tmp, file);
-  } catch (error) {
-    await fs.rm(tmp, { force: true });
-    throw error;
-  }
-}
-
 /**
  * Save a checkpoint into `<runDir>/checkpoints/<label>/` and point `latest.json` at it.
  * Returns the checkpoint folder.
@@ -154,7 +143,7 @@ export async function saveCheckpoint(
     await fs.rm(tmpDir, { recursive: true, force: true });
     throw error;
   }
-  await writeFileAtomic(path.join(root, 'latest.json'), JSON.stringify({ checkpoint: label, trainer }, null, 2) + '\n');
+  await writeFileAtomic(path.join(root, 'latest.json'), JSON.stringify({ checkpoint: label, trainer }, null, 2) + '\n', { force: true });
   return finalDir;
 }
 

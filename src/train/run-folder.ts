@@ -9,7 +9,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from './checkpoint';
+import { writeFileAtomic } from '../core/atomic-write';
 
 /** A line of metrics.jsonl for a logged step. */
 export interface StepRecord {
@@ -73,7 +73,7 @@ export class RunFolder {
   }
 
   async writeJson(file: string, value: unknown): Promise<void> {
-    await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+    await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', { force: true });
   }
 
   async appendMetrics(records: readonly MetricsRecord[]): Promise<void> {
@@ -105,7 +105,7 @@ export class RunFolder {
   /** Keep only the records up to `step` (resume from a checkpoint taken at that step). */
   async truncateMetrics(step: number): Promise<MetricsRecord[]> {
     const kept = (await this.readMetrics()).filter((r) => r.step <= step);
-    await writeFileAtomic(this.metricsPath, kept.map((r) => JSON.stringify(r)).join('\n') + (kept.length ? '\n' : ''));
+    await writeFileAtomic(this.metricsPath, kept.map((r) => JSON.stringify(r)).join('\n') + (kept.length ? '\n' : ''), { force: true });
     return kept;
   }
 }

@@ -12,6 +12,9 @@ import { getFamily } from '../../src/models';
 import type { DataShape, FamilyModel, StepContext, TrainBatch } from '../../src/models';
 import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint';
 import { Adam } from '../../src/train/optim';
+import { exportLayersModel } from '../../src/export/export';
+import { artifactMetadata } from '../../src/export/run-export';
+import { verifyOnnx } from '../../src/export/verify';
 
 export const TEST_SHAPE: DataShape = { height: 8, width: 8, channels: 1, numClasses: 3, valueRange: 'unit' };
 
@@ -137,6 +140,32 @@ export function describeFamily(name: string): void {
       } finally {
         model.dispose();
         await fs.rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('exports every part to ONNX with parity on onnxruntime-node and onnxruntime-web', async () => {
+      const family = getFamily(name);
+      const model = tinyModel(name, 5);
+      try {
+        for (const part of family.exportParts) {
+          const names = model.ioNames[part]!;
+          const result = await exportLayersModel(model.parts[part]!, {
+            part,
+            metadata: {
+              ...artifactMetadata(model, 'test', 'fixture'),
+              ...(names.inputs.includes('label') ? { labelInput: { name: 'label', encoding: 'one-hot' as const } } : {}),
+            },
+            inputNames: names.inputs,
+            outputNames: names.outputs,
+          });
+          assert.deepEqual(result.inputs.map((i) => i.name), names.inputs);
+          assert.deepEqual(result.outputs.map((o) => o.name), names.outputs);
+          const report = await verifyOnnx(model.parts[part]!, result.bytes, { seed: 1, batch: 3 });
+          assert.deepEqual(report.runtimes.map((r) => r.runtime).sort(), ['ort-node-cpu', 'ort-web-wasm']);
+          assert.ok(report.maxAbsDiff <= 1e-4, `${part}: max abs diff ${report.maxAbsDiff}`);
+        }
+      } finally {
+        model.dispose();
       }
     });
 
