@@ -189,5 +189,6 @@ export const aeFamily: FamilyDefinition<AeConfig> = {
   configSchema: aeConfigSchema,
   tinyConfig: { family: 'ae', convChannels: [4, 8], latentSize: 3, hiddenSizes: [16] },
   exportParts: ['encoder', 'decoder'],
+  evaluation: { metrics: ['reconstruction', 'fid', 'latent-classifiers'], prior: 'fitted-gaussian' },
   build: (config, shape, seed) => new Autoencoder(config, shape, seed),
 };

@@ -81,5 +81,6 @@ export const classifierFamily: FamilyDefinition<ClassifierConfig> = {
   configSchema: classifierConfigSchema,
   tinyConfig: { family: 'classifier', convChannels: [4, 8], featureSize: 8 },
   exportParts: ['classifier'],
+  evaluation: { metrics: ['accuracy'] },
   build: (config, shape, seed) => new Classifier(config, shape, seed),
 };

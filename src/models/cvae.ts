@@ -64,5 +64,6 @@ export const cvaeFamily: FamilyDefinition<CvaeConfig> = {
   configSchema: cvaeConfigSchema,
   tinyConfig: { family: 'cvae', convChannels: [4, 8], latentSize: 3, hiddenSizes: [16] },
   exportParts: ['encoder', 'decoder'],
+  evaluation: { metrics: ['reconstruction', 'elbo', 'fid', 'latent-classifiers'], prior: 'standard-normal' },
   build: (config, shape, seed) => new ConditionalVae(config, shape, seed),
 };

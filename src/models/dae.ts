@@ -8,6 +8,7 @@ import { tf } from '../core/tfjs-backend';
 import { Autoencoder, autoencoderConfigSchema } from './ae';
 import type { FamilyDefinition, StepContext } from './types';
 
+/** Architecture config of `dae` (defaults filled in by parsing). */
 export const daeConfigSchema = autoencoderConfigSchema.extend({
   family: z.literal('dae'),
   noise: z
@@ -18,6 +19,7 @@ export const daeConfigSchema = autoencoderConfigSchema.extend({
     })
     .prefault({}),
 });
+/** Resolved config of `dae`. */
 export type DaeConfig = z.output<typeof daeConfigSchema>;
 
 /** Denoising autoencoder. */
@@ -36,11 +38,13 @@ export class DenoisingAutoencoder extends Autoencoder<DaeConfig> {
   }
 }
 
+/** Registry entry of `dae`. */
 export const daeFamily: FamilyDefinition<DaeConfig> = {
   name: 'dae',
   description: 'Denoising autoencoder: gaussian, masking or salt-and-pepper noise in training only.',
   configSchema: daeConfigSchema,
   tinyConfig: { family: 'dae', convChannels: [4, 8], latentSize: 3, hiddenSizes: [16] },
   exportParts: ['encoder', 'decoder'],
+  evaluation: { metrics: ['reconstruction', 'fid', 'latent-classifiers'], prior: 'fitted-gaussian' },
   build: (config, shape, seed) => new DenoisingAutoencoder(config, shape, seed),
 };

@@ -4,9 +4,15 @@
  */
 import { AekitError, unknownName } from '../core/errors';
 import { aeFamily } from './ae';
+import { betaVaeFamily } from './beta-vae';
 import { classifierFamily } from './classifier';
 import { cvaeFamily } from './cvae';
+import { cycleganFamily } from './cyclegan';
 import { daeFamily } from './dae';
+import { dcganFamily } from './dcgan';
+import { gumbelVaeFamily } from './gumbel-vae';
+import { jointVaeFamily } from './joint-vae';
+import { sparseAeFamily } from './sparse-ae';
 import { vaeFamily } from './vae';
 import type { BaseModelConfig, FamilyDefinition } from './types';
 
@@ -23,6 +29,12 @@ registerFamily(daeFamily);
 registerFamily(vaeFamily);
 registerFamily(cvaeFamily);
 registerFamily(classifierFamily);
+registerFamily(sparseAeFamily);
+registerFamily(betaVaeFamily);
+registerFamily(gumbelVaeFamily);
+registerFamily(jointVaeFamily);
+registerFamily(dcganFamily);
+registerFamily(cycleganFamily);
 
 /** Look a family up by its registry key. */
 export function getFamily(name: string): FamilyDefinition<BaseModelConfig> {
@@ -36,4 +48,5 @@ export function familyNames(): string[] {
   return [...registry.keys()];
 }
 
-export type { BaseModelConfig, DataShape, FamilyDefinition, FamilyModel, PartName, TrainingPhase, TrainBatch, StepContext, LossTerms } from './types';
+export { FAMILY_EVAL_METRICS, PART_NAMES, SAMPLE_PRIORS } from './types';
+export type { BaseModelConfig, DataShape, FamilyEvalMetric, FamilyDefinition, FamilyEvaluation, FamilyModel, PartName, SamplePrior, TrainingPhase, TrainBatch, StepContext, LossTerms } from './types';

@@ -29,6 +29,11 @@ export class Initialisers {
   kernel(): ReturnType<typeof tf.initializers.glorotUniform> {
     return tf.initializers.glorotUniform({ seed: this.rng.seed() });
   }
+
+  /** Normal initialiser with a fresh seed (DCGAN: kernels N(0, 0.02), BatchNorm gamma N(1, 0.02)). */
+  normal(mean: number, stddev: number): ReturnType<typeof tf.initializers.randomNormal> {
+    return tf.initializers.randomNormal({ mean, stddev, seed: this.rng.seed() });
+  }
 }
 
 /** Dense layer followed by the activation (as a separate layer, so leakyRelu keeps its alpha). */

@@ -5,10 +5,26 @@
  */
 import type { z } from 'zod';
 import type { tf } from '../core/tfjs-backend';
+import type { DatasetSpec } from '../data/registry';
 import type { ValueRange } from '../data/types';
 
-/** Named sub-networks that are exported as separate ONNX artifacts. */
-export type PartName = 'encoder' | 'decoder' | 'generator' | 'discriminator' | 'classifier';
+/**
+ * Named sub-networks that are exported as separate ONNX artifacts. The last four are CycleGAN's
+ * (one generator and one discriminator per translation direction / image domain).
+ */
+export const PART_NAMES = [
+  'encoder',
+  'decoder',
+  'generator',
+  'discriminator',
+  'classifier',
+  'generatorAB',
+  'generatorBA',
+  'discriminatorA',
+  'discriminatorB',
+] as const;
+/** See {@link PART_NAMES}. */
+export type PartName = (typeof PART_NAMES)[number];
 
 /** The shape of the data a model is built for. */
 export interface DataShape {
@@ -30,6 +46,12 @@ export interface TrainBatch {
   /** One-hot labels [B, numClasses] (zeros when the dataset is unlabelled). */
   oneHot: tf.Tensor2D;
   size: number;
+  /**
+   * Images of the second domain (NHWC, same image shape and value range as `x`), present only
+   * for families with a {@link FamilyModel.domainB} (unpaired translation, e.g. cyclegan). Drawn
+   * independently of `x` (own shuffle), so the two domains are never paired.
+   */
+  xB?: tf.Tensor4D;
 }
 
 /** Per-step context: everything random in a step is seeded from `seed`, so resumed runs replay it. */
@@ -90,7 +112,53 @@ export interface FamilyModel<C extends BaseModelConfig = BaseModelConfig> {
   samplePrior?(n: number, seed: number): tf.Tensor2D;
   /** Metrics computed on held-out data at the end of an epoch (e.g. accuracy, ELBO terms). */
   evaluateBatch?(batch: TrainBatch, ctx: StepContext): Record<string, tf.Scalar>;
+  /**
+   * Dataset of a second image domain (unpaired translation). When set, the trainer loads it like
+   * the run's dataset (same seed and validation split) and fills `TrainBatch.xB` at every step.
+   */
+  readonly domainB?: DatasetSpec;
+  /**
+   * Rows of the per-epoch sample grid for a family without `decode` (cyclegan: A, A -> B, B,
+   * B -> A), each [n, H, W, C] in the value range; `batch` holds the first validation images.
+   */
+  sampleRows?(batch: TrainBatch): tf.Tensor4D[];
+  /** Warnings about a finished epoch's metrics (e.g. GAN mode collapse); the trainer logs them. */
+  epochWarnings?(epoch: { train: Record<string, number>; validation: Record<string, number> }): string[];
   dispose(): void;
+}
+
+/**
+ * Evaluation metrics (src/eval) that can apply to a family's artifacts:
+ * - 'reconstruction': SSIM / PSNR / pixel error of decode(encode(x)) (the encoder's `code` or `mu`
+ *   output is the decoder's whole input);
+ * - 'elbo': ELBO / importance-weighted bound of a Gaussian encoder (outputs exactly mu, logvar);
+ * - 'fid': FID of images decoded from codes drawn as {@link FamilyEvaluation.prior} says;
+ * - 'latent-classifiers': classifiers trained on the encoder's codes vs on pixels;
+ * - 'accuracy': top-1 accuracy of a classifier artifact;
+ * - 'translation': FID of generatorAB(A) against real B (and BA against A) and the cycle error of
+ *   A -> B -> A (unpaired translation: cyclegan).
+ */
+export const FAMILY_EVAL_METRICS = ['reconstruction', 'elbo', 'fid', 'latent-classifiers', 'accuracy', 'translation'] as const;
+/** See {@link FAMILY_EVAL_METRICS}. */
+export type FamilyEvalMetric = (typeof FAMILY_EVAL_METRICS)[number];
+
+/**
+ * How codes are drawn to sample a family's decoder or generator:
+ * - 'standard-normal': N(0, I) of size latentSize (VAEs, GANs);
+ * - 'fitted-gaussian': a Gaussian fitted to the codes of training images (deterministic AEs);
+ * - 'uniform-categorical': N one-hot groups of K classes, each class equally likely (the layout,
+ *   `categorical.variables` x `categorical.classes`, is in the run's model config);
+ * - 'gaussian-and-categorical': N(0, I) of the config's `latentSize`, then the categorical part.
+ */
+export const SAMPLE_PRIORS = ['standard-normal', 'fitted-gaussian', 'uniform-categorical', 'gaussian-and-categorical'] as const;
+/** See {@link SAMPLE_PRIORS}. */
+export type SamplePrior = (typeof SAMPLE_PRIORS)[number];
+
+/** What evaluation applies to a family (read by src/eval through the registry, never a second list of families). */
+export interface FamilyEvaluation {
+  readonly metrics: readonly FamilyEvalMetric[];
+  /** How to draw decoder/generator inputs; absent for families that cannot sample (classifier, cyclegan). */
+  readonly prior?: SamplePrior;
 }
 
 /** A registered family: its key, config schema and builder. */
@@ -104,6 +172,10 @@ export interface FamilyDefinition<C extends BaseModelConfig = BaseModelConfig> {
   readonly tinyConfig: Record<string, unknown>;
   /** Parts that `aekit export --part all` writes. */
   readonly exportParts: readonly PartName[];
+  /** The evaluation metrics that apply to its artifacts and how to sample it (the shared checklist checks both). */
+  readonly evaluation: FamilyEvaluation;
+  /** The value range the family needs (e.g. DCGAN's tanh generator: 'symmetric'); absent = either. */
+  readonly valueRange?: ValueRange;
   /** Build a fresh model with seeded initialisers. */
   build(config: C, shape: DataShape, seed: number): FamilyModel<C>;
 }

@@ -84,5 +84,6 @@ export const vaeFamily: FamilyDefinition<VaeConfig> = {
   configSchema: vaeConfigSchema,
   tinyConfig: { family: 'vae', convChannels: [4, 8], latentSize: 3, hiddenSizes: [16] },
   exportParts: ['encoder', 'decoder'],
+  evaluation: { metrics: ['reconstruction', 'elbo', 'fid', 'latent-classifiers'], prior: 'standard-normal' },
   build: (config, shape, seed) => new VariationalAutoencoder(config, shape, seed),
 };

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf, useBackend } from '../../src/core/tfjs-backend';
-import { getFamily } from '../../src/models';
+import { FAMILY_EVAL_METRICS, SAMPLE_PRIORS, getFamily } from '../../src/models';
 import type { DataShape, FamilyModel, StepContext, TrainBatch } from '../../src/models';
 import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint';
 import { Adam } from '../../src/train/optim';
@@ -18,16 +18,26 @@ import { verifyOnnx } from '../../src/export/verify';
 
 export const TEST_SHAPE: DataShape = { height: 8, width: 8, channels: 1, numClasses: 3, valueRange: 'unit' };
 
-export function tinyModel(name: string, seed = 1, shape: DataShape = TEST_SHAPE): FamilyModel {
+/** The test shape in the value range the family needs (e.g. 'symmetric' for dcgan). */
+export function testShape(name: string): DataShape {
+  return { ...TEST_SHAPE, valueRange: getFamily(name).valueRange ?? TEST_SHAPE.valueRange };
+}
+
+export function tinyModel(name: string, seed = 1, shape: DataShape = testShape(name)): FamilyModel {
   const family = getFamily(name);
   return family.build(family.configSchema.parse(family.tinyConfig), shape, seed);
 }
 
+/** A batch of smooth patterns in the shape's value range, with a second-domain batch `xB` (used by cyclegan). */
 export function tinyBatch(shape: DataShape, size = 5): TrainBatch {
   const pixels = size * shape.height * shape.width * shape.channels;
   const labels = Int32Array.from({ length: size }, (_, i) => i % shape.numClasses);
+  const [low, high] = shape.valueRange === 'unit' ? [0, 1] : [-1, 1];
+  const pattern = (f: (i: number) => number) =>
+    tf.tensor4d(Float32Array.from({ length: pixels }, (_, i) => low + (high - low) * (0.5 + 0.5 * f(i))), [size, shape.height, shape.width, shape.channels]);
   return {
-    x: tf.tensor4d(Float32Array.from({ length: pixels }, (_, i) => 0.5 + 0.5 * Math.sin(i * 0.7)), [size, shape.height, shape.width, shape.channels]),
+    x: pattern((i) => Math.sin(i * 0.7)),
+    xB: pattern((i) => Math.cos(i * 0.3)),
     labels: tf.tensor1d(labels, 'int32'),
     oneHot: tf.oneHot(tf.tensor1d(labels, 'int32'), shape.numClasses).toFloat() as tf.Tensor2D,
     size,
@@ -71,7 +81,8 @@ export function describeFamily(name: string): void {
       const model = tinyModel(name);
       try {
         tf.tidy(() => {
-          const batch = tinyBatch(TEST_SHAPE);
+          const shape = testShape(name);
+          const batch = tinyBatch(shape);
           if (model.encode) {
             const code = model.encode(batch.x, batch.oneHot);
             assert.deepEqual(code.shape, [batch.size, model.latentSize]);
@@ -79,9 +90,10 @@ export function describeFamily(name: string): void {
           if (model.decode && model.latentSize) {
             const z = model.samplePrior ? model.samplePrior(batch.size, 3) : tf.randomNormal([batch.size, model.latentSize]);
             const images = model.decode(z as tf.Tensor2D, batch.oneHot);
-            assert.deepEqual(images.shape, [batch.size, TEST_SHAPE.height, TEST_SHAPE.width, TEST_SHAPE.channels]);
+            assert.deepEqual(images.shape, [batch.size, shape.height, shape.width, shape.channels]);
             const values = images.dataSync();
-            assert.ok(values.every((v) => v >= 0 && v <= 1), 'unit-range decoder must output values in [0, 1]');
+            const low = shape.valueRange === 'unit' ? 0 : -1;
+            assert.ok(values.every((v) => v >= low && v <= 1), `${shape.valueRange}-range decoder must output values in [${low}, 1]`);
           }
         });
       } finally {
@@ -96,7 +108,7 @@ export function describeFamily(name: string): void {
           const before = phase.variables().map((v) => v.dataSync().slice());
           const adam = new Adam(phase.variables());
           const terms = tf.tidy(() => {
-            const batch = tinyBatch(TEST_SHAPE);
+            const batch = tinyBatch(testShape(name));
             let kept: Record<string, number> = {};
             const { grads } = tf.variableGrads(() => {
               const loss = phase.loss(batch, CTX);
@@ -112,6 +124,61 @@ export function describeFamily(name: string): void {
           assert.ok(changed >= phase.variables().length * 0.8, `only ${changed}/${phase.variables().length} variables changed`);
           adam.dispose();
         }
+      } finally {
+        model.dispose();
+      }
+    });
+
+    it('declares evaluation metrics and a sampling prior that its model really supports', () => {
+      const { metrics, prior } = getFamily(name).evaluation;
+      const exportParts: readonly string[] = getFamily(name).exportParts;
+      assert.ok(metrics.length > 0, 'at least one metric applies');
+      for (const metric of metrics) assert.ok((FAMILY_EVAL_METRICS as readonly string[]).includes(metric), `unknown metric '${metric}'`);
+      if (prior !== undefined) assert.ok((SAMPLE_PRIORS as readonly string[]).includes(prior), `unknown prior '${prior}'`);
+      const model = tinyModel(name);
+      try {
+        tf.tidy(() => {
+          const shape = testShape(name);
+          const batch = tinyBatch(shape);
+          const has = (metric: string) => (metrics as readonly string[]).includes(metric);
+          if (has('reconstruction') || has('latent-classifiers')) {
+            assert.ok(model.encode && exportParts.includes('encoder'), 'codes need an exported encoder');
+          }
+          if (has('reconstruction')) {
+            assert.ok(model.decode && exportParts.includes('decoder'), 'reconstruction needs an exported decoder');
+            assert.deepEqual(model.decode(model.encode!(batch.x, batch.oneHot), batch.oneHot).shape, batch.x.shape);
+          }
+          if (has('elbo')) assert.deepEqual([...model.ioNames.encoder!.outputs].sort(), ['logvar', 'mu'], 'the ELBO needs a Gaussian encoder');
+          if (has('fid')) {
+            assert.ok(prior !== undefined && model.decode, 'FID needs a prior and a decoder/generator');
+            assert.ok(exportParts.includes('decoder') || exportParts.includes('generator'));
+          }
+          if (has('accuracy')) assert.ok(exportParts.includes('classifier'));
+          if (has('translation')) assert.ok(exportParts.includes('generatorAB') && exportParts.includes('generatorBA'));
+          // The declared prior is the one the model samples (fitted Gaussians are fitted by eval, from codes).
+          if (prior === 'fitted-gaussian') assert.ok(model.encode, 'a fitted Gaussian is fitted to codes');
+          else if (prior !== undefined) {
+            const codes = model.samplePrior!(400, 1).arraySync();
+            const config = model.config as { latentSize?: number; categorical?: { variables: number; classes: number } };
+            const continuous = prior === 'standard-normal' ? model.latentSize! : prior === 'gaussian-and-categorical' ? config.latentSize! : 0;
+            const gaussian = codes.flatMap((row) => row.slice(0, continuous));
+            if (continuous > 0) {
+              const mean = gaussian.reduce((a, b) => a + b, 0) / gaussian.length;
+              const variance = gaussian.reduce((a, b) => a + (b - mean) ** 2, 0) / gaussian.length;
+              assert.ok(Math.abs(mean) < 0.1 && Math.abs(variance - 1) < 0.15, `N(0, I) part: mean ${mean}, variance ${variance}`);
+            }
+            if (prior !== 'standard-normal') {
+              const { variables, classes } = config.categorical!;
+              assert.equal(model.latentSize, continuous + variables * classes);
+              for (const row of codes) {
+                for (let v = 0; v < variables; v++) {
+                  const group = row.slice(continuous + v * classes, continuous + (v + 1) * classes);
+                  assert.deepEqual([...group].sort(), [...Array(classes - 1).fill(0), 1], 'one-hot groups');
+                }
+              }
+            }
+          }
+        });
       } finally {
         model.dispose();
       }
