@@ -1,0 +1,14 @@
+/**
+ * Serving stage: `startServer` (HTTP API over onnxruntime-node with dynamic batching, demo page,
+ * browser files). The browser module itself is src/serve/web/aekit-web.ts, built to
+ * `dist/web/aekit-web.js` and published as `aekit/web`.
+ */
+export { startServer, SERVE_DEFAULTS } from './server';
+export type { AekitServer, HealthReport, ServeOptions } from './server';
+export { EXECUTION_PROVIDERS, EP_PARITY_TOLERANCE, SWIFTSHADER_VULKAN_ICD } from './node-session';
+export type { ExecutionProviderName, ExecutionProviderReport } from './node-session';
+export { PRIOR_FAMILIES } from './models';
+export type { ServedModel, ServedArtifact, ServedRole } from './models';
+export type { BatchStats } from './batcher';
+export { openApiDocument } from './openapi';
+export { normalSamples, toPixelByte, toUnitInterval } from './web/image-math';

@@ -1,0 +1,187 @@
+/**
+ * Which models a server offers: finds `.onnx` artifacts in the given files and folders, reads
+ * their aekit metadata and groups the encoder and decoder of one run into one model, named by the
+ * run id. Every check that can fail does so here, at start-up, naming the file.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { AekitError } from '../core/errors';
+import type { Logger } from '../core/log';
+import { readMetadata } from '../export/metadata';
+import type { ArtifactMetadata, TensorSpec } from '../export/metadata';
+import type { PixelValueRange } from './web/image-math';
+
+/** Artifact parts the server runs: decoders (and GAN generators, which are decoders of N(0, I)) and encoders. */
+export const SERVED_PARTS = Object.freeze({ decoder: 'decoder', generator: 'decoder', encoder: 'encoder' } as const);
+/** The role an artifact plays in a served model. */
+export type ServedRole = 'decoder' | 'encoder';
+
+/**
+ * Families whose decoder input is drawn from N(0, I), so `/sample` makes sense. Autoencoders
+ * without a prior (ae, dae) have latents anywhere; sampling them from N(0, I) gives noise.
+ */
+export const PRIOR_FAMILIES: readonly string[] = Object.freeze(['vae', 'cvae']);
+
+/** One artifact of a served model. */
+export interface ServedArtifact {
+  role: ServedRole;
+  file: string;
+  bytes: Uint8Array;
+  metadata: ArtifactMetadata;
+  /** Per input, the shape of one row (no batch dimension). */
+  rowShapes: Record<string, number[]>;
+  /** The image (encoder) or latent (decoder) input. */
+  mainInput: string;
+  /** The one-hot label input of a conditional artifact. */
+  labelInput?: string;
+}
+
+/** A model as the API shows it: one run's decoder and/or encoder. */
+export interface ServedModel {
+  name: string;
+  family: string;
+  latentSize: number;
+  conditional: boolean;
+  /** Classes of a conditional model. */
+  numClasses?: number;
+  imageShape: { channels: number; height: number; width: number };
+  valueRange: PixelValueRange;
+  /** True when `/sample` is offered (a decoder of a family with an N(0, I) prior). */
+  canSample: boolean;
+  decoder?: ServedArtifact;
+  encoder?: ServedArtifact;
+}
+
+/** Model names are URL path segments: run ids with anything unusual replaced. */
+export function modelName(runId: string, file: string): string {
+  const cleaned = runId.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '');
+  return cleaned || path.basename(path.dirname(path.resolve(file)));
+}
+
+/** `.onnx` files given directly, in a folder, or one folder further down (`<dir>/<run>/decoder.onnx`). */
+export async function findArtifactFiles(locations: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const location of locations) {
+    let stat;
+    try {
+      stat = await fs.stat(location);
+    } catch {
+      throw new AekitError('FILE_NOT_FOUND', 'no such file or folder (expected a .onnx artifact or a folder of them)', { where: location });
+    }
+    if (stat.isFile()) {
+      files.push(location);
+      continue;
+    }
+    const found: string[] = [];
+    for (const entry of await fs.readdir(location, { withFileTypes: true })) {
+      const full = path.join(location, entry.name);
+      if (entry.isFile() && entry.name.endsWith('.onnx')) found.push(full);
+      else if (entry.isDirectory()) {
+        for (const inner of await fs.readdir(full, { withFileTypes: true })) {
+          if (inner.isFile() && inner.name.endsWith('.onnx')) found.push(path.join(full, inner.name));
+        }
+      }
+    }
+    if (found.length === 0) throw new AekitError('FILE_NOT_FOUND', 'no .onnx files in this folder or its subfolders', { where: location });
+    files.push(...found.sort());
+  }
+  return files;
+}
+
+function rowShapes(specs: TensorSpec[], file: string): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const spec of specs) {
+    const rest = spec.shape.slice(1);
+    const symbolic = rest.find((d) => typeof d !== 'number');
+    if (symbolic !== undefined) throw new AekitError('BAD_DATA', `input '${spec.name}' has a symbolic dimension '${symbolic}' besides the batch; the server needs fixed row shapes`, { where: file });
+    out[spec.name] = rest as number[];
+  }
+  return out;
+}
+
+function artifact(role: ServedRole, file: string, bytes: Uint8Array, metadata: ArtifactMetadata): ServedArtifact {
+  const labelName = metadata.labelInput?.name;
+  if (metadata.labelInput && metadata.labelInput.encoding !== 'one-hot') {
+    throw new AekitError('BAD_DATA', `label encoding '${metadata.labelInput.encoding}' is not supported by the server (expected 'one-hot')`, { where: file });
+  }
+  for (const spec of [...metadata.inputs, ...metadata.outputs]) {
+    if (spec.dtype !== 'float32') throw new AekitError('BAD_DATA', `tensor '${spec.name}' is ${spec.dtype}; the server handles float32 tensors`, { where: file });
+  }
+  const main = metadata.inputs.find((i) => i.name !== labelName);
+  if (!main) throw new AekitError('BAD_DATA', 'no input besides the label', { where: file });
+  if (role === 'encoder' && main.layout !== 'NCHW') throw new AekitError('BAD_DATA', `encoder input '${main.name}' has layout ${main.layout}, expected NCHW images`, { where: file });
+  if (role === 'decoder' && metadata.outputs[0].layout !== 'NCHW') throw new AekitError('BAD_DATA', `decoder output '${metadata.outputs[0].name}' has layout ${metadata.outputs[0].layout}, expected NCHW images`, { where: file });
+  return { role, file, bytes, metadata, rowShapes: rowShapes(metadata.inputs, file), mainInput: main.name, labelInput: labelName };
+}
+
+/** Shape of the images an artifact reads or writes, from its NCHW tensor spec. */
+function imageShapeOf(a: ServedArtifact): ServedModel['imageShape'] {
+  const spec = a.role === 'decoder' ? a.metadata.outputs[0] : a.metadata.inputs.find((i) => i.name === a.mainInput)!;
+  const [, channels, height, width] = spec.shape as number[];
+  return { channels, height, width };
+}
+
+function latentSizeOf(a: ServedArtifact): number {
+  if (a.role === 'decoder') return a.rowShapes[a.mainInput].reduce((x, y) => x * y, 1);
+  const code = a.metadata.outputs[0].shape.slice(1) as number[];
+  return code.reduce((x, y) => x * y, 1);
+}
+
+/**
+ * Read the artifacts at `locations` and group them into models.
+ *
+ * @throws AekitError naming the file for unreadable artifacts, files without aekit metadata,
+ *   two artifacts of the same role for one model, or encoder/decoder pairs that disagree.
+ */
+export async function loadModels(locations: readonly string[], logger: Logger): Promise<ServedModel[]> {
+  const byName = new Map<string, { decoder?: ServedArtifact; encoder?: ServedArtifact }>();
+  for (const file of await findArtifactFiles(locations)) {
+    const bytes = new Uint8Array(await fs.readFile(file));
+    let metadata: ArtifactMetadata;
+    try {
+      metadata = readMetadata(bytes);
+    } catch (error) {
+      throw new AekitError('BAD_DATA', `not an aekit artifact (${(error as Error).message}); export models with \`aekit export\``, { where: file, cause: error });
+    }
+    const role = (SERVED_PARTS as Record<string, ServedRole | undefined>)[metadata.part];
+    if (!role) {
+      logger.info(`skipping ${file}: a ${metadata.part} (the server runs ${Object.keys(SERVED_PARTS).join(', ')} artifacts)`);
+      continue;
+    }
+    const name = modelName(metadata.runId, file);
+    const entry = byName.get(name) ?? {};
+    const previous = entry[role];
+    if (previous) {
+      throw new AekitError('DUPLICATE_NAME', `two ${role} artifacts for model '${name}' (models are named by run id): ${previous.file} and ${file}; serve them from separate folders`, { where: file });
+    }
+    entry[role] = artifact(role, file, bytes, metadata);
+    byName.set(name, entry);
+  }
+  if (byName.size === 0) throw new AekitError('FILE_NOT_FOUND', `no encoder or decoder artifacts in ${locations.join(', ')}`);
+  const models: ServedModel[] = [];
+  for (const [name, { decoder, encoder }] of byName) {
+    const first = (decoder ?? encoder)!;
+    const latentSize = latentSizeOf(first);
+    const imageShape = imageShapeOf(first);
+    const meta = first.metadata;
+    if (decoder && encoder) {
+      const [d, e] = [JSON.stringify([latentSizeOf(decoder), imageShapeOf(decoder), decoder.metadata.valueRange, !!decoder.labelInput]), JSON.stringify([latentSizeOf(encoder), imageShapeOf(encoder), encoder.metadata.valueRange, !!encoder.labelInput])];
+      if (d !== e) throw new AekitError('BAD_DATA', `encoder and decoder of model '${name}' disagree on [latent size, image shape, value range, conditional]: ${e} vs ${d}`, { where: encoder.file });
+    }
+    const conditional = first.labelInput !== undefined;
+    const numClasses = conditional ? first.rowShapes[first.labelInput!][0] : undefined;
+    models.push({
+      name,
+      family: meta.family,
+      latentSize,
+      conditional,
+      ...(conditional ? { numClasses } : {}),
+      imageShape,
+      valueRange: meta.valueRange,
+      canSample: decoder !== undefined && (PRIOR_FAMILIES.includes(meta.family) || decoder.metadata.part === 'generator'),
+      decoder,
+      encoder,
+    });
+  }
+  return models.sort((a, b) => a.name.localeCompare(b.name));
+}
