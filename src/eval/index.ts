@@ -1,0 +1,37 @@
+/**
+ * The eval stage: {@link evaluate} a model against a dataset (FID, SSIM, PSNR, ELBO/IWAE, latent
+ * classifiers), write the report, and the building blocks it uses (metric maths, the FID feature
+ * network and its statistics cache, artifact sessions, family conventions).
+ */
+export * from './metrics';
+export {
+  evaluate,
+  applicableMetrics,
+  metricApplicability,
+  EVAL_METRICS,
+  DEFAULT_EVAL_COUNT,
+  DEFAULT_ELBO_COUNT,
+  DEFAULT_LATENT_TRAIN_COUNT,
+  DEFAULT_LATENT_TEST_COUNT,
+  FIGURE_SIZES,
+  type EvalMetric,
+  type EvaluateOptions,
+  type EvalProgress,
+  type EvalReport,
+  type EvalFigures,
+  type FidReport,
+  type ImageMetricReport,
+  type ElboReport,
+  type LatentReport,
+  type LatentClassifierRow,
+} from './evaluate';
+export { writeReport, reportJson, reportMarkdown, formatReportTable, summaryRows, latentScatterPng, REPORT_FILES, type WriteReportOptions } from './report';
+export { DEFAULT_FID_CLASSIFIER, FID_FEATURES_OUTPUT, FidFeatureNet, referenceStats, dataStats, type ReferenceKey, type ReferenceStats } from './fid-features';
+export { CACHE_DIR_ENV, DEFAULT_CACHE_FOLDER, defaultCacheDir } from './cache';
+export { OnnxModel, DEFAULT_EVAL_BATCH, DEFAULT_EVAL_RUNTIME, type FloatTensor, type OnnxModelOptions, type RowProgress } from './onnx-session';
+export { ModelIo, FAMILY_PRIORS, EVAL_PRIORS, familyEvaluation, oneHot, type PriorKind, type Encoded, type LatentPrior } from './model-io';
+export { loadTarget, RUN_ONNX_FOLDER, EVAL_PARTS, type EvalPart, type LoadedTarget, type LoadTargetOptions } from './target';
+export { estimateElbo, likelihoodFor, describeLikelihood, logMeanExp, DEFAULT_IWAE_SAMPLES, GAUSSIAN_LIKELIHOOD_SIGMA, type ElboEstimate, type ElboInput, type ReconstructionLikelihood } from './metrics/elbo';
+export { scoreClassifiers, LATENT_CLASSIFIERS, KNN_NEIGHBOURS, DENSE_CLASSIFIER_SETTINGS, type LatentClassifierName, type LabelledFeatures, type ClassifierScore, type ScoreClassifiersOptions } from './metrics/latent-classifiers';
+export { RandomForest, RANDOM_FOREST_TREES, RANDOM_FOREST_MAX_DEPTH, RANDOM_FOREST_BINS, type RandomForestOptions } from './metrics/random-forest';
+export { nhwcToNchw, nchwToNhwc, convertRange, toArtifactImages, fromArtifactImages, type ImageShape } from './images';

@@ -1,0 +1,394 @@
+/**
+ * A loaded model seen through its families' conventions: which encoder output is the code, how the
+ * decoder is fed (z, plus a one-hot label for conditional models), and how samples are drawn.
+ * Parts and shapes are read from artifact metadata and output names; what a family supports (its
+ * metrics and its prior) from its registry entry (`FamilyDefinition.evaluation`).
+ */
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { AekitError } from '../core/errors';
+import { Rng } from '../core/rng';
+import type { ValueRange } from '../data/types';
+import { familyNames, getFamily } from '../models';
+import type { FamilyEvaluation, SamplePrior } from '../models/types';
+import type { FloatTensor, OnnxModel, RowProgress } from './onnx-session';
+import type { LoadedTarget } from './target';
+import { toArtifactImages } from './images';
+import type { ImageShape } from './images';
+
+/**
+ * The priors eval draws from: 'standard-normal' is the N(0, I) prior of VAEs and GANs;
+ * 'fitted-gaussian' fits a Gaussian (mean, full covariance) to the codes of training images, the
+ * usual way to sample a deterministic autoencoder; the categorical priors (gumbel-vae, joint-vae:
+ * uniform one-hot groups, after N(0, I) for joint-vae) need the layout in the run's model config
+ * (`categorical`), which artifacts do not carry, so they work on targets inside a run folder.
+ */
+export const EVAL_PRIORS = ['standard-normal', 'fitted-gaussian', 'uniform-categorical', 'gaussian-and-categorical'] as const;
+/** See {@link EVAL_PRIORS}. */
+export type PriorKind = (typeof EVAL_PRIORS)[number];
+
+/** A family's evaluation entry from the registry, or undefined for a family this aekit does not know. */
+export function familyEvaluation(family: string): FamilyEvaluation | undefined {
+  return familyNames().includes(family) ? getFamily(family).evaluation : undefined;
+}
+
+/**
+ * The prior of each family registered when this module loaded (from the registry).
+ * @deprecated Use {@link familyEvaluation}; this snapshot misses families registered later.
+ */
+export const FAMILY_PRIORS: Readonly<Record<string, SamplePrior | undefined>> = Object.freeze(
+  Object.fromEntries(familyNames().map((name) => [name, getFamily(name).evaluation.prior])),
+);
+
+/** The classifier output holding class scores (src/models/classifier.ts). */
+export const CLASSIFIER_LOGITS = 'logits';
+
+/** N categorical variables of K classes each (gumbel-vae, joint-vae), from the run's model config. */
+export interface CategoricalLayout {
+  variables: number;
+  classes: number;
+}
+
+function categoricalLayoutOf(model: Record<string, unknown> | undefined): CategoricalLayout | undefined {
+  const c = model?.categorical as { variables?: unknown; classes?: unknown } | undefined;
+  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+  return c && ok(c.variables) && ok(c.classes) ? { variables: c.variables, classes: c.classes } : undefined;
+}
+
+/** Encoder outputs for a batch of images. */
+export interface Encoded {
+  /** The features a latent classifier or scatter plot uses: the code when there is one, else every NC output. */
+  features: Float32Array;
+  featureSize: number;
+  /** The decoder input for a reconstruction (mu, the code, or [mu | one-hot arg-max] of a categorical code), when the family has one. */
+  code?: Float32Array;
+  mu?: Float32Array;
+  logvar?: Float32Array;
+}
+
+/** A prior to draw decoder inputs from. */
+export interface LatentPrior {
+  kind: PriorKind;
+  /** Draw `count` codes, row-major count×latentSize, from the stream `rng`. */
+  sample(count: number, rng: Rng): Float32Array;
+}
+
+/** One-hot rows for class indices. */
+export function oneHot(labels: Int32Array, numClasses: number): Float32Array {
+  const out = new Float32Array(labels.length * numClasses);
+  labels.forEach((label, i) => {
+    if (label >= 0 && label < numClasses) out[i * numClasses + label] = 1;
+  });
+  return out;
+}
+
+/** The model's parts with the conventions of its family. */
+export class ModelIo {
+  readonly encoder?: OnnxModel;
+  /** The decoder, or the generator of families without an encoder. */
+  readonly generator?: OnnxModel;
+  /** A classifier artifact (evaluated for its accuracy). */
+  readonly classifier?: OnnxModel;
+  readonly family: string;
+  /** The family's registry entry (undefined for an unknown family: then only the artifacts' structure decides). */
+  readonly evaluation?: FamilyEvaluation;
+  /** The categorical layout of the run's model config, when it has one. */
+  readonly categorical?: CategoricalLayout;
+
+  constructor(
+    target: LoadedTarget,
+    /** The image shape the data (and, checked elsewhere, every artifact) has. */
+    readonly shape: ImageShape,
+  ) {
+    this.encoder = target.parts.encoder;
+    this.generator = target.parts.decoder ?? target.parts.generator;
+    this.classifier = target.parts.classifier;
+    this.family = target.family;
+    this.evaluation = familyEvaluation(target.family);
+    this.categorical = categoricalLayoutOf(target.runModel);
+  }
+
+  /** Value range of the artifacts (the first part's; eval checks they agree). */
+  get valueRange(): ValueRange {
+    return (this.encoder ?? this.generator ?? this.classifier)!.metadata.valueRange;
+  }
+
+  /** Width of the one-hot label input of a conditional model (0 when unconditional). */
+  labelWidth(model: OnnxModel | undefined): number {
+    const label = model?.metadata.labelInput;
+    if (!model || !label) return 0;
+    if (label.encoding !== 'one-hot') {
+      throw new AekitError('BAD_DATA', `label encoding '${label.encoding}' is not supported by eval (expected 'one-hot')`, {
+        where: `${model.path}: aekit.labelInput.encoding`,
+      });
+    }
+    const width = model.input(label.name).shape[1];
+    if (typeof width !== 'number') throw new AekitError('BAD_DATA', `label input '${label.name}' has no fixed width`, { where: `${model.path}: aekit.inputs` });
+    return width;
+  }
+
+  /** Name and width of the generator's code input (the input that is not the label). */
+  latentInput(): { name: string; size: number } {
+    const g = this.requireGenerator('latentInput');
+    const spec = g.metadata.inputs.find((i) => i.name !== g.metadata.labelInput?.name);
+    const size = spec?.shape[1];
+    if (!spec || typeof size !== 'number') throw new AekitError('BAD_DATA', 'expected a code input [batch, latentSize]', { where: `${g.path}: aekit.inputs` });
+    return { name: spec.name, size };
+  }
+
+  /** Name of the image output of a part (its first NCHW output). */
+  imageOutput(model: OnnxModel): string {
+    const spec = model.metadata.outputs.find((o) => o.layout === 'NCHW');
+    if (!spec) throw new AekitError('BAD_DATA', 'expected an image output (layout NCHW)', { where: `${model.path}: aekit.outputs` });
+    return spec.name;
+  }
+
+  /** The encoder output that is also the decoder's input, if the family has one. */
+  codeOutputName(): string | undefined {
+    if (!this.encoder) return undefined;
+    const name = ['mu', 'code'].find((n) => this.encoder!.hasOutput(n));
+    if (!name || !this.generator) return name;
+    // A joint code (e.g. joint-vae's mu plus a categorical part) is not a whole decoder input.
+    return this.encoder.output(name).shape[1] === this.latentInput().size ? name : undefined;
+  }
+
+  /**
+   * A categorical code as the decoder takes it: [mu | one-hot arg-max of each variable's logits]
+   * (joint-vae) or the one-hot part alone (gumbel-vae), the families' own `encode`. Needs the
+   * layout from the run config and sizes that add up to the decoder input.
+   */
+  categoricalCode(): { continuous?: string; logits: string } | undefined {
+    const layout = this.categorical;
+    if (!this.encoder || !this.generator || !layout || !this.encoder.hasOutput('logits')) return undefined;
+    const width = layout.variables * layout.classes;
+    if (this.encoder.output('logits').shape[1] !== width) return undefined;
+    const mu = this.encoder.hasOutput('mu') ? this.encoder.output('mu').shape[1] : 0;
+    if (typeof mu !== 'number' || mu + width !== this.latentInput().size) return undefined;
+    return { ...(mu > 0 ? { continuous: 'mu' } : {}), logits: 'logits' };
+  }
+
+  /** True when images can be encoded and decoded back (reconstructions, SSIM, PSNR, ELBO). */
+  canReconstruct(): boolean {
+    return this.encoder !== undefined && this.generator !== undefined && (this.codeOutputName() !== undefined || this.categoricalCode() !== undefined);
+  }
+
+  /** True for a Gaussian encoder (outputs exactly mu and logvar) whose mu feeds the decoder. */
+  hasGaussianPosterior(): boolean {
+    const names = this.encoder?.metadata.outputs.map((o) => o.name).sort().join(',');
+    return names === 'logvar,mu' && this.canReconstruct();
+  }
+
+  /** The prior samples are drawn from, or undefined when eval cannot draw samples for this model. */
+  priorKind(): PriorKind | undefined {
+    const kind = this.evaluation?.prior;
+    if (!this.generator || !kind || !(EVAL_PRIORS as readonly string[]).includes(kind)) return undefined;
+    if (kind === 'fitted-gaussian' && !this.canReconstruct()) return undefined;
+    if (kind === 'uniform-categorical' || kind === 'gaussian-and-categorical') {
+      const width = this.categorical ? this.categorical.variables * this.categorical.classes : 0;
+      const gaussian = this.latentInput().size - width;
+      if (!this.categorical || gaussian < 0 || (kind === 'uniform-categorical') !== (gaussian === 0)) return undefined;
+    }
+    return kind as PriorKind;
+  }
+
+  /** Why {@link priorKind} is undefined (for error messages and reports). */
+  whyNoPrior(): string {
+    const kind = this.evaluation?.prior;
+    if (!this.generator) return 'the model has no decoder or generator artifact';
+    if (!this.evaluation) return `family '${this.family}' is not registered in this aekit`;
+    if (!kind) return `family '${this.family}' has no prior to sample from`;
+    if (kind === 'fitted-gaussian') return 'a fitted Gaussian prior needs an encoder whose code feeds the decoder';
+    if (!this.categorical) return `family '${this.family}''s ${kind} prior needs its layout (model.categorical) from the run's config.json, and the target is not in a run folder`;
+    return `the categorical layout ${this.categorical.variables}x${this.categorical.classes} of the run config does not fit the decoder input (${this.latentInput().size} values)`;
+  }
+
+  /**
+   * Encode images (NHWC in [0, 1]); `labels` are needed by conditional encoders.
+   * @throws AekitError BAD_ARGUMENT when the model has no encoder or labels are missing.
+   */
+  async encode(unitNhwc: Float32Array, count: number, labels?: Int32Array, progress?: RowProgress): Promise<Encoded> {
+    const encoder = this.encoder;
+    if (!encoder) throw new AekitError('BAD_ARGUMENT', 'the model has no encoder artifact', { where: 'encode' });
+    const { height, width, channels } = this.shape;
+    const feeds: Record<string, FloatTensor> = {
+      [this.imageInputName(encoder)]: { data: toArtifactImages(unitNhwc, count, this.shape, encoder.metadata.valueRange), dims: [count, channels, height, width] },
+    };
+    this.addLabels(feeds, encoder, count, labels);
+    const out = await encoder.run(feeds, undefined, progress);
+    const codeName = this.codeOutputName();
+    const code = codeName ? out[codeName].data : this.joinCategorical(out, count);
+    if (code) return { features: code, featureSize: code.length / count, code, mu: out.mu?.data, logvar: out.logvar?.data };
+    const featureNames = ['mu', 'code'].filter((n) => out[n]).slice(0, 1);
+    const names = featureNames.length > 0 ? featureNames : encoder.metadata.outputs.filter((o) => o.layout === 'NC').map((o) => o.name);
+    const featureSize = names.reduce((sum, n) => sum + out[n].data.length / count, 0);
+    let features: Float32Array;
+    if (names.length === 1) {
+      features = out[names[0]].data;
+    } else {
+      features = new Float32Array(count * featureSize);
+      let offset = 0;
+      for (const n of names) {
+        const size = out[n].data.length / count;
+        for (let r = 0; r < count; r++) features.set(out[n].data.subarray(r * size, (r + 1) * size), r * featureSize + offset);
+        offset += size;
+      }
+    }
+    return { features, featureSize, mu: out.mu?.data, logvar: out.logvar?.data };
+  }
+
+  /** [mu | one-hot arg-max per variable] rows from the encoder outputs, when the model has a categorical code. */
+  private joinCategorical(out: Record<string, FloatTensor>, count: number): Float32Array | undefined {
+    const names = this.categoricalCode();
+    if (!names) return undefined;
+    const { variables, classes } = this.categorical!;
+    const width = variables * classes;
+    const mu = names.continuous ? out[names.continuous].data : new Float32Array(0);
+    const m = mu.length / count;
+    const logits = out[names.logits].data;
+    const code = new Float32Array(count * (m + width));
+    for (let r = 0; r < count; r++) {
+      const row = r * (m + width);
+      code.set(mu.subarray(r * m, (r + 1) * m), row);
+      for (let v = 0; v < variables; v++) {
+        const at = r * width + v * classes;
+        let best = 0;
+        for (let k = 1; k < classes; k++) if (logits[at + k] > logits[at + best]) best = k;
+        code[row + m + v * classes + best] = 1;
+      }
+    }
+    return code;
+  }
+
+  /**
+   * Decode codes (count×latentSize) to images NCHW in the model's value range. Conditional
+   * decoders take one-hot (or soft) label rows, count×numClasses.
+   */
+  async decode(z: Float32Array, count: number, labelRows?: Float32Array, progress?: RowProgress): Promise<Float32Array> {
+    const g = this.requireGenerator('decode');
+    const input = this.latentInput();
+    const feeds: Record<string, FloatTensor> = { [input.name]: { data: z, dims: [count, input.size] } };
+    const width = this.labelWidth(g);
+    if (width > 0) {
+      if (!labelRows) throw new AekitError('BAD_ARGUMENT', `the conditional decoder needs a one-hot label input of width ${width}`, { where: g.path });
+      feeds[g.metadata.labelInput!.name] = { data: labelRows, dims: [count, width] };
+    }
+    const name = this.imageOutput(g);
+    return (await g.run(feeds, [name], progress))[name].data;
+  }
+
+  /**
+   * The prior to draw samples from; a fitted Gaussian needs the codes of training images.
+   * @throws AekitError BAD_ARGUMENT when the model cannot be sampled.
+   */
+  prior(trainCodes?: { codes: Float32Array; count: number }): LatentPrior {
+    const kind = this.priorKind();
+    const size = this.latentInput().size;
+    if (kind === 'standard-normal') return { kind, sample: (count, rng) => rng.normalArray(count * size) };
+    if (kind === 'fitted-gaussian') {
+      if (!trainCodes) throw new AekitError('BAD_ARGUMENT', 'a fitted Gaussian prior needs the codes of training images', { where: 'prior' });
+      return fittedGaussian(trainCodes.codes, trainCodes.count, size);
+    }
+    if (kind === 'uniform-categorical' || kind === 'gaussian-and-categorical') return categoricalPrior(kind, this.categorical!, size);
+    throw new AekitError('BAD_ARGUMENT', `cannot draw samples: ${this.whyNoPrior()}`, { where: 'prior' });
+  }
+
+  /**
+   * Top-1 predictions of the classifier for images (NHWC in [0, 1]): the arg-max of its `logits`.
+   * @throws AekitError BAD_ARGUMENT when the model has no classifier artifact.
+   */
+  async classify(unitNhwc: Float32Array, count: number, progress?: RowProgress): Promise<Int32Array> {
+    const classifier = this.classifier;
+    if (!classifier) throw new AekitError('BAD_ARGUMENT', 'the model has no classifier artifact', { where: 'classify' });
+    const { height, width, channels } = this.shape;
+    const image = { data: toArtifactImages(unitNhwc, count, this.shape, classifier.metadata.valueRange), dims: [count, channels, height, width] };
+    const logits = (await classifier.run({ [this.imageInputName(classifier)]: image }, [CLASSIFIER_LOGITS], progress))[CLASSIFIER_LOGITS].data;
+    const classes = logits.length / count;
+    const out = new Int32Array(count);
+    for (let r = 0; r < count; r++) {
+      let best = 0;
+      for (let c = 1; c < classes; c++) if (logits[r * classes + c] > logits[r * classes + best]) best = c;
+      out[r] = best;
+    }
+    return out;
+  }
+
+  private imageInputName(model: OnnxModel): string {
+    const spec = model.metadata.inputs.find((i) => i.layout === 'NCHW');
+    if (!spec) throw new AekitError('BAD_DATA', 'expected an image input (layout NCHW)', { where: `${model.path}: aekit.inputs` });
+    return spec.name;
+  }
+
+  private addLabels(feeds: Record<string, FloatTensor>, model: OnnxModel, count: number, labels?: Int32Array): void {
+    const width = this.labelWidth(model);
+    if (width === 0) return;
+    if (!labels) throw new AekitError('BAD_ARGUMENT', 'the conditional encoder needs labels', { where: model.path });
+    feeds[model.metadata.labelInput!.name] = { data: oneHot(labels.subarray(0, count), width), dims: [count, width] };
+  }
+
+  private requireGenerator(what: string): OnnxModel {
+    if (!this.generator) throw new AekitError('BAD_ARGUMENT', 'the model has no decoder or generator artifact', { where: what });
+    return this.generator;
+  }
+}
+
+/** N(0, I) for the first (size - V*K) values (none for 'uniform-categorical'), then V one-hot groups of K uniform classes. */
+function categoricalPrior(kind: PriorKind, layout: CategoricalLayout, size: number): LatentPrior {
+  const gaussian = size - layout.variables * layout.classes;
+  return {
+    kind,
+    sample(count, rng) {
+      const out = new Float32Array(count * size);
+      for (let r = 0; r < count; r++) {
+        for (let j = 0; j < gaussian; j++) out[r * size + j] = rng.normal();
+        for (let v = 0; v < layout.variables; v++) out[r * size + gaussian + v * layout.classes + rng.int(layout.classes)] = 1;
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * N(mean, cov) fitted to codes (unbiased covariance), sampled as mean + V sqrt(Λ) eps from the
+ * symmetric eigendecomposition cov = V Λ V^T. Unlike a Cholesky factor this also works when dead
+ * code units make the covariance singular (their eigenvalues are clamped to 0).
+ */
+function fittedGaussian(codes: Float32Array, count: number, size: number): LatentPrior {
+  if (count < 2) throw new AekitError('BAD_ARGUMENT', `need at least 2 training codes to fit a Gaussian, found ${count}`, { where: 'prior' });
+  const mean = new Float64Array(size);
+  for (let r = 0; r < count; r++) for (let j = 0; j < size; j++) mean[j] += codes[r * size + j] / count;
+  const cov = new Matrix(size, size);
+  for (let r = 0; r < count; r++) {
+    for (let i = 0; i < size; i++) {
+      const di = codes[r * size + i] - mean[i];
+      for (let j = 0; j <= i; j++) cov.set(i, j, cov.get(i, j) + di * (codes[r * size + j] - mean[j]));
+    }
+  }
+  for (let i = 0; i < size; i++) {
+    for (let j = 0; j <= i; j++) {
+      const v = cov.get(i, j) / (count - 1);
+      cov.set(i, j, v);
+      cov.set(j, i, v);
+    }
+  }
+  const eig = new EigenvalueDecomposition(cov, { assumeSymmetric: true });
+  const vectors = eig.eigenvectorMatrix;
+  const roots = eig.realEigenvalues.map((l) => Math.sqrt(Math.max(l, 0)));
+  // factor = V sqrt(Λ), row-major size×size.
+  const factor = new Float64Array(size * size);
+  for (let i = 0; i < size; i++) for (let k = 0; k < size; k++) factor[i * size + k] = vectors.get(i, k) * roots[k];
+  return {
+    kind: 'fitted-gaussian',
+    sample(n, rng) {
+      const out = new Float32Array(n * size);
+      const eps = new Float64Array(size);
+      for (let r = 0; r < n; r++) {
+        for (let k = 0; k < size; k++) eps[k] = rng.normal();
+        for (let i = 0; i < size; i++) {
+          let v = mean[i];
+          for (let k = 0; k < size; k++) v += factor[i * size + k] * eps[k];
+          out[r * size + i] = v;
+        }
+      }
+      return out;
+    },
+  };
+}

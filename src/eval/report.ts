@@ -1,0 +1,225 @@
+/**
+ * An {@link EvalReport} as files and text: `report.json` (every figure, no images), `report.md`
+ * (tables), PNG figures (sample grid, originals over reconstructions, 2-D latent scatter coloured
+ * by class, interpolation strip), and the compact table the CLI prints.
+ */
+import * as path from 'node:path';
+import { writeFileAtomic } from '../core/atomic-write';
+import { imageGridPng } from '../core/image-io';
+import { CHART_FONT, canvasToPng, chartCanvas } from '../core/plot';
+import type { EvalFigures, EvalReport } from './evaluate';
+
+/** File names inside a report folder. */
+export const REPORT_FILES = Object.freeze({
+  json: 'report.json',
+  markdown: 'report.md',
+  samples: 'samples.png',
+  reconstructions: 'reconstructions.png',
+  latentScatter: 'latent-scatter.png',
+  interpolation: 'interpolation.png',
+});
+
+/** Images per row of the sample and reconstruction grids. */
+const GRID_COLUMNS = 8;
+
+/** Tableau-10: distinct colours for up to ten classes (more classes reuse them). */
+const CLASS_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+
+/** The report as plain JSON (the figures' pixel data left out). */
+export function reportJson(report: EvalReport): Omit<EvalReport, 'figures'> {
+  const { figures: _figures, ...rest } = report;
+  return rest;
+}
+
+function num(value: number | undefined, digits = 2): string {
+  if (value === undefined) return '-';
+  if (!Number.isFinite(value)) return String(value);
+  return value.toFixed(digits);
+}
+
+/** FID with enough digits to tell small values apart (real-vs-real FIDs are often below 1). */
+function fidText(value: number | undefined): string {
+  return value !== undefined && Math.abs(value) < 1 ? value.toFixed(4) : num(value);
+}
+
+function pct(value: number): string {
+  return `${(100 * value).toFixed(1)}%`;
+}
+
+/** Rows (metric, value, note) of the headline figures. */
+export function summaryRows(report: EvalReport): [string, string, string][] {
+  const rows: [string, string, string][] = [];
+  const { fid, ssim, psnr, elbo } = report;
+  if (fid) {
+    if (fid.samples !== undefined) rows.push(['FID samples vs test', fidText(fid.samples), `${fid.count} images, prior ${fid.prior}`]);
+    else rows.push(['FID samples vs test', '-', fid.samplesSkipped ?? '']);
+    if (fid.reconstructions !== undefined) rows.push(['FID reconstructions vs test', fidText(fid.reconstructions), `${fid.count} images`]);
+    rows.push(['FID train vs test (real data)', fidText(fid.trainVsTest), 'baseline for scale']);
+  }
+  if (report.accuracy) rows.push(['test accuracy (top-1)', pct(report.accuracy.mean), `${report.accuracy.count} images`]);
+  if (ssim) rows.push(['SSIM (reconstructions)', num(ssim.mean, 4), `mean of ${ssim.count}`]);
+  if (psnr) rows.push(['PSNR (reconstructions)', `${num(psnr.mean)} dB`, `mean of ${psnr.count}`]);
+  if (elbo) {
+    rows.push(['ELBO', num(elbo.elbo), `nats/image, ${elbo.count} images`]);
+    rows.push(['  reconstruction term', num(elbo.reconstruction), elbo.likelihood]);
+    rows.push(['  KL term', num(elbo.kl), 'KL(q(z|x) || N(0, I))']);
+    rows.push([`IWAE bound (K = ${elbo.samples})`, num(elbo.iwae), 'log p(x) estimate, nats/image']);
+  }
+  return rows;
+}
+
+function textTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function markdownTable(header: string[], rows: string[][]): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function latentRows(report: EvalReport): string[][] {
+  return (report.latent?.classifiers ?? []).map((c) => [c.classifier, pct(c.codes), pct(c.pixels)]);
+}
+
+/** The compact table the CLI prints (plain text, aligned columns). */
+export function formatReportTable(report: EvalReport): string {
+  const rows = summaryRows(report);
+  const parts = [`${report.target.family} (${report.target.runId}) on ${report.dataset.spec.name}`];
+  if (rows.length > 0) parts.push(textTable(['metric', 'value', 'note'], rows));
+  if (report.latent) {
+    const l = report.latent;
+    parts.push(
+      `latent classifiers (train ${l.trainCount}, test ${l.testCount}; code ${l.codeSize}-d vs pixels ${l.pixelSize}-d; majority class ${pct(l.chance)}):\n` +
+        textTable(['classifier', 'codes', 'pixels'], latentRows(report)),
+    );
+  }
+  if (report.skipped.length > 0) parts.push(report.skipped.map((s) => `skipped ${s.metric}: ${s.reason}`).join('\n'));
+  return parts.join('\n\n');
+}
+
+/** The report as Markdown (what `report.md` holds). */
+export function reportMarkdown(report: EvalReport, images: readonly string[] = []): string {
+  const out = [
+    `# Evaluation of ${report.target.family} (${report.target.runId})`,
+    '',
+    `Source: \`${report.target.source}\`; dataset: ${report.dataset.spec.name} (${report.dataset.height}x${report.dataset.width}x${report.dataset.channels}); seed ${report.seed}; ${report.createdAt}.`,
+    '',
+    markdownTable(['metric', 'value', 'note'], summaryRows(report)),
+  ];
+  if (report.fid) {
+    out.push('', `FID features: \`${report.fid.classifier.path}\` (${report.fid.classifier.featureSize}-d, sha256 ${report.fid.classifier.sha256.slice(0, 12)}); test statistics ${report.fid.reference.cached ? 'read from' : 'cached in'} \`${report.fid.reference.cacheFile}\`.`);
+  }
+  if (report.latent) {
+    const l = report.latent;
+    out.push('', '## Latent classifiers', '', `Trained on ${l.trainCount} training images, scored on ${l.testCount} test images; codes have ${l.codeSize} dimensions, pixels ${l.pixelSize}. Majority-class accuracy: ${pct(l.chance)}.`, '');
+    out.push(markdownTable(['classifier', 'codes', 'pixels'], latentRows(report)));
+  }
+  if (report.skipped.length > 0) out.push('', '## Skipped', '', ...report.skipped.map((s) => `- ${s.metric}: ${s.reason}`));
+  if (images.length > 0) out.push('', '## Figures', '', ...images.map((f) => `![${f}](${f})`));
+  out.push('', '## Timings', '', markdownTable(['stage', 'seconds'], report.timings.map((t) => [t.stage, t.seconds.toFixed(2)])));
+  return out.join('\n') + '\n';
+}
+
+/** Originals in odd rows, their reconstructions in the row below. */
+function pairGrid(figures: EvalFigures): Buffer | undefined {
+  const r = figures.reconstructions;
+  if (!r) return undefined;
+  const { height, width, channels } = figures.shape;
+  const size = height * width * channels;
+  const images = new Float32Array(2 * r.count * size);
+  let at = 0;
+  for (let start = 0; start < r.count; start += GRID_COLUMNS) {
+    const end = Math.min(r.count, start + GRID_COLUMNS);
+    for (const source of [r.originals, r.reconstructions]) {
+      images.set(source.subarray(start * size, end * size), at * size);
+      at += GRID_COLUMNS;
+    }
+  }
+  return imageGridPng(images, at, height, width, channels, { columns: GRID_COLUMNS });
+}
+
+/** A scatter plot of 2-D codes, one colour per class, with a legend. */
+export function latentScatterPng(scatter: NonNullable<EvalFigures['latentScatter']>, size = 480): Buffer {
+  const { canvas, g } = chartCanvas(size + 110, size);
+  const margin = 30;
+  let minX = Infinity;
+  let maxX = -Infinity;
+  let minY = Infinity;
+  let maxY = -Infinity;
+  for (let i = 0; i < scatter.count; i++) {
+    const x = scatter.points[2 * i];
+    const y = scatter.points[2 * i + 1];
+    minX = Math.min(minX, x);
+    maxX = Math.max(maxX, x);
+    minY = Math.min(minY, y);
+    maxY = Math.max(maxY, y);
+  }
+  // 3% headroom so that the extreme points are not drawn on the frame.
+  const spanX = (maxX - minX || 1) * 1.06;
+  const spanY = (maxY - minY || 1) * 1.06;
+  minX -= spanX * 0.03;
+  minY -= spanY * 0.03;
+  const plot = size - 2 * margin;
+  g.strokeStyle = '#333333';
+  g.strokeRect(margin, margin, plot, plot);
+  for (let i = 0; i < scatter.count; i++) {
+    const label = scatter.labels[i];
+    g.fillStyle = label >= 0 ? CLASS_COLOURS[label % CLASS_COLOURS.length] : '#999999';
+    const px = margin + ((scatter.points[2 * i] - minX) / spanX) * plot;
+    const py = margin + plot - ((scatter.points[2 * i + 1] - minY) / spanY) * plot;
+    g.fillRect(Math.round(px) - 1, Math.round(py) - 1, 3, 3);
+  }
+  g.font = `14px '${CHART_FONT} Bold'`;
+  g.fillStyle = '#000000';
+  g.fillText(scatter.method === 'pca' ? 'Latent codes (first two principal components)' : 'Latent codes', margin, 20);
+  g.font = `12px '${CHART_FONT}'`;
+  const shown = Math.min(scatter.classNames.length, 20);
+  for (let c = 0; c < shown; c++) {
+    const y = margin + 10 + c * 18;
+    g.fillStyle = CLASS_COLOURS[c % CLASS_COLOURS.length];
+    g.fillRect(size + 10, y - 8, 10, 10);
+    g.fillStyle = '#000000';
+    g.fillText(scatter.classNames[c], size + 26, y + 1);
+  }
+  return canvasToPng(canvas);
+}
+
+/** Options of {@link writeReport}. */
+export interface WriteReportOptions {
+  /** Leave out the PNG figures. */
+  figures?: boolean;
+}
+
+/**
+ * Write `report.json`, `report.md` and the PNG figures the report has images for into `dir`
+ * (created if needed; existing report files are replaced, each atomically).
+ * @returns The written files.
+ */
+export async function writeReport(dir: string, report: EvalReport, options: WriteReportOptions = {}): Promise<string[]> {
+  const written: string[] = [];
+  const write = async (name: string, data: Uint8Array | string) => {
+    const file = path.join(dir, name);
+    await writeFileAtomic(file, data, { force: true });
+    written.push(file);
+  };
+  const images: string[] = [];
+  const figures = options.figures === false ? undefined : report.figures;
+  if (figures) {
+    const { height, width, channels } = figures.shape;
+    const pngs: [string, Buffer | undefined][] = [
+      [REPORT_FILES.samples, figures.samples && imageGridPng(figures.samples.images, figures.samples.count, height, width, channels, { columns: GRID_COLUMNS })],
+      [REPORT_FILES.reconstructions, pairGrid(figures)],
+      [REPORT_FILES.latentScatter, figures.latentScatter && figures.latentScatter.count > 0 ? latentScatterPng(figures.latentScatter) : undefined],
+      [REPORT_FILES.interpolation, figures.interpolation && imageGridPng(figures.interpolation.images, figures.interpolation.count, height, width, channels, { columns: figures.interpolation.count })],
+    ];
+    for (const [name, png] of pngs) {
+      if (!png) continue;
+      await write(name, png);
+      images.push(name);
+    }
+  }
+  await write(REPORT_FILES.json, JSON.stringify(reportJson(report), null, 2) + '\n');
+  await write(REPORT_FILES.markdown, reportMarkdown(report, images));
+  return written;
+}
