@@ -1,0 +1,16 @@
+/**
+ * The runtime benchmark (`aekit bench`): one ONNX artifact on every runtime aekit supports, with
+ * latency, throughput, achieved GFLOP/s, peak memory and numerical agreement side by side.
+ */
+export { benchmark, compareOutputs, findRunFolder, AGREEMENT_TOLERANCE, BENCH_DEFAULTS, BENCH_REPORT_SCHEMA } from './bench';
+export type { Agreement, BenchOptions, BenchReport, BenchRow, MachineInfo } from './bench';
+export { BENCH_RUNTIMES, BENCH_RUNTIME_NAMES, REFERENCE_RUNTIME, checkBenchRuntime } from './runtimes';
+export type { BenchRuntime, BenchRuntimeInfo } from './runtimes';
+export { countFlops, FLOP_COUNTED_OPS } from './flops';
+export type { CountFlopsOptions, FlopCount } from './flops';
+export { summarise, percentile } from './stats';
+export type { LatencySummary } from './stats';
+export type { GraphTensor } from './inputs';
+export type { MemoryReading } from './worker';
+export { benchChartPng, benchMarkdown, describeMachine, formatBenchTable, writeBenchReport } from './report';
+export type { BenchReportFiles } from './report';

@@ -1,0 +1,107 @@
+/**
+ * What the benchmark knows about the artifact (its graph inputs and outputs and aekit metadata),
+ * and the seeded inputs every runtime gets: the same bytes at each batch size, so outputs can be
+ * compared across runtimes.
+ */
+import { onnx } from 'onnx-proto';
+import { AekitError } from '../core/errors';
+import { Rng } from '../core/rng';
+import { BATCH_DIM, VALUE_RANGES, decodeModel, rawMetadataOf } from '../export/metadata';
+import type { LabelInput, ValueRange } from '../export/metadata';
+import { int64ToNumber } from '../export/onnx-graph';
+import type { HostTensor } from '../export/runtimes';
+
+/** An input or output of the graph: name, element type and shape (strings = symbolic dims). */
+export interface GraphTensor {
+  name: string;
+  dtype: 'float32' | 'int32';
+  shape: (number | string)[];
+}
+
+/** The artifact as the benchmark sees it. */
+export interface BenchArtifact {
+  /** Path of the ONNX file. */
+  path: string;
+  bytes: Uint8Array;
+  model: onnx.ModelProto;
+  inputs: GraphTensor[];
+  outputs: GraphTensor[];
+  /** The `aekit.*` metadata (empty for files written by other tools). */
+  metadata: Record<string, unknown>;
+  valueRange: ValueRange;
+  labelInput?: LabelInput;
+  numClasses?: number;
+}
+
+function graphTensor(v: onnx.IValueInfoProto, where: string): GraphTensor {
+  const tensorType = v.type?.tensorType;
+  const T = onnx.TensorProto.DataType;
+  const elem = tensorType?.elemType;
+  if (elem !== T.FLOAT && elem !== T.INT32) {
+    throw new AekitError('BAD_DATA', `graph tensor '${v.name}' has element type ${String(elem)}; the benchmark feeds float32 or int32`, { where });
+  }
+  const shape = (tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : int64ToNumber(d.dimValue)));
+  return { name: v.name ?? '', dtype: elem === T.FLOAT ? 'float32' : 'int32', shape };
+}
+
+/** Parse an artifact's bytes into what the benchmark needs. */
+export function describeBenchArtifact(path: string, bytes: Uint8Array): BenchArtifact {
+  const model = decodeModel(bytes, path);
+  const graph = model.graph as onnx.GraphProto;
+  const initializers = new Set(graph.initializer.map((t) => t.name ?? ''));
+  const inputs = graph.input.filter((v) => !initializers.has(v.name ?? '')).map((v) => graphTensor(v, path));
+  const outputs = graph.output.map((v) => graphTensor(v, path));
+  const metadata = rawMetadataOf(model, path);
+  const label = metadata.labelInput as Partial<LabelInput> | undefined;
+  return {
+    path,
+    bytes,
+    model,
+    inputs,
+    outputs,
+    metadata,
+    valueRange: metadata.valueRange === 'symmetric' ? 'symmetric' : 'unit',
+    labelInput:
+      label && typeof label.name === 'string' && (label.encoding === 'one-hot' || label.encoding === 'index')
+        ? { name: label.name, encoding: label.encoding }
+        : undefined,
+    numClasses: typeof metadata.numClasses === 'number' ? metadata.numClasses : undefined,
+  };
+}
+
+/**
+ * Seeded inputs at a batch size: one-hot rows (or class numbers) for the label input, pixels in
+ * the artifact's value range for images (rank 4), N(0, 1) for everything else (latent codes).
+ * Layout is the artifact's (NCHW images).
+ *
+ * @throws AekitError BAD_DATA when an input has a symbolic dimension other than the batch.
+ */
+export function benchInputs(artifact: BenchArtifact, batch: number, seed: number): Record<string, HostTensor> {
+  const feeds: Record<string, HostTensor> = {};
+  artifact.inputs.forEach((input, i) => {
+    const dims = input.shape.map((d, axis) => {
+      if (typeof d === 'number' && d > 0) return d;
+      if (axis === 0 && (d === BATCH_DIM || typeof d === 'string' || d === 0)) return batch;
+      throw new AekitError('BAD_DATA', `input '${input.name}' has dimension ${axis} = '${d}', which the benchmark cannot choose (only the batch may be symbolic)`, { where: artifact.path });
+    });
+    const size = dims.reduce((a, b) => a * b, 1);
+    const rng = Rng.derive(seed, 'bench-input', batch, i);
+    const values = new Float32Array(size);
+    const label = artifact.labelInput;
+    if (label?.name === input.name) {
+      const classes = label.encoding === 'one-hot' ? dims[dims.length - 1] : (artifact.numClasses ?? 2);
+      if (label.encoding === 'one-hot') {
+        for (let row = 0; row < size / classes; row++) values[row * classes + rng.int(classes)] = 1;
+      } else {
+        for (let k = 0; k < size; k++) values[k] = rng.int(classes);
+      }
+    } else if (dims.length === 4) {
+      const [low, high] = VALUE_RANGES[artifact.valueRange];
+      for (let k = 0; k < size; k++) values[k] = low + (high - low) * rng.next();
+    } else {
+      values.set(rng.normalArray(size));
+    }
+    feeds[input.name] = input.dtype === 'int32' ? { dtype: 'int32', data: Int32Array.from(values), dims } : { dtype: 'float32', data: values, dims };
+  });
+  return feeds;
+}
