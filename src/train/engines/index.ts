@@ -1,0 +1,61 @@
+/**
+ * Training engines and how a run picks one. `tfjs` is the trainer's own step (tfjs's tape on the
+ * selected tfjs backend, src/train/trainer.ts); `ort` compiles the training step to ONNX and runs
+ * it on onnxruntime-node (./ort).
+ *
+ * `auto` picks `ort` for every family and model it can train, unless tfjs runs on a GPU
+ * (tfjs-node-gpu); anything else falls back to tfjs. Why: on CPU the ort engine runs a whole step
+ * (forward, gradients, Adam) in one native call with onnxruntime's MLAS kernels, while tfjs pays
+ * per-op dispatch and, on its wasm backend (the one most installs get, as tfjs-node needs a
+ * download at install time), slow transposed matmuls and convolution filter gradients:
+ * docs/benchmarks.md, "Training", measures ort at 9-16x tfjs-wasm on the MLP and conv VAEs. On a
+ * GPU, tfjs-node-gpu's CUDA kernels are the faster choice and the ort engine's CUDA provider is
+ * not wired yet. tfjs-node (native CPU) could not be measured here (it cannot be installed
+ * offline); ort is still picked over it, as it runs the step without tfjs's per-op round trips.
+ * The config default stays `tfjs`, so existing recipes train exactly as before.
+ */
+import type { BackendChoice } from '../../core/tfjs-backend';
+import { ORT_FAMILIES, unsupportedFamily } from './ort/compile';
+import { OrtEngine } from './ort/engine';
+import type { EngineChoice, EngineName, EngineSetup, TrainingEngine } from './types';
+
+export { ENGINE_CHOICES, ENGINE_NAMES } from './types';
+export type { EngineChoice, EngineName, EngineSetup, HostBatch, StepOutcome, TrainingEngine } from './types';
+export { ORT_FAMILIES } from './ort/compile';
+
+/** Whether `--engine ort` trains a family (the layers of a custom architecture may still be refused). */
+export function ortSupportsFamily(family: string): boolean {
+  return ORT_FAMILIES.includes(family);
+}
+
+/**
+ * Check, before a run folder is touched, that an explicitly chosen engine trains the family.
+ *
+ * @throws AekitError BAD_CONFIG for `ort` with a family it does not train
+ */
+export function assertEngineSupports(choice: EngineChoice, family: string): void {
+  if (choice === 'ort' && !ortSupportsFamily(family)) throw unsupportedFamily(family);
+}
+
+/** The engine a run uses: the choice itself, or for 'auto' as described in this module's comment. */
+export function resolveEngine(choice: EngineChoice, family: string, backend: BackendChoice): EngineName {
+  assertEngineSupports(choice, family);
+  if (choice !== 'auto') return choice;
+  return backend.name !== 'tfjs-node-gpu' && ortSupportsFamily(family) ? 'ort' : 'tfjs';
+}
+
+/**
+ * Build the engine a run resolved to; undefined means the trainer's own tfjs step. With
+ * `fallback` (the 'auto' choice), a model whose layers the ort engine cannot train falls back to
+ * tfjs with a log line instead of an error.
+ */
+export async function createEngine(name: EngineName, setup: EngineSetup, fallback = false): Promise<TrainingEngine | undefined> {
+  if (name === 'tfjs') return undefined;
+  try {
+    return await OrtEngine.create(setup);
+  } catch (error) {
+    if (!fallback || !(error instanceof Error && (error as { code?: string }).code === 'BAD_CONFIG')) throw error;
+    setup.logger.info(`engine auto: ${error.message}; training with tfjs`);
+    return undefined;
+  }
+}

@@ -1,0 +1,436 @@
+/**
+ * Reverse-mode differentiation of a {@link TrainingGraph}: appends to the graph the nodes that
+ * compute d(loss)/d(value) for chosen values (the trained parameters). Only nodes on a path from
+ * those values to the loss are differentiated, and only the operands that need a gradient get one.
+ * Each operator's rule is written with standard ONNX operators, so the whole step (forward,
+ * backward, optimizer) is one graph that onnxruntime runs without leaving native code.
+ */
+import type { onnx } from 'onnx-proto';
+import type { TrainingGraph } from './graph';
+import { attrFloat, attrInt, attrInts } from './shapes';
+
+/** Computes the gradients of a node's inputs from the gradients of its outputs. */
+type GradientRule = (g: TrainingGraph, node: onnx.INodeProto, dOutputs: (string | undefined)[], wanted: boolean[]) => (string | undefined)[];
+
+/** Thrown for an operator on the differentiated path that has no gradient rule. */
+export class NoGradientError extends Error {}
+
+/** Sum `dy` over the axes along which `target` was broadcast, giving it `target`'s shape. */
+export function unbroadcast(g: TrainingGraph, dy: string, target: readonly number[]): string {
+  const shape = g.shape(dy);
+  if (shape.length === target.length && shape.every((d, i) => d === target[i])) return dy;
+  const offset = shape.length - target.length;
+  const axes: number[] = [];
+  shape.forEach((d, i) => {
+    if (i < offset || (target[i - offset] === 1 && d !== 1)) axes.push(i);
+  });
+  let out = axes.length > 0 ? g.node('ReduceSum', [dy, g.ints(axes)], 'grad/unbroadcast', { keepdims: 1 }) : dy;
+  if (offset > 0 || g.shape(out).length !== target.length) out = g.node('Reshape', [out, g.ints([...target])], 'grad/unbroadcast_shape');
+  return out;
+}
+
+function reshapeTo(g: TrainingGraph, x: string, shape: readonly number[]): string {
+  const current = g.shape(x);
+  if (current.length === shape.length && current.every((d, i) => d === shape[i])) return x;
+  return g.node('Reshape', [x, g.ints([...shape])], 'grad/reshape');
+}
+
+const ZERO = (g: TrainingGraph) => g.scalar(0);
+const ONE = (g: TrainingGraph) => g.scalar(1);
+
+/** Rules for ops of the form y = f(x) whose gradient is dy * f'(x). */
+function unary(rule: (g: TrainingGraph, x: string, y: string, dy: string, node: onnx.INodeProto) => string): GradientRule {
+  return (g, node, [dy], wanted) => [wanted[0] && dy ? rule(g, node.input![0], node.output![0], dy, node) : undefined];
+}
+
+/** Gradient w.r.t. the weights of a convolution: X [N,C,H,W], dY [N,M,OH,OW] -> [M,C,kh,kw]. */
+function convWeightGradient(
+  g: TrainingGraph,
+  x: string,
+  dy: string,
+  kernel: readonly number[],
+  strides: readonly number[],
+  dilations: readonly number[],
+  padsBegin: readonly number[],
+): string {
+  const xs = g.shape(x);
+  const ys = g.shape(dy);
+  // dW[m,c,i,j] = sum_{n,oh,ow} dY[n,m,oh,ow] X[n,c,oh*s+i*d-p, ow*s+j*d-p]: a convolution of X
+  // (batch and channels swapped) by dY (likewise), with the roles of stride and dilation swapped.
+  const xt = g.node('Transpose', [x], 'grad/conv_x_t', { perm: [1, 0, 2, 3] });
+  const dyt = g.node('Transpose', [dy], 'grad/conv_dy_t', { perm: [1, 0, 2, 3] });
+  const padsEnd = [0, 1].map((i) => Math.max(0, (kernel[i] - 1) * dilations[i] + (ys[2 + i] - 1) * strides[i] + 1 - xs[2 + i] - padsBegin[i]));
+  let r = g.node('Conv', [xt, dyt], 'grad/conv_w', {
+    kernel_shape: [ys[2], ys[3]],
+    strides: [...dilations],
+    dilations: [...strides],
+    pads: [...padsBegin, ...padsEnd],
+    group: 1,
+  });
+  const rs = g.shape(r);
+  if (rs[2] !== kernel[0] || rs[3] !== kernel[1]) {
+    r = g.node('Slice', [r, g.ints([0, 0]), g.ints([kernel[0], kernel[1]]), g.ints([2, 3])], 'grad/conv_w_crop');
+  }
+  return g.node('Transpose', [r], 'grad/conv_w_t', { perm: [1, 0, 2, 3] });
+}
+
+interface WindowAttributes {
+  strides: number[];
+  dilations: number[];
+  pads: number[];
+  kernel: number[];
+}
+
+function windowAttributes(g: TrainingGraph, node: onnx.INodeProto): WindowAttributes {
+  if (attrInt(node, 'group', 1) !== 1) throw new NoGradientError(`${node.opType} '${node.name}': grouped convolutions have no gradient rule`);
+  if (g.shape(node.input![0]).length !== 4) throw new NoGradientError(`${node.opType} '${node.name}': only 2-D convolutions have a gradient rule`);
+  const w = g.shape(node.input![1]);
+  return {
+    kernel: attrInts(node, 'kernel_shape', w.slice(2)),
+    strides: attrInts(node, 'strides', [1, 1]),
+    dilations: attrInts(node, 'dilations', [1, 1]),
+    pads: attrInts(node, 'pads', [0, 0, 0, 0]),
+  };
+}
+
+function biasGradient(g: TrainingGraph, dy: string): string {
+  return g.node('ReduceSum', [dy, g.ints([0, 2, 3])], 'grad/bias', { keepdims: 0 });
+}
+
+const conv: GradientRule = (g, node, [dy], wanted) => {
+  if (!dy) return [];
+  const [x, w] = node.input!;
+  const { kernel, strides, dilations, pads } = windowAttributes(g, node);
+  const xs = g.shape(x);
+  const ys = g.shape(dy);
+  let dx: string | undefined;
+  if (wanted[0]) {
+    // The input gradient is the transposed convolution of dY; output_padding restores the rows
+    // the forward convolution's stride skipped at the end.
+    const outputPadding = [0, 1].map((i) => xs[2 + i] - (strides[i] * (ys[2 + i] - 1) + (kernel[i] - 1) * dilations[i] + 1 - pads[i] - pads[2 + i]));
+    if (outputPadding.some((p, i) => p < 0 || p >= Math.max(strides[i], dilations[i]))) {
+      throw new NoGradientError(`Conv '${node.name}': input gradient not expressible as ConvTranspose`);
+    }
+    dx = g.node('ConvTranspose', [dy, w], 'grad/conv_x', { kernel_shape: kernel, strides, dilations, pads, output_padding: outputPadding, group: 1 });
+  }
+  const dw = wanted[1] ? convWeightGradient(g, x, dy, kernel, strides, dilations, [pads[0], pads[1]]) : undefined;
+  const db = wanted[2] ? biasGradient(g, dy) : undefined;
+  return [dx, dw, db];
+};
+
+const convTranspose: GradientRule = (g, node, [dy], wanted) => {
+  if (!dy) return [];
+  const [x, w] = node.input!;
+  const { kernel, strides, dilations, pads } = windowAttributes(g, node);
+  if (attrInts(node, 'output_shape', []).length > 0) throw new NoGradientError(`ConvTranspose '${node.name}': output_shape has no gradient rule`);
+  const xs = g.shape(x);
+  const ys = g.shape(dy);
+  let dx: string | undefined;
+  if (wanted[0]) {
+    // Adjoint of the transposed convolution: a plain convolution of dY with the same weights.
+    const padsEnd = [0, 1].map((i) => Math.max(0, (xs[2 + i] - 1) * strides[i] + (kernel[i] - 1) * dilations[i] - pads[i] - (ys[2 + i] - 1)));
+    dx = g.node('Conv', [dy, w], 'grad/convt_x', { kernel_shape: kernel, strides, dilations, pads: [pads[0], pads[1], ...padsEnd], group: 1 });
+  }
+  // W [Cin, Cout, kh, kw]: the weight gradient of a convolution whose input is dY and whose output
+  // gradient is X (a transposed convolution is that convolution's input gradient).
+  const dw = wanted[1] ? convWeightGradient(g, dy, x, kernel, strides, dilations, [pads[0], pads[1]]) : undefined;
+  const db = wanted[2] ? biasGradient(g, dy) : undefined;
+  return [dx, dw, db];
+};
+
+const gemm: GradientRule = (g, node, [dy], wanted) => {
+  if (!dy) return [];
+  const [a, b, c] = node.input!;
+  if (attrFloat(node, 'alpha', 1) !== 1 || attrFloat(node, 'beta', 1) !== 1) throw new NoGradientError(`Gemm '${node.name}': alpha/beta other than 1`);
+  const transA = attrInt(node, 'transA', 0);
+  const transB = attrInt(node, 'transB', 0);
+  let da: string | undefined;
+  let db: string | undefined;
+  if (wanted[0]) {
+    da = transA
+      ? g.node('Gemm', [b, dy], 'grad/gemm_a', { transA: transB, transB: 1 })
+      : g.node('Gemm', [dy, b], 'grad/gemm_a', { transB: transB ? 0 : 1 });
+  }
+  if (wanted[1]) {
+    db = transB
+      ? g.node('Gemm', [dy, a], 'grad/gemm_b', { transA: 1, transB: transA })
+      : g.node('Gemm', [a, dy], 'grad/gemm_b', { transA: transA ? 0 : 1 });
+  }
+  const dc = wanted[2] && c ? unbroadcast(g, dy, g.shape(c)) : undefined;
+  return [da, db, dc];
+};
+
+function swapLast(g: TrainingGraph, x: string): string {
+  const rank = g.shape(x).length;
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
+  return g.node('Transpose', [x], 'grad/swap', { perm });
+}
+
+const matMul: GradientRule = (g, node, [dy], wanted) => {
+  if (!dy) return [];
+  const [a, b] = node.input!;
+  const as = g.shape(a);
+  const bs = g.shape(b);
+  if (as.length === 2 && bs.length === 2) {
+    return [
+      wanted[0] ? g.node('Gemm', [dy, b], 'grad/matmul_a', { transB: 1 }) : undefined,
+      wanted[1] ? g.node('Gemm', [a, dy], 'grad/matmul_b', { transA: 1 }) : undefined,
+    ];
+  }
+  return [
+    wanted[0] ? unbroadcast(g, g.node('MatMul', [dy, swapLast(g, b)], 'grad/matmul_a'), as) : undefined,
+    wanted[1] ? unbroadcast(g, g.node('MatMul', [swapLast(g, a), dy], 'grad/matmul_b'), bs) : undefined,
+  ];
+};
+
+/** Gradient of a reduction's input: dY broadcast back over the reduced axes (scaled for means). */
+function reduction(kind: 'sum' | 'mean' | 'sumSquare'): GradientRule {
+  return (g, node, [dy], wanted) => {
+    if (!dy || !wanted[0]) return [];
+    const x = node.input![0];
+    const xs = g.shape(x);
+    const listed = node.opType === 'ReduceSum' ? (node.input![1] ? g.constantValues(node.input![1])! : []) : attrInts(node, 'axes', []);
+    const axes = (listed.length > 0 ? listed : xs.map((_, i) => i)).map((a) => (a < 0 ? a + xs.length : a));
+    const kept = reshapeTo(g, dy, xs.map((d, i) => (axes.includes(i) ? 1 : d)));
+    if (kind === 'sumSquare') return [g.node('Mul', [x, g.node('Mul', [kept, g.scalar(2)], 'grad/two_dy')], 'grad/sum_square')];
+    const count = axes.reduce((n, a) => n * xs[a], 1);
+    const scaled = kind === 'mean' ? g.node('Mul', [kept, g.scalar(1 / count)], 'grad/mean_scale') : kept;
+    return [g.node('Expand', [scaled, g.ints(xs)], 'grad/expand')];
+  };
+}
+
+/**
+ * Max / Min of two operands, with tfjs's tie rule (tf.maximum's gradient goes to `a` where a >= b,
+ * tf.minimum's where a <= b), so that both engines agree even on ties such as free bits' floor.
+ */
+function extremum(firstWins: 'GreaterOrEqual' | 'LessOrEqual'): GradientRule {
+  return (g, node, [dy], wanted) => {
+    if (!dy) return [];
+    if (node.input!.length !== 2) throw new NoGradientError(`${node.opType} '${node.name}': only two operands have a gradient rule`);
+    const [a, b] = node.input!;
+    const mask = g.node(firstWins, [a, b], 'grad/extremum_mask');
+    return [
+      wanted[0] ? unbroadcast(g, g.node('Where', [mask, dy, ZERO(g)], 'grad/extremum_a'), g.shape(a)) : undefined,
+      wanted[1] ? unbroadcast(g, g.node('Where', [mask, ZERO(g), dy], 'grad/extremum_b'), g.shape(b)) : undefined,
+    ];
+  };
+}
+
+const reshapeLike: GradientRule = (g, node, [dy], wanted) => [wanted[0] && dy ? reshapeTo(g, dy, g.shape(node.input![0])) : undefined];
+
+const RULES: Readonly<Record<string, GradientRule>> = Object.freeze({
+  Identity: unary((_g, _x, _y, dy) => dy),
+  Neg: unary((g, _x, _y, dy) => g.node('Neg', [dy], 'grad/neg')),
+  Exp: unary((g, _x, y, dy) => g.node('Mul', [dy, y], 'grad/exp')),
+  Log: unary((g, x, _y, dy) => g.node('Div', [dy, x], 'grad/log')),
+  Sqrt: unary((g, _x, y, dy) => g.node('Div', [dy, g.node('Mul', [y, g.scalar(2)], 'grad/two_y')], 'grad/sqrt')),
+  Reciprocal: unary((g, _x, y, dy) => g.node('Neg', [g.node('Mul', [dy, g.node('Mul', [y, y], 'grad/y2')], 'grad/recip_')], 'grad/recip')),
+  Abs: unary((g, x, _y, dy) => g.node('Mul', [dy, g.node('Sign', [x], 'grad/sign')], 'grad/abs')),
+  Relu: unary((g, _x, y, dy) => g.node('Where', [g.node('Greater', [y, ZERO(g)], 'grad/relu_mask'), dy, ZERO(g)], 'grad/relu')),
+  LeakyRelu: unary((g, x, _y, dy, node) =>
+    g.node('Where', [g.node('Greater', [x, ZERO(g)], 'grad/lrelu_mask'), dy, g.node('Mul', [dy, g.scalar(attrFloat(node, 'alpha', 0.01))], 'grad/lrelu_neg')], 'grad/lrelu'),
+  ),
+  Elu: unary((g, x, y, dy, node) =>
+    g.node('Where', [g.node('Greater', [x, ZERO(g)], 'grad/elu_mask'), dy, g.node('Mul', [dy, g.node('Add', [y, g.scalar(attrFloat(node, 'alpha', 1))], 'grad/elu_d')], 'grad/elu_neg')], 'grad/elu'),
+  ),
+  Sigmoid: unary((g, _x, y, dy) => g.node('Mul', [dy, g.node('Mul', [y, g.node('Sub', [ONE(g), y], 'grad/one_minus_y')], 'grad/dsig')], 'grad/sigmoid')),
+  Tanh: unary((g, _x, y, dy) => g.node('Mul', [dy, g.node('Sub', [ONE(g), g.node('Mul', [y, y], 'grad/y2')], 'grad/dtanh')], 'grad/tanh')),
+  Softplus: unary((g, x, _y, dy) => g.node('Mul', [dy, g.node('Sigmoid', [x], 'grad/softplus_d')], 'grad/softplus')),
+  Clip: (g, node, [dy], wanted) => {
+    if (!dy || !wanted[0]) return [];
+    const [x, lo, hi] = node.input!;
+    let mask: string | undefined;
+    if (lo) mask = g.node('GreaterOrEqual', [x, lo], 'grad/clip_lo');
+    if (hi) {
+      const below = g.node('LessOrEqual', [x, hi], 'grad/clip_hi');
+      mask = mask ? g.node('And', [mask, below], 'grad/clip_mask') : below;
+    }
+    return [mask ? g.node('Where', [mask, dy, ZERO(g)], 'grad/clip') : dy];
+  },
+  Softmax: (g, node, [dy], wanted) => {
+    if (!dy || !wanted[0]) return [];
+    const y = node.output![0];
+    const axis = attrInt(node, 'axis', -1);
+    const dot = g.node('ReduceSum', [g.node('Mul', [dy, y], 'grad/dy_y'), g.ints([axis])], 'grad/softmax_dot', { keepdims: 1 });
+    return [g.node('Mul', [y, g.node('Sub', [dy, dot], 'grad/softmax_diff')], 'grad/softmax')];
+  },
+  LogSoftmax: (g, node, [dy], wanted) => {
+    if (!dy || !wanted[0]) return [];
+    const y = node.output![0];
+    const axis = attrInt(node, 'axis', -1);
+    const total = g.node('ReduceSum', [dy, g.ints([axis])], 'grad/logsoftmax_sum', { keepdims: 1 });
+    return [g.node('Sub', [dy, g.node('Mul', [g.node('Exp', [y], 'grad/softmax_p'), total], 'grad/logsoftmax_p')], 'grad/logsoftmax')];
+  },
+  Add: (g, node, [dy], wanted) => (dy ? node.input!.map((v, i) => (wanted[i] ? unbroadcast(g, dy, g.shape(v)) : undefined)) : []),
+  Sum: (g, node, [dy], wanted) => (dy ? node.input!.map((v, i) => (wanted[i] ? unbroadcast(g, dy, g.shape(v)) : undefined)) : []),
+  Sub: (g, node, [dy], wanted) => {
+    if (!dy) return [];
+    const [a, b] = node.input!;
+    return [wanted[0] ? unbroadcast(g, dy, g.shape(a)) : undefined, wanted[1] ? g.node('Neg', [unbroadcast(g, dy, g.shape(b))], 'grad/sub') : undefined];
+  },
+  Mul: (g, node, [dy], wanted) => {
+    if (!dy) return [];
+    const [a, b] = node.input!;
+    return [
+      wanted[0] ? unbroadcast(g, g.node('Mul', [dy, b], 'grad/mul_a'), g.shape(a)) : undefined,
+      wanted[1] ? unbroadcast(g, g.node('Mul', [dy, a], 'grad/mul_b'), g.shape(b)) : undefined,
+    ];
+  },
+  Div: (g, node, [dy], wanted) => {
+    if (!dy) return [];
+    const [a, b] = node.input!;
+    const y = node.output![0];
+    return [
+      wanted[0] ? unbroadcast(g, g.node('Div', [dy, b], 'grad/div_a'), g.shape(a)) : undefined,
+      wanted[1] ? unbroadcast(g, g.node('Neg', [g.node('Mul', [dy, g.node('Div', [y, b], 'grad/y_over_b')], 'grad/div_b_')], 'grad/div_b'), g.shape(b)) : undefined,
+    ];
+  },
+  Where: (g, node, [dy], wanted) => {
+    if (!dy) return [];
+    const [c, a, b] = node.input!;
+    return [
+      undefined,
+      wanted[1] ? unbroadcast(g, g.node('Where', [c, dy, ZERO(g)], 'grad/where_a'), g.shape(a)) : undefined,
+      wanted[2] ? unbroadcast(g, g.node('Where', [c, ZERO(g), dy], 'grad/where_b'), g.shape(b)) : undefined,
+    ];
+  },
+  Max: extremum('GreaterOrEqual'),
+  Min: extremum('LessOrEqual'),
+  Cast: unary((_g, _x, _y, dy) => dy),
+  Expand: (g, node, [dy], wanted) => [wanted[0] && dy ? unbroadcast(g, dy, g.shape(node.input![0])) : undefined],
+  Gemm: gemm,
+  MatMul: matMul,
+  Conv: conv,
+  ConvTranspose: convTranspose,
+  Transpose: (g, node, [dy], wanted) => {
+    if (!dy || !wanted[0]) return [];
+    const rank = g.shape(dy).length;
+    const perm = attrInts(node, 'perm', Array.from({ length: rank }, (_, i) => rank - 1 - i));
+    const inverse = new Array<number>(rank);
+    perm.forEach((p, i) => (inverse[p] = i));
+    return [g.node('Transpose', [dy], 'grad/transpose', { perm: inverse })];
+  },
+  Reshape: reshapeLike,
+  Flatten: reshapeLike,
+  Squeeze: reshapeLike,
+  Unsqueeze: reshapeLike,
+  Concat: (g, node, [dy], wanted) => {
+    if (!dy || !wanted.some(Boolean)) return [];
+    const rank = g.shape(dy).length;
+    const axis = (attrInt(node, 'axis', 0) + rank) % rank;
+    const sizes = node.input!.map((v) => g.shape(v)[axis]);
+    return g.nodeMulti('Split', [dy, g.ints(sizes)], sizes.map(() => 'grad/concat'), { axis });
+  },
+  Split: (g, node, dys, wanted) => {
+    if (!wanted[0] || dys.every((d) => !d)) return [];
+    const parts = node.output!.map((o, i) => dys[i] ?? g.node('Expand', [ZERO(g), g.ints(g.shape(o))], 'grad/split_zero'));
+    return [g.node('Concat', parts, 'grad/split', { axis: attrInt(node, 'axis', 0) })];
+  },
+  Slice: (g, node, [dy], wanted) => {
+    if (!dy || !wanted[0]) return [];
+    const x = node.input![0];
+    const xs = g.shape(x);
+    const starts = g.constantValues(node.input![1])!;
+    const axes = node.input![3] ? g.constantValues(node.input![3])! : starts.map((_, i) => i);
+    const begin = new Array<number>(xs.length).fill(0);
+    axes.forEach((a, i) => {
+      const axis = a < 0 ? a + xs.length : a;
+      begin[axis] = Math.max(0, Math.min(xs[axis], starts[i] < 0 ? starts[i] + xs[axis] : starts[i]));
+    });
+    const ds = g.shape(dy);
+    const end = xs.map((d, i) => d - begin[i] - ds[i]);
+    return [g.node('Pad', [dy, g.ints([...begin, ...end])], 'grad/slice', { mode: 'constant' })];
+  },
+  ReduceSum: reduction('sum'),
+  ReduceMean: reduction('mean'),
+  ReduceSumSquare: reduction('sumSquare'),
+  MaxPool: (g, node, [dy], wanted) => {
+    if (!dy || !wanted[0]) return [];
+    const x = node.input![0];
+    const xs = g.shape(x);
+    // Route dY to the arg-max of each window: recompute the pool with its flat indices, then
+    // scatter-add (windows may overlap when the stride is smaller than the kernel).
+    const attributes = {
+      kernel_shape: attrInts(node, 'kernel_shape', []),
+      strides: attrInts(node, 'strides', [1, 1]),
+      pads: attrInts(node, 'pads', [0, 0, 0, 0]),
+      dilations: attrInts(node, 'dilations', [1, 1]),
+    };
+    const [, indices] = g.nodeMulti('MaxPool', [x], ['grad/pool_values', 'grad/pool_indices'], attributes);
+    const total = xs.reduce((a, b) => a * b, 1);
+    const zeros = g.node('Expand', [ZERO(g), g.ints([total])], 'grad/pool_zeros');
+    const flatIdx = g.node('Reshape', [indices, g.ints([-1])], 'grad/pool_idx');
+    const flatDy = g.node('Reshape', [dy, g.ints([-1])], 'grad/pool_dy');
+    const scattered = g.node('ScatterElements', [zeros, flatIdx, flatDy], 'grad/pool_scatter', { axis: 0, reduction: 'add' });
+    return [g.node('Reshape', [scattered, g.ints(xs)], 'grad/pool')];
+  },
+});
+
+/** Operators that have a gradient rule. */
+export const DIFFERENTIABLE_OPS: readonly string[] = Object.freeze(Object.keys(RULES).sort());
+
+/** Operators whose outputs carry no gradient (comparisons, integer results). */
+const NON_DIFFERENTIABLE = new Set(['Greater', 'Less', 'Equal', 'GreaterOrEqual', 'LessOrEqual', 'And', 'Or', 'Not', 'ArgMax', 'IsNaN', 'IsInf', 'Sign', 'Floor', 'Round']);
+
+function isFloat(g: TrainingGraph, name: string): boolean {
+  const t = g.info(name).dtype;
+  return t === 'float32' || t === 'float16';
+}
+
+/**
+ * Append the gradient of the scalar `loss` with respect to each of `wrt` to the graph; returns the
+ * gradient value names in the order of `wrt`. A value the loss does not depend on gets zeros.
+ *
+ * @throws NoGradientError when an operator on the path has no rule
+ */
+export function gradients(g: TrainingGraph, loss: string, wrt: readonly string[]): string[] {
+  if (g.shape(loss).length !== 0) throw new Error(`gradients: loss '${loss}' must be a scalar, has shape [${g.shape(loss).join(', ')}]`);
+  const forward = [...g.nodes];
+  // Values that depend on a differentiated value.
+  const varying = new Set<string>(wrt);
+  for (const node of forward) {
+    if (NON_DIFFERENTIABLE.has(node.opType ?? '') || node.output!.some((o) => g.isStopped(o))) continue;
+    if (node.input!.some((v) => varying.has(v))) for (const o of node.output!) if (isFloat(g, o)) varying.add(o);
+  }
+  // Values the loss depends on through varying values.
+  const useful = new Set<string>([loss]);
+  for (let i = forward.length - 1; i >= 0; i--) {
+    const node = forward[i];
+    if (!node.output!.some((o) => useful.has(o))) continue;
+    for (const v of node.input!) if (varying.has(v)) useful.add(v);
+  }
+
+  const contributions = new Map<string, string[]>();
+  const add = (name: string, grad: string) => {
+    const list = contributions.get(name) ?? [];
+    list.push(grad);
+    contributions.set(name, list);
+  };
+  const total = (name: string): string | undefined => {
+    const list = contributions.get(name);
+    if (!list || list.length === 0) return undefined;
+    if (list.length === 1) return list[0];
+    const summed = g.node('Sum', list, `grad/acc`);
+    contributions.set(name, [summed]);
+    return summed;
+  };
+  add(loss, ONE(g));
+
+  for (let i = forward.length - 1; i >= 0; i--) {
+    const node = forward[i];
+    const op = node.opType ?? '';
+    if (!node.output!.some((o) => useful.has(o) && contributions.has(o))) continue;
+    const wanted = node.input!.map((v) => v !== '' && useful.has(v) && varying.has(v));
+    if (!wanted.some(Boolean)) continue;
+    const rule = RULES[op];
+    if (!rule) throw new NoGradientError(`operator '${op}' (node '${node.name}') has no gradient rule; differentiable: ${DIFFERENTIABLE_OPS.join(', ')}`);
+    const dOutputs = node.output!.map((o) => total(o));
+    const dInputs = rule(g, node, dOutputs, wanted);
+    node.input!.forEach((v, k) => {
+      const d = dInputs[k];
+      if (wanted[k] && d) add(v, d);
+    });
+  }
+  return wrt.map((w) => total(w) ?? g.node('Expand', [ZERO(g), g.ints(g.shape(w))], 'grad/unused'));
+}

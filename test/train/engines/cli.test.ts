@@ -1,0 +1,42 @@
+/**
+ * `aekit train --engine`: the built CLI trains with the ort engine and records it, `auto` picks it,
+ * and an unknown engine gets one clear line. Needs `npm run build` first.
+ */
+import { strict as assert } from 'node:assert';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runCli } from '../../cli/cli-helpers';
+
+describe('cli: aekit train --engine', function () {
+  this.timeout(120_000);
+  let dir: string;
+
+  before(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'aekit-cli-engine-'));
+  });
+  after(async () => {
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('--engine ort trains and records the engine in the run folder', async () => {
+    const args = ['train', '--model', 'vae', '--architecture', 'mlp', '--latent', '2', '--dataset', 'mnist', '--limit', '200', '--epochs', '1'];
+    const { code, stdout, stderr } = await runCli([...args, '--batch-size', '50', '--engine', 'ort', '--name', 'ort', '--out-dir', dir, '--set', 'model.hiddenSizes=[8]']);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /finished 1 epochs/);
+    const info = JSON.parse(await fs.readFile(path.join(dir, 'ort', 'run.json'), 'utf8'));
+    assert.equal(info.engine, 'ort');
+    assert.match(stderr, /engine: ort/);
+  });
+
+  it('--engine auto picks ort for a family it trains; an unknown engine is one clear line', async () => {
+    const args = ['train', '--model', 'ae', '--architecture', 'mlp', '--latent', '2', '--dataset', 'mnist', '--limit', '100', '--epochs', '1', '--batch-size', '50'];
+    const auto = await runCli([...args, '--engine', 'auto', '--name', 'auto', '--out-dir', dir, '--set', 'model.hiddenSizes=[8]']);
+    assert.equal(auto.code, 0, auto.stderr);
+    assert.match(auto.stderr, /engine: ort/);
+    const unknown = await runCli([...args, '--engine', 'torch', '--name', 'unknown', '--out-dir', dir]);
+    assert.equal(unknown.code, 1, unknown.stderr);
+    assert.match(unknown.stderr, /--engine.*torch.*(tfjs, ort, auto|choices)/i);
+    assert.doesNotMatch(unknown.stderr, /\n\s+at /, 'no stack trace');
+  });
+});
