@@ -14,11 +14,14 @@ export { AEKIT_VERSION } from './core/version';
 
 export * from './data';
 
-export { getFamily, familyNames, registerFamily } from './models';
-export type { BaseModelConfig, DataShape, FamilyDefinition, FamilyModel, PartName, TrainingPhase, TrainBatch, StepContext, LossTerms } from './models';
+export { getFamily, familyNames, registerFamily, FAMILY_EVAL_METRICS, SAMPLE_PRIORS } from './models';
+export type { BaseModelConfig, DataShape, FamilyEvalMetric, FamilyDefinition, FamilyEvaluation, FamilyModel, PartName, SamplePrior, TrainingPhase, TrainBatch, StepContext, LossTerms } from './models';
 
 export { train, primaryMetric } from './train/trainer';
-export type { TrainEvent, TrainOptions, TrainResult } from './train/trainer';
+export type { SampledImages, SampleMetricsHook, TrainEvent, TrainOptions, TrainResult } from './train/trainer';
+export { trainingFid, TRAINING_FID_IMAGES, TRAINING_FID_METRIC } from './train/sample-fid';
+export type { TrainingFid, TrainingFidOptions } from './train/sample-fid';
+export { writeProgressGif, PROGRESS_GIF } from './train/progress-gif';
 export { resolveRunConfig } from './train/config';
 export type { RunConfig, RunConfigInput, TrainSettings, DataSettings } from './train/config';
 export { loadCheckpoint, findCheckpoint, saveCheckpoint } from './train/checkpoint';
@@ -28,5 +31,12 @@ export type { MetricsRecord, StepRecord, EpochRecord } from './train/run-folder'
 export { binaryCrossEntropy, meanSquaredError, gaussianKl, softmaxCrossEntropy, reconstructionLoss } from './train/losses';
 export type { PixelReduction, ReconstructionLoss } from './train/losses';
 export { Adam } from './train/optim';
+export { runSweep, loadSweepConfig, resolveSweepConfig, sweepPoints, sweepMarkdown, DEFAULT_SWEEP_SPLIT } from './train/sweep';
+export type { SweepConfig, SweepConfigInput, SweepOptions, SweepPoint, SweepResult, SweepRunResult } from './train/sweep';
 
-export * from './eval/metrics';
+export * from './eval';
+export * from './eval/latent';
+
+export * from './bench';
+export { startServer, SERVE_DEFAULTS } from './serve';
+export type { AekitServer, HealthReport, ServeOptions } from './serve';

@@ -2,9 +2,14 @@
 import { Command, CommanderError } from 'commander';
 import { isAekitError } from '../core/errors';
 import { AEKIT_VERSION } from '../core/version';
+import { benchCommand } from './commands/bench';
+import { evalCommand } from './commands/eval';
 import { exportCommand } from './commands/export';
+import { latentCommand } from './commands/latent';
 import { quickstartCommand } from './commands/quickstart';
+import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
+import { sweepCommand } from './commands/sweep';
 
 /** Build the program (exported for tests). */
 export function buildProgram(): Command {
@@ -14,7 +19,12 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .addCommand(quickstartCommand())
     .addCommand(trainCommand())
-    .addCommand(exportCommand());
+    .addCommand(exportCommand())
+    .addCommand(evalCommand())
+    .addCommand(serveCommand())
+    .addCommand(sweepCommand())
+    .addCommand(latentCommand())
+    .addCommand(benchCommand());
 }
 
 /** Run the CLI; AekitErrors print as one clean line (no stack) and exit 1. */

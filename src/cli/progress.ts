@@ -29,7 +29,7 @@ export function trainProgress(stream: NodeJS.WriteStream = process.stderr): (eve
     switch (event.type) {
       case 'start': {
         const skipped = event.backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
-        stream.write(`backend: ${event.backend.name}${skipped ? ` (skipped ${skipped})` : ''}\n`);
+        stream.write(`backend: ${event.backend.name}${skipped ? ` (skipped ${skipped})` : ''}; engine: ${event.engine}\n`);
         stream.write(
           `${event.family}: ${event.parameters.toLocaleString('en-US')} parameters; ${event.trainCount} training / ${event.validationCount} validation images; ` +
             `${event.stepsPerEpoch} steps per epoch; epochs ${event.startEpoch + 1}-${event.epochs}` +
@@ -64,6 +64,39 @@ export function trainProgress(stream: NodeJS.WriteStream = process.stderr): (eve
         bar = undefined;
         stream.write(`checkpoint (${event.reason}): ${event.dir}\n`);
         break;
+    }
+  };
+}
+
+/**
+ * A renderer for evaluation progress (`evaluate`'s onProgress): a bar per stage on a TTY, a line
+ * every 10 s otherwise. Stage summaries with timings come through the logger.
+ */
+export function evalProgress(stream: NodeJS.WriteStream = process.stderr): (event: { stage: string; done: number; total: number }) => void {
+  const tty = Boolean(stream.isTTY) && !process.env.CI;
+  let bar: SingleBar | undefined;
+  let stage = '';
+  let lastLine = 0;
+  return (event) => {
+    if (event.stage !== stage) {
+      bar?.stop();
+      bar = undefined;
+      stage = event.stage;
+      lastLine = 0;
+    }
+    if (tty) {
+      if (!bar) {
+        bar = new SingleBar({ format: `${event.stage} [{bar}] {value}/{total} eta {eta_formatted}`, hideCursor: true, stream, barsize: 24, clearOnComplete: true });
+        bar.start(event.total, event.done);
+      }
+      bar.update(event.done);
+      if (event.done >= event.total) {
+        bar.stop();
+        bar = undefined;
+      }
+    } else if (Date.now() - lastLine > 10_000 && event.done < event.total) {
+      lastLine = Date.now();
+      stream.write(`${event.stage}: ${event.done}/${event.total}\n`);
     }
   };
 }

@@ -165,3 +165,130 @@ export function lineChartPng(options: LineChartOptions): Buffer {
   g.restore();
   return canvasToPng(canvas);
 }
+
+/** One colour of bars in a grouped bar chart: a value per category (null = no bar). */
+export interface BarSeries {
+  name: string;
+  values: readonly (number | null)[];
+}
+
+/** Grouped bar chart settings. */
+export interface BarChartOptions {
+  title: string;
+  yLabel: string;
+  /** Groups along the x axis. */
+  categories: readonly string[];
+  /** Bars within each group, one colour each (legend entries). */
+  series: readonly BarSeries[];
+  /** Logarithmic y axis, for values spanning orders of magnitude (only positive values are drawn). */
+  logY?: boolean;
+  /** Default: wide enough for every category label. */
+  width?: number;
+  height?: number;
+}
+
+/** A short label for a bar's value: 3 significant digits, k/M suffixes. */
+function compactNumber(v: number): string {
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${Number((v / 1e6).toPrecision(3))}M`;
+  if (a >= 1e3) return `${Number((v / 1e3).toPrecision(3))}k`;
+  return String(Number(v.toPrecision(3)));
+}
+
+/** Render a grouped bar chart (e.g. throughput per runtime and batch size) to PNG bytes. */
+export function barChartPng(options: BarChartOptions): Buffer {
+  const groupWidth = 120;
+  const margin = { left: 72, right: 16, top: 56, bottom: 56 };
+  const width = options.width ?? Math.max(720, margin.left + margin.right + options.categories.length * groupWidth);
+  const height = options.height ?? 420;
+  const { canvas, g } = chartCanvas(width, height);
+  const plotW = width - margin.left - margin.right;
+  const plotH = height - margin.top - margin.bottom;
+
+  const usable = (v: number | null): v is number => v !== null && Number.isFinite(v) && (!options.logY || v > 0);
+  const values = options.series.flatMap((s) => s.values.filter(usable));
+  const ty = (v: number) => (options.logY ? Math.log10(v) : v);
+  let yMin = options.logY ? (values.length ? Math.floor(Math.log10(Math.min(...values))) : 0) : Math.min(0, ...values);
+  let yMax = values.length ? ty(Math.max(...values)) : 1;
+  if (options.logY) yMax = Math.ceil(yMax + 1e-9);
+  if (yMax <= yMin) yMax = yMin + 1;
+  if (!options.logY) yMax += (yMax - yMin) * 0.08;
+  const py = (v: number) => margin.top + (1 - (ty(v) - yMin) / (yMax - yMin)) * plotH;
+
+  g.font = `12px '${CHART_FONT}'`;
+  g.strokeStyle = '#dddddd';
+  g.fillStyle = '#333333';
+  g.lineWidth = 1;
+  g.textAlign = 'right';
+  g.textBaseline = 'middle';
+  const ticks = options.logY ? Array.from({ length: yMax - yMin + 1 }, (_, i) => yMin + i) : niceTicks(yMin, yMax);
+  for (const t of ticks) {
+    const y = margin.top + (1 - (t - yMin) / (yMax - yMin)) * plotH;
+    g.beginPath();
+    g.moveTo(margin.left, y);
+    g.lineTo(margin.left + plotW, y);
+    g.stroke();
+    g.fillText(options.logY ? formatTick(10 ** t) : formatTick(t), margin.left - 6, y);
+  }
+
+  const slot = plotW / Math.max(1, options.categories.length);
+  const barWidth = Math.max(2, (slot * 0.8) / Math.max(1, options.series.length));
+  options.categories.forEach((category, c) => {
+    const x0 = margin.left + c * slot + slot * 0.1;
+    options.series.forEach((series, s) => {
+      const v = series.values[c];
+      const x = x0 + s * barWidth;
+      if (!usable(v)) {
+        g.fillStyle = '#999999';
+        g.font = `10px '${CHART_FONT}'`;
+        g.textAlign = 'center';
+        g.textBaseline = 'bottom';
+        g.fillText('-', x + barWidth / 2, margin.top + plotH - 2);
+        return;
+      }
+      const top = py(v);
+      const base = options.logY ? margin.top + plotH : py(Math.max(yMin, 0));
+      g.fillStyle = PALETTE[s % PALETTE.length];
+      g.fillRect(x + 1, Math.min(top, base), barWidth - 2, Math.max(1, Math.abs(base - top)));
+      g.fillStyle = '#333333';
+      g.font = `10px '${CHART_FONT}'`;
+      g.textAlign = 'center';
+      g.textBaseline = 'bottom';
+      g.fillText(compactNumber(v), x + barWidth / 2, Math.min(top, base) - 2);
+    });
+    g.fillStyle = '#333333';
+    g.font = `12px '${CHART_FONT}'`;
+    g.textAlign = 'center';
+    g.textBaseline = 'top';
+    g.fillText(category, margin.left + c * slot + slot / 2, margin.top + plotH + 8);
+  });
+  g.strokeStyle = '#333333';
+  g.strokeRect(margin.left, margin.top, plotW, plotH);
+
+  // Legend: one row under the title.
+  g.font = `12px '${CHART_FONT}'`;
+  g.textAlign = 'left';
+  g.textBaseline = 'middle';
+  const entries = options.series.map((s) => ({ name: s.name, w: g.measureText(s.name).width + 34 }));
+  let lx = margin.left + (plotW - entries.reduce((a, e) => a + e.w, 0)) / 2;
+  entries.forEach((entry, i) => {
+    g.fillStyle = PALETTE[i % PALETTE.length];
+    g.fillRect(lx, 34, 14, 10);
+    g.fillStyle = '#333333';
+    g.fillText(entry.name, lx + 18, 39);
+    lx += entry.w;
+  });
+
+  g.fillStyle = '#111111';
+  g.font = `14px '${CHART_FONT} Bold'`;
+  g.textAlign = 'center';
+  g.textBaseline = 'top';
+  g.fillText(options.title, width / 2, 10);
+  g.font = `12px '${CHART_FONT}'`;
+  g.save();
+  g.translate(14, margin.top + plotH / 2);
+  g.rotate(-Math.PI / 2);
+  g.fillText(options.yLabel, 0, 0);
+  g.restore();
+  return canvasToPng(canvas);
+}

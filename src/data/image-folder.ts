@@ -295,3 +295,24 @@ function allocate(root: string, count: number, height: number, width: number, ch
     );
   }
 }
+
+/**
+ * Reads individual PNG/JPEG files (e.g. the images a latent tool edits) as an unlabelled dataset
+ * of the given size and channels, resized like {@link loadImageFolder} does. `files` keeps the
+ * paths as given.
+ * @throws AekitError FILE_NOT_FOUND for a missing file, BAD_DATA for one that is not an image.
+ */
+export async function loadImageFiles(files: readonly string[], opts: { height: number; width: number; channels: 1 | 3 }): Promise<FolderDataset> {
+  checkOptions(files[0] ?? '<no files>', opts);
+  if (files.length === 0) throw new AekitError('BAD_ARGUMENT', 'no image files given');
+  const { height, width, channels } = opts;
+  const images = new Float32Array(files.length * height * width * channels);
+  for (let i = 0; i < files.length; i++) {
+    const decoded = decodeImage(files[i], await readImageFile(files[i]));
+    let pixels = toChannels(decoded, channels);
+    if (decoded.height !== height || decoded.width !== width) pixels = resizeImage(pixels, decoded.height, decoded.width, channels, height, width);
+    const offset = i * height * width * channels;
+    for (let k = 0; k < pixels.length; k++) images[offset + k] = Math.min(1, Math.max(0, pixels[k]));
+  }
+  return { name: 'files', images, labels: new Int32Array(files.length).fill(-1), count: files.length, height, width, channels, classNames: [], files: [...files], skipped: [] };
+}

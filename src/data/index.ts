@@ -5,7 +5,7 @@
 export type { FolderDataset, ImageDataset, Rgb, TintedDataset, ValueRange } from './types';
 export { readIdx, loadIdxDataset, type IdxArray, type IdxDataType, type IdxDatasetOptions, type IdxFile } from './idx';
 export { loadMnist, clearMnistCache, mnistDataDir, MNIST_COUNTS, type MnistOptions, type Split } from './mnist';
-export { loadImageFolder, IMAGE_EXTENSIONS, BT601_LUMA, type ImageFolderOptions } from './image-folder';
+export { loadImageFolder, loadImageFiles, IMAGE_EXTENSIONS, BT601_LUMA, type ImageFolderOptions } from './image-folder';
 export { resizeImage } from './resize';
 export {
   VALUE_RANGES,

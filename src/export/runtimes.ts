@@ -1,7 +1,7 @@
 /**
  * The one file of the export stage that loads onnxruntime: runs an artifact once on a named
- * runtime, for verification and the fp16 error report. Each package is required lazily, so that
- * importing aekit's export API loads neither.
+ * runtime, for verification and the fp16 error report, and opens sessions for repeated runs
+ * (benchmarks). Each package is required lazily, so that importing aekit's export API loads neither.
  */
 import { dirname } from 'node:path';
 import { AekitError, unknownName } from '../core/errors';
@@ -10,6 +10,41 @@ import { AekitError, unknownName } from '../core/errors';
 export const ORT_RUNTIMES = ['ort-node-cpu', 'ort-web-wasm'] as const;
 /** See {@link ORT_RUNTIMES}. */
 export type OrtRuntime = (typeof ORT_RUNTIMES)[number];
+
+/**
+ * Runtimes {@link openOrtSession} can open: the verification runtimes plus onnxruntime-node's GPU
+ * execution providers (which may be missing on a machine: opening them then fails with
+ * BACKEND_UNAVAILABLE).
+ */
+export const ORT_SESSION_RUNTIMES = ['ort-node-cpu', 'ort-node-webgpu', 'ort-node-cuda', 'ort-web-wasm'] as const;
+/** See {@link ORT_SESSION_RUNTIMES}. */
+export type OrtSessionRuntime = (typeof ORT_SESSION_RUNTIMES)[number];
+
+/** Package and execution provider of each runtime. */
+const RUNTIME_PROVIDERS: Readonly<Record<OrtSessionRuntime, { web: boolean; executionProvider: string }>> = Object.freeze({
+  'ort-node-cpu': { web: false, executionProvider: 'cpu' },
+  'ort-node-webgpu': { web: false, executionProvider: 'webgpu' },
+  'ort-node-cuda': { web: false, executionProvider: 'cuda' },
+  'ort-web-wasm': { web: true, executionProvider: 'wasm' },
+});
+
+/**
+ * User-facing execution provider names of onnxruntime-node (what `aekit serve --ep` takes) -> the
+ * runtime {@link openOrtSession} opens for them. One frozen table, so that a new provider is one line.
+ */
+export const NODE_EXECUTION_PROVIDERS = Object.freeze({
+  cpu: 'ort-node-cpu',
+  webgpu: 'ort-node-webgpu',
+  cuda: 'ort-node-cuda',
+} as const satisfies Record<string, OrtSessionRuntime>);
+/** See {@link NODE_EXECUTION_PROVIDERS}. */
+export type NodeExecutionProvider = keyof typeof NODE_EXECUTION_PROVIDERS;
+
+/** Check an execution provider name, with an error listing the valid ones. */
+export function checkNodeExecutionProvider(name: string): NodeExecutionProvider {
+  if (!Object.prototype.hasOwnProperty.call(NODE_EXECUTION_PROVIDERS, name)) throw unknownName('execution provider', name, Object.keys(NODE_EXECUTION_PROVIDERS));
+  return name as NodeExecutionProvider;
+}
 
 /** A dense tensor in the artifact's layout. */
 export interface HostTensor {
@@ -20,41 +55,54 @@ export interface HostTensor {
 
 /** What the two packages have in common (their own `Tensor` classes differ). */
 interface OrtModule {
+  env: { versions: { common?: string } };
   Tensor: new (type: 'float32' | 'int32', data: Float32Array | Int32Array, dims: readonly number[]) => unknown;
   InferenceSession: {
-    create(bytes: Uint8Array, options?: { executionProviders?: string[]; graphOptimizationLevel?: 'all' }): Promise<OrtSession>;
+    create(
+      bytes: Uint8Array,
+      options?: {
+        executionProviders?: string[];
+        graphOptimizationLevel?: 'all';
+        intraOpNumThreads?: number;
+        logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+        extra?: Record<string, Record<string, Record<string, string>>>;
+      },
+    ): Promise<OrtSession>;
   };
 }
 
 interface OrtSession {
+  readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown; dims: readonly number[]; type: string }>>;
+  run(feeds: Record<string, unknown>, fetches?: Record<string, unknown>): Promise<Record<string, { data: unknown; dims: readonly number[]; type: string }>>;
   release(): Promise<void>;
 }
 
-let webConfigured = false;
+/** wasm threads onnxruntime-web was set up with (it reads the setting once, at its first session). */
+let webThreads: number | undefined;
 
-async function loadRuntime(runtime: OrtRuntime): Promise<{ ort: OrtModule; executionProviders: string[] }> {
-  if (runtime === 'ort-node-cpu') {
+async function loadRuntime(runtime: OrtSessionRuntime, threads?: number): Promise<{ ort: OrtModule; executionProviders: string[]; threads?: number }> {
+  const { web: isWeb, executionProvider } = RUNTIME_PROVIDERS[runtime];
+  if (!isWeb) {
     const ort = (await import('onnxruntime-node')) as unknown as OrtModule;
-    return { ort, executionProviders: ['cpu'] };
+    return { ort, executionProviders: [executionProvider], threads };
   }
   const web = await import('onnxruntime-web');
-  if (!webConfigured) {
-    // One thread: verification runs small batches, where worker start-up costs more than it
-    // saves. The wasm files sit next to the package's Node entry point (dist/).
-    web.env.wasm.numThreads = 1;
+  if (webThreads === undefined) {
+    // One thread unless asked: verification runs small batches, where worker start-up costs more
+    // than it saves. The wasm files sit next to the package's Node entry point (dist/).
+    webThreads = threads ?? 1;
+    web.env.wasm.numThreads = webThreads;
     web.env.wasm.wasmPaths = `${dirname(require.resolve('onnxruntime-web'))}/`;
-    webConfigured = true;
   }
-  return { ort: web as unknown as OrtModule, executionProviders: ['wasm'] };
+  return { ort: web as unknown as OrtModule, executionProviders: [executionProvider], threads: webThreads };
 }
 
 // onnxruntime-web initialises one wasm instance; creating sessions concurrently races on it.
 let webQueue: Promise<unknown> = Promise.resolve();
 
-function serialised<T>(runtime: OrtRuntime, task: () => Promise<T>): Promise<T> {
-  if (runtime !== 'ort-web-wasm') return task();
+function serialised<T>(runtime: OrtSessionRuntime, task: () => Promise<T>): Promise<T> {
+  if (!RUNTIME_PROVIDERS[runtime].web) return task();
   const next = webQueue.then(task, task);
   webQueue = next.catch(() => undefined);
   return next;
@@ -103,4 +151,126 @@ export async function runOnnx(
       await session.release();
     }
   });
+}
+
+/** Options of {@link openOrtSession}. */
+export interface OrtSessionOptions {
+  /**
+   * Threads: onnxruntime-node's intra-op threads per session; onnxruntime-web's wasm threads, which
+   * it reads once per process (a later different value is ignored: see {@link OrtSessionHandle.threads}).
+   * Default: onnxruntime-node's own default (one per physical core); 1 for onnxruntime-web.
+   */
+  threads?: number;
+  /**
+   * onnxruntime-node only: whether idle intra-op threads spin-wait for the next operator
+   * (onnxruntime's default, true). Spinning threads hold their cores between operators, which
+   * costs the most when other processes want those cores: the training engine turns it off
+   * (docs/benchmarks.md, "Training").
+   */
+  spinning?: boolean;
+}
+
+/** An open session for repeated runs. */
+export interface OrtSessionHandle {
+  readonly runtime: OrtSessionRuntime;
+  /** Version of the onnxruntime package the session runs on. */
+  readonly version: string;
+  /** Threads the session computes with (undefined: onnxruntime-node's default). */
+  readonly threads?: number;
+  /** Milliseconds `InferenceSession.create` took (runtime start-up included, package import not). */
+  readonly createMs: number;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Run once; every output as float32, in the order of {@link outputNames}. */
+  run(feeds: Record<string, HostTensor>): Promise<{ name: string; data: Float32Array; dims: number[] }[]>;
+  /**
+   * Run once and write the outputs named in `outputs` into their arrays (which must have the
+   * outputs' sizes); other outputs are not fetched. For steps that run many times on the same
+   * buffers (the training engine): onnxruntime-node writes into them directly (pre-allocated
+   * outputs); onnxruntime-web's results are copied into them.
+   */
+  runInto(feeds: Record<string, HostTensor>, outputs: Record<string, HostTensor>): Promise<void>;
+  release(): Promise<void>;
+}
+
+/** Check a session runtime name, with an error listing the valid ones. */
+export function checkSessionRuntime(name: string): OrtSessionRuntime {
+  if (!(ORT_SESSION_RUNTIMES as readonly string[]).includes(name)) throw unknownName('onnx runtime', name, ORT_SESSION_RUNTIMES);
+  return name as OrtSessionRuntime;
+}
+
+// ORT's severity levels: 0 verbose .. 3 error, 4 fatal. A provider that cannot start is reported
+// through the thrown error, so its native log lines would only repeat it.
+const ORT_LOG_FATAL = 4;
+
+/**
+ * Open a session on `runtime` for repeated runs (the caller releases it).
+ *
+ * @throws AekitError BACKEND_UNAVAILABLE when a GPU execution provider cannot start (not bundled,
+ *   no adapter), BAD_DATA when the CPU runtimes cannot load the model.
+ */
+export async function openOrtSession(runtime: OrtSessionRuntime, onnxBytes: Uint8Array, options: OrtSessionOptions = {}): Promise<OrtSessionHandle> {
+  return serialised(runtime, async () => {
+    const { ort, executionProviders, threads } = await loadRuntime(checkSessionRuntime(runtime), options.threads);
+    const gpu = runtime === 'ort-node-webgpu' || runtime === 'ort-node-cuda';
+    let session: OrtSession;
+    const start = performance.now();
+    try {
+      session = await ort.InferenceSession.create(onnxBytes, {
+        executionProviders,
+        graphOptimizationLevel: 'all',
+        ...(!RUNTIME_PROVIDERS[runtime].web && threads !== undefined ? { intraOpNumThreads: threads } : {}),
+        ...(gpu ? { logSeverityLevel: ORT_LOG_FATAL } : {}),
+        ...(!RUNTIME_PROVIDERS[runtime].web && options.spinning !== undefined ? { extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } } } : {}),
+      });
+    } catch (error) {
+      const message = firstLine(error);
+      if (gpu) throw new AekitError('BACKEND_UNAVAILABLE', `execution provider '${executionProviders[0]}' cannot start: ${message}`, { where: runtime, cause: error });
+      throw new AekitError('BAD_DATA', `the model does not load: ${message}`, { where: runtime, cause: error });
+    }
+    const createMs = performance.now() - start;
+    return {
+      runtime,
+      version: ort.env.versions.common ?? 'unknown',
+      threads,
+      createMs,
+      inputNames: session.inputNames,
+      outputNames: session.outputNames,
+      async run(feeds) {
+        const ortFeeds: Record<string, unknown> = {};
+        for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.dtype, t.data, t.dims);
+        const results = await session.run(ortFeeds);
+        return session.outputNames.map((name) => {
+          const r = results[name];
+          if (r.type !== 'float32' || !(r.data instanceof Float32Array)) {
+            throw new AekitError('BAD_DATA', `output '${name}' has type ${r.type} (expected float32)`, { where: runtime });
+          }
+          return { name, data: r.data, dims: [...r.dims] };
+        });
+      },
+      async runInto(feeds, outputs) {
+        const ortFeeds: Record<string, unknown> = {};
+        for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.dtype, t.data, t.dims);
+        const fetches: Record<string, unknown> = {};
+        if (!RUNTIME_PROVIDERS[runtime].web) {
+          // onnxruntime-node writes into pre-allocated outputs.
+          for (const [name, t] of Object.entries(outputs)) fetches[name] = new ort.Tensor(t.dtype, t.data, t.dims);
+          await session.run(ortFeeds, fetches);
+          return;
+        }
+        // onnxruntime-web (1.30, wasm) leaves pre-allocated CPU outputs unwritten: copy its results.
+        for (const name of Object.keys(outputs)) fetches[name] = null;
+        const results = await session.run(ortFeeds, fetches);
+        for (const [name, t] of Object.entries(outputs)) t.data.set(results[name].data as Float32Array & Int32Array);
+      },
+      release: () => session.release(),
+    };
+  });
+}
+
+/** First meaningful line of an onnxruntime error (its messages carry long source paths). */
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const line = message.split('\n').find((l) => l.trim() !== '') ?? message;
+  return line.replace(/^\/onnxruntime_src\/\S+\s+/, '').trim().slice(0, 400);
 }

@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { AekitError } from '../core/errors';
 import { TFJS_BACKENDS } from '../core/tfjs-backend';
+import { ORT_SESSION_RUNTIMES } from '../export/runtimes';
+import { ENGINE_CHOICES } from './engines/types';
 import { datasetSpecSchema } from '../data';
 import { getFamily } from '../models';
 import type { BaseModelConfig } from '../models';
@@ -29,12 +31,23 @@ export const trainSettingsSchema = z.object({
   /** Save a checkpoint every N epochs (and always at the end). */
   checkpointEvery: z.number().int().positive().default(1),
   backend: z.enum([...TFJS_BACKENDS, 'auto']).default('auto'),
+  /** Training engine: tfjs autodiff, the ONNX step on onnxruntime ('ort'), or 'auto' (src/train/engines). */
+  engine: z.enum(ENGINE_CHOICES).default('tfjs'),
+  /** Threads of engine 'ort' (onnxruntime intra-op threads); default one per physical core. */
+  ortThreads: z.number().int().positive().optional(),
+  /** Runtime of engine 'ort' (src/export/runtimes.ts): onnxruntime-node's CPU, CUDA or WebGPU provider, or onnxruntime-web's wasm. */
+  ortRuntime: z.enum(ORT_SESSION_RUNTIMES).default('ort-node-cpu'),
   /** Cap on steps per epoch (train on a slice of the data). */
   stepsPerEpoch: z.number().int().positive().optional(),
   /** Write a step line to metrics.jsonl every N steps. */
   logEvery: z.number().int().positive().default(20),
   /** Fraction of the training split held out for validation (0 disables). */
   validationFraction: z.number().min(0).lt(1).default(0.1),
+  /**
+   * Fraction of the training split held out as a test split that training and validation never
+   * see (`aekit sweep` uses 0.1 with validationFraction 0.1 for its 80/10/10 split); 0 disables.
+   */
+  testFraction: z.number().min(0).lt(1).default(0),
   /** Cap on validation images evaluated per epoch. */
   validationLimit: z.number().int().positive().default(2000),
 });
@@ -88,6 +101,9 @@ export function resolveRunConfig(input: unknown, where = 'config'): RunConfig {
     throw new AekitError('BAD_CONFIG', `unknown field(s) for family '${family.name}': ${unknownKeys.map((k) => `model.${k}`).join(', ')}`, { where });
   }
   const config: RunConfig = { ...base.data, model: model.data as BaseModelConfig & Record<string, unknown> };
+  if (config.train.validationFraction + config.train.testFraction >= 1) {
+    throw new AekitError('BAD_CONFIG', `train.validationFraction + train.testFraction must be below 1, got ${config.train.validationFraction} + ${config.train.testFraction}`, { where });
+  }
   const reconstruction = (config.model as { reconstruction?: string }).reconstruction;
   if (reconstruction === 'bce' && config.data.valueRange === 'symmetric') {
     throw new AekitError('BAD_CONFIG', "model.reconstruction 'bce' needs data.valueRange 'unit' ([0,1]); use 'mse' for [-1,1]", { where });

@@ -71,3 +71,58 @@ export function reconstructionLoss(
 ): tf.Scalar {
   return kind === 'bce' ? binaryCrossEntropy(target, predicted, reduction) : meanSquaredError(target, predicted, reduction);
 }
+
+// ---- Losses of the zoo families (sparse-ae, beta-vae, gumbel-vae, joint-vae, dcgan, cyclegan) ----
+
+/**
+ * Per-dimension KL(N(mu, exp(logvar)) || N(0, 1)) averaged over the batch: [latentSize]. Summing
+ * it gives {@link gaussianKl}; free bits clamp each entry from below (Kingma et al. 2016).
+ */
+export function gaussianKlPerDimension(mu: tf.Tensor2D, logvar: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => tf.mean(tf.mul(-0.5, tf.sub(tf.sub(tf.add(1, logvar), tf.square(mu)), tf.exp(logvar))), 0) as tf.Tensor1D);
+}
+
+/**
+ * KL(q || uniform) of categorical posteriors given as logits [B, N, K] (N variables of K classes):
+ * sum_k q_k (log q_k + log K), summed over the N variables, averaged over the batch.
+ */
+export function categoricalKlToUniform(logits: tf.Tensor3D): tf.Scalar {
+  return tf.tidy(() => {
+    const logQ = tf.logSoftmax(logits);
+    const klPerVariable = tf.sum(tf.mul(tf.exp(logQ), tf.add(logQ, Math.log(logits.shape[2]))), 2);
+    return tf.mean(tf.sum(klPerVariable, 1)) as tf.Scalar;
+  });
+}
+
+/**
+ * KL(Bernoulli(rho) || Bernoulli(rhoHat)) summed over code units: the sparsity penalty of Ng's
+ * sparse-autoencoder notes. `rhoHat` (the batch-mean activation of each unit) must lie in (0, 1),
+ * which is why it is taken of a bounded (sigmoid) code; it is clipped by {@link BCE_EPSILON}.
+ */
+export function bernoulliKl(rho: number, rhoHat: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const q = tf.clipByValue(rhoHat, BCE_EPSILON, 1 - BCE_EPSILON);
+    const a = tf.mul(rho, tf.log(tf.div(rho, q)));
+    const b = tf.mul(1 - rho, tf.log(tf.div(1 - rho, tf.sub(1, q))));
+    return tf.sum(tf.add(a, b)) as tf.Scalar;
+  });
+}
+
+/**
+ * Binary cross-entropy of a discriminator's logits against a constant label (1 = real, 0 = fake),
+ * averaged over all entries. Computed as softplus(-l) or softplus(l), which is the stable form of
+ * BCE(sigmoid(l)): PyTorch's BCEWithLogitsLoss, equivalent to the DCGAN tutorial's Sigmoid + BCELoss.
+ */
+export function logitBinaryCrossEntropy(logits: tf.Tensor, label: 0 | 1): tf.Scalar {
+  return tf.tidy(() => tf.mean(tf.softplus(label === 1 ? tf.neg(logits) : logits)) as tf.Scalar);
+}
+
+/** Least-squares GAN loss (Mao et al. 2017, CycleGAN's choice): mean (prediction - target)^2. */
+export function leastSquaresGanLoss(prediction: tf.Tensor, target: 0 | 1): tf.Scalar {
+  return tf.tidy(() => tf.mean(tf.square(tf.sub(prediction, target))) as tf.Scalar);
+}
+
+/** Mean absolute error over every entry (CycleGAN's cycle-consistency and identity L1 terms). */
+export function meanAbsoluteError(target: tf.Tensor, predicted: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.mean(tf.abs(tf.sub(target, predicted))) as tf.Scalar);
+}

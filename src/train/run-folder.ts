@@ -4,6 +4,7 @@
  *   metrics.jsonl    one JSON object per logged step and per epoch
  *   checkpoints/     epoch-NNNN/, final/, latest.json (see checkpoint.ts)
  *   samples/         epoch-NNNN.png grids of reconstructions and samples
+ *                    progress.gif: those grids as one animation (src/train/progress-gif.ts)
  *   loss-curve.png   training and validation loss so far
  *   run.json         environment: aekit version, backend, start/end times, status
  */

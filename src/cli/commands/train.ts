@@ -3,8 +3,11 @@ import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { TFJS_BACKENDS } from '../../core/tfjs-backend';
+import { ENGINE_CHOICES } from '../../train/engines';
 import { train } from '../../train/trainer';
-import type { TrainResult } from '../../train/trainer';
+import type { SampleMetricsHook, TrainResult } from '../../train/trainer';
+import { trainingFid } from '../../train/sample-fid';
+import { familyNames } from '../../models';
 import { applySets, collect, intFlag, numberFlag, parseOptions, readJsonFile, setPath } from '../common';
 import { trainProgress, fmt } from '../progress';
 
@@ -30,10 +33,13 @@ const optionsSchema = z.object({
   betaWarmupEpochs: numberFlag.optional(),
   seed: intFlag.optional(),
   backend: z.enum([...TFJS_BACKENDS, 'auto']).optional(),
+  engine: z.enum(ENGINE_CHOICES).optional(),
   stepsPerEpoch: intFlag.optional(),
   set: z.array(z.string()).default([]),
   resume: z.string().optional(),
   overwrite: z.boolean().default(false),
+  /** true: the shipped MNIST classifier; a string: another classifier artifact. */
+  fid: z.union([z.boolean(), z.string()]).optional(),
 });
 type TrainFlags = z.output<typeof optionsSchema>;
 
@@ -71,6 +77,7 @@ export async function configFromFlags(flags: TrainFlags): Promise<Record<string,
   set('train.betaWarmupEpochs', flags.betaWarmupEpochs);
   set('train.seed', flags.seed);
   set('train.backend', flags.backend);
+  set('train.engine', flags.engine);
   set('train.stepsPerEpoch', flags.stepsPerEpoch);
   applySets(config, flags.set);
   if (config.name === undefined) {
@@ -81,7 +88,7 @@ export async function configFromFlags(flags: TrainFlags): Promise<Record<string,
 }
 
 /** Run training with progress output and Ctrl-C handling (first: checkpoint and stop; second: exit). */
-export async function runTraining(config: Record<string, unknown>, opts: { resume: boolean; overwrite: boolean }): Promise<TrainResult> {
+export async function runTraining(config: Record<string, unknown>, opts: { resume: boolean; overwrite: boolean; sampleMetrics?: SampleMetricsHook }): Promise<TrainResult> {
   const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
@@ -116,7 +123,7 @@ export function trainCommand(): Command {
     .option('-c, --config <file>', 'run config JSON (see experiments/)')
     .option('--name <name>', 'run name (folder under --out-dir)')
     .option('--out-dir <dir>', 'where run folders go (default runs)')
-    .option('--model <family>', 'model family: ae, dae, vae, cvae, classifier')
+    .option('--model <family>', `model family: ${familyNames().join(', ')}`)
     .addOption(new Option('--architecture <kind>', 'conv or mlp').choices(['conv', 'mlp']))
     .option('--latent <n>', 'latent size')
     .option('--dataset <name>', 'mnist, colored-mnist, idx, folder')
@@ -134,24 +141,37 @@ export function trainCommand(): Command {
     .option('--beta-warmup-epochs <x>', 'linear KL warm-up length in epochs')
     .option('--seed <n>', 'random seed')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices([...TFJS_BACKENDS, 'auto']))
+    .addOption(
+      new Option('--engine <name>', 'training engine: tfjs, ort (the whole step compiled to ONNX and run on onnxruntime; faster on CPU), or auto (ort where it can train the model, else tfjs)').choices([
+        ...ENGINE_CHOICES,
+      ]),
+    )
     .option('--steps-per-epoch <n>', 'cap steps per epoch')
     .option('--set <key=value>', 'override any config field, e.g. --set model.convChannels=[32,64] (repeatable)', collect, [])
     .option('--resume <run-dir>', 'continue a run from its latest checkpoint (flags such as --epochs extend it)')
     .option('--overwrite', 'replace an existing run folder of the same name')
+    .option('--fid [classifier.onnx]', 'track FID of prior samples every epoch (default classifier: models/mnist-classifier.onnx)')
     .addHelpText(
       'after',
       `
 Examples:
   aekit train --config experiments/quickstart.json
   aekit train --model vae --architecture mlp --latent 20 --dataset mnist --epochs 5
+  aekit train --config experiments/quickstart.json --engine ort
   aekit train --model cvae --dataset mnist --epochs 3 --set model.convChannels=[16,32]
   aekit train --model ae --data ~/omniglot --image-size 28x28 --epochs 10
-  aekit train --resume runs/quickstart --epochs 6`,
+  aekit train --resume runs/quickstart --epochs 6
+  aekit train --config experiments/dcgan-mnist.json --fid`,
     )
     .action(async (raw: Record<string, unknown>) => {
       const flags = parseOptions(optionsSchema, raw);
       const config = await configFromFlags(flags);
-      const result = await runTraining(config, { resume: Boolean(flags.resume), overwrite: flags.overwrite });
-      process.stdout.write(summarise(result) + '\n');
+      const fid = flags.fid === undefined || flags.fid === false ? undefined : await trainingFid(config, { classifier: typeof flags.fid === 'string' ? flags.fid : undefined });
+      try {
+        const result = await runTraining(config, { resume: Boolean(flags.resume), overwrite: flags.overwrite, sampleMetrics: fid });
+        process.stdout.write(summarise(result) + '\n');
+      } finally {
+        await fid?.release();
+      }
     });
 }

@@ -1,0 +1,84 @@
+/** `aekit bench`: one artifact on every runtime, with latency, throughput, GFLOP/s, memory and agreement. */
+import { Command } from 'commander';
+import { z } from 'zod';
+import { consoleLogger } from '../../core/log';
+import { BENCH_DEFAULTS, benchmark } from '../../bench/bench';
+import { formatBenchTable, writeBenchReport } from '../../bench/report';
+import { BENCH_RUNTIME_NAMES, checkBenchRuntime } from '../../bench/runtimes';
+import { intFlag, numberFlag, parseOptions } from '../common';
+
+/** A comma-separated list flag, e.g. `--batch 1,16,256`. */
+const listOf = <T extends z.ZodType<unknown, string>>(item: T) =>
+  z
+    .string()
+    .transform((text) => text.split(',').map((s) => s.trim()).filter((s) => s !== ''))
+    .pipe(z.array(item).min(1, { message: 'expected a comma-separated list with at least one entry' }));
+
+const optionsSchema = z.object({
+  runtimes: listOf(z.string().transform((name) => checkBenchRuntime(name))).optional(),
+  batch: listOf(intFlag.refine((b) => b >= 1, { message: 'batch sizes must be >= 1' })).optional(),
+  threads: intFlag.refine((n) => n >= 1, { message: 'expected at least 1 thread' }).optional(),
+  warmup: intFlag.refine((n) => n >= 0, { message: 'expected 0 or more' }).default(BENCH_DEFAULTS.warmup),
+  runs: intFlag.refine((n) => n >= 1, { message: 'expected at least 1 run' }).default(BENCH_DEFAULTS.runs),
+  maxSeconds: numberFlag.refine((s) => s > 0, { message: 'expected a positive number of seconds' }).optional(),
+  run: z.string().min(1).optional(),
+  part: z.string().min(1).optional(),
+  seed: intFlag.default(BENCH_DEFAULTS.seed),
+  tolerance: numberFlag.refine((t) => t >= 0, { message: 'expected a tolerance >= 0' }).optional(),
+  json: z.string().min(1).optional(),
+  md: z.string().min(1).optional(),
+  png: z.string().min(1).optional(),
+});
+
+export function benchCommand(): Command {
+  return new Command('bench')
+    .description(
+      'Benchmark an ONNX artifact on several runtimes (onnxruntime-node CPU/WebGPU/CUDA, onnxruntime-web in Node, TensorFlow.js on the original model, headless Chromium): creation time, first inference, p50/p95 latency, throughput, GFLOP/s, peak memory and max abs difference from onnxruntime-node CPU. Runtimes are interleaved; missing ones are reported as skipped.',
+    )
+    .argument('<model>', 'ONNX artifact, or a run folder (its decoder, or --part, is exported to a temporary file)')
+    .option('--runtimes <list>', `comma-separated runtimes (default: all of ${BENCH_RUNTIME_NAMES.join(',')})`)
+    .option('--batch <list>', `comma-separated batch sizes (default ${BENCH_DEFAULTS.batches.join(',')})`)
+    .option('--threads <n>', 'CPU threads for the runtimes that take a count (default: the available cores)')
+    .option('--warmup <n>', 'untimed runs after the first, per runtime and batch', String(BENCH_DEFAULTS.warmup))
+    .option('--runs <n>', 'timed runs per runtime and batch', String(BENCH_DEFAULTS.runs))
+    .option('--max-seconds <s>', 'stop timing a runtime and batch after this many seconds (at least 3 runs kept)')
+    .option('--run <dir>', 'run folder of the tfjs model for the tfjs-* rows (default: found from the artifact\'s runId)')
+    .option('--part <part>', 'part to export when <model> is a run folder (default: decoder)')
+    .option('--seed <n>', 'seed of the inputs', String(BENCH_DEFAULTS.seed))
+    .option('--tolerance <x>', 'max abs difference from ort-node-cpu before a row is flagged (default 1e-3)')
+    .option('--json <file>', 'write the full report as JSON')
+    .option('--md <file>', 'write the table as Markdown')
+    .option('--png <file>', 'write a bar chart of throughput per runtime and batch size')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  aekit bench runs/quickstart/onnx/decoder.onnx --runtimes ort-node-cpu,ort-web-wasm,tfjs-wasm --batch 1,64 --runs 20
+  aekit bench models/mnist-classifier.onnx --batch 1,16,256 --json bench.json --md bench.md --png bench.png
+  VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json aekit bench decoder.onnx --runtimes ort-node-cpu,ort-node-webgpu,chromium-webgpu
+  aekit bench runs/quickstart --part encoder --runs 10
+
+Notes:
+  ort-node-webgpu and chromium-webgpu need a Vulkan driver; without a GPU, Chromium's SwiftShader
+  (VK_ICD_FILENAMES above) runs them in software. The browser rows use /usr/bin/chromium
+  (AEKIT_CHROMIUM overrides it) and the built web module (npm run build).`,
+    )
+    .action(async (location: string, raw: Record<string, unknown>) => {
+      const flags = parseOptions(optionsSchema, raw);
+      const report = await benchmark(location, {
+        runtimes: flags.runtimes,
+        batches: flags.batch,
+        threads: flags.threads,
+        warmup: flags.warmup,
+        runs: flags.runs,
+        maxSeconds: flags.maxSeconds,
+        runDir: flags.run,
+        part: flags.part,
+        seed: flags.seed,
+        tolerance: flags.tolerance,
+        logger: consoleLogger(),
+      });
+      await writeBenchReport(report, { json: flags.json, md: flags.md, png: flags.png });
+      process.stdout.write(formatBenchTable(report) + '\n');
+    });
+}

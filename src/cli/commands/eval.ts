@@ -1,0 +1,95 @@
+/** `aekit eval`: FID, SSIM, PSNR, ELBO and latent classifiers of an exported model or a run. */
+import { Command, Option } from 'commander';
+import { z } from 'zod';
+import { consoleLogger } from '../../core/log';
+import { DATASET_NAMES } from '../../data/registry';
+import { DEFAULT_FID_CLASSIFIER } from '../../eval/fid-features';
+import { DEFAULT_EVAL_COUNT, EVAL_METRICS, evaluate } from '../../eval/evaluate';
+import type { EvalMetric } from '../../eval/evaluate';
+import { formatReportTable, reportJson, writeReport } from '../../eval/report';
+import { CACHE_DIR_ENV, DEFAULT_CACHE_FOLDER } from '../../eval/cache';
+import { DEFAULT_IWAE_SAMPLES } from '../../eval/metrics/elbo';
+import { ORT_SESSION_RUNTIMES } from '../../export/runtimes';
+import { intFlag, parseOptions } from '../common';
+import { evalProgress } from '../progress';
+
+/** Datasets eval loads by name (the others need a config: see `loadDataset`). */
+const NAMED_DATASETS = DATASET_NAMES.filter((n) => n === 'mnist' || n === 'colored-mnist');
+
+const optionsSchema = z.object({
+  fid: z.boolean().default(false),
+  ssim: z.boolean().default(false),
+  psnr: z.boolean().default(false),
+  elbo: z.boolean().default(false),
+  latent: z.boolean().default(false),
+  accuracy: z.boolean().default(false),
+  dataset: z.enum(NAMED_DATASETS as ['mnist', 'colored-mnist']).optional(),
+  n: intFlag.pipe(z.number().min(2)).default(DEFAULT_EVAL_COUNT),
+  elboN: intFlag.pipe(z.number().min(1)).optional(),
+  iwaeK: intFlag.pipe(z.number().min(1)).optional(),
+  latentN: intFlag.pipe(z.number().min(2)).optional(),
+  classifier: z.string().optional(),
+  cacheDir: z.string().optional(),
+  seed: intFlag.default(0),
+  runtime: z.enum(ORT_SESSION_RUNTIMES).optional(),
+  report: z.string().optional(),
+  json: z.boolean().default(false),
+});
+
+export function evalCommand(): Command {
+  return new Command('eval')
+    .description('Evaluate a model on a dataset\'s test split: FID (samples, reconstructions, and train-vs-test for scale), SSIM, PSNR, ELBO + IWAE bound, classifiers on latent codes vs pixels, a classifier\'s accuracy. With no metric flag, every metric that applies to the family.')
+    .argument('<model.onnx|dir>', 'an artifact, a folder of artifacts, or a run folder (its onnx/ folder, else its latest checkpoint exported on the fly)')
+    .option('--fid', 'FID with the MNIST classifier\'s features')
+    .option('--ssim', 'SSIM of reconstructions')
+    .option('--psnr', 'PSNR of reconstructions')
+    .option('--elbo', `ELBO (reconstruction + KL) and IWAE bound (VAEs)`)
+    .option('--latent', 'classifiers on latent codes vs on pixels')
+    .option('--accuracy', 'test accuracy of a classifier artifact')
+    .addOption(new Option('--dataset <name>', 'dataset (default: the one in the artifact metadata)').choices(NAMED_DATASETS))
+    .option('--n <count>', `images per comparison (default ${DEFAULT_EVAL_COUNT})`)
+    .option('--elbo-n <count>', 'test images of the ELBO estimate (default min(n, 1000))')
+    .option('--iwae-k <k>', `importance samples of the IWAE bound (default ${DEFAULT_IWAE_SAMPLES})`)
+    .option('--latent-n <count>', 'training images of the latent classifiers (default min(n, 2000); test: half of it)')
+    .option('--classifier <file.onnx>', `FID feature network (default ${DEFAULT_FID_CLASSIFIER})`)
+    .option('--cache-dir <dir>', `cache of reference statistics (default $${CACHE_DIR_ENV} or ./${DEFAULT_CACHE_FOLDER})`)
+    .option('--seed <n>', 'seed of every random draw', '0')
+    .addOption(new Option('--runtime <runtime>', 'onnxruntime execution provider').choices([...ORT_SESSION_RUNTIMES]))
+    .option('--report <dir>', 'write report.json, report.md and PNG figures here')
+    .option('--json', 'print the report as JSON on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  aekit eval runs/quickstart
+  aekit eval runs/quickstart/onnx --fid --n 5000
+  aekit eval runs/quickstart/onnx/decoder.onnx --fid --json
+  aekit eval runs/quickstart --elbo --iwae-k 64 --report reports/quickstart
+  aekit eval models/mnist-classifier.onnx          # a classifier: its test accuracy`,
+    )
+    .action(async (target: string, raw: Record<string, unknown>) => {
+      const flags = parseOptions(optionsSchema, raw);
+      const metrics = EVAL_METRICS.filter((m: EvalMetric) => flags[m]);
+      const report = await evaluate(target, {
+        metrics,
+        dataset: flags.dataset ? { name: flags.dataset } : undefined,
+        count: flags.n,
+        elboCount: flags.elboN,
+        iwaeSamples: flags.iwaeK,
+        latentTrainCount: flags.latentN,
+        latentTestCount: flags.latentN === undefined ? undefined : Math.max(1, Math.floor(flags.latentN / 2)),
+        classifier: flags.classifier,
+        cacheDir: flags.cacheDir,
+        seed: flags.seed,
+        runtime: flags.runtime,
+        figures: flags.report !== undefined,
+        logger: consoleLogger(),
+        onProgress: evalProgress(),
+      });
+      if (flags.report) {
+        const files = await writeReport(flags.report, report);
+        process.stderr.write(`report: ${files.join(', ')}\n`);
+      }
+      process.stdout.write(flags.json ? JSON.stringify(reportJson(report), null, 2) + '\n' : formatReportTable(report) + '\n');
+    });
+}

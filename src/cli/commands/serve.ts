@@ -1,0 +1,88 @@
+/** `aekit serve`: exported artifacts over HTTP (JSON API, demo page), until SIGTERM or Ctrl-C. */
+import { Command, Option } from 'commander';
+import { z } from 'zod';
+import { consoleLogger } from '../../core/log';
+import { EXECUTION_PROVIDERS } from '../../serve/node-session';
+import { SERVE_DEFAULTS, startServer } from '../../serve/server';
+import { intFlag, parseOptions } from '../common';
+
+const EP_NAMES = Object.keys(EXECUTION_PROVIDERS) as [keyof typeof EXECUTION_PROVIDERS, ...(keyof typeof EXECUTION_PROVIDERS)[]];
+
+// Commander supplies every default (as strings), so the number flags need no defaults here.
+const optionsSchema = z.object({
+  port: intFlag,
+  host: z.string().min(1).default(SERVE_DEFAULTS.host),
+  ep: z.enum(EP_NAMES).default(SERVE_DEFAULTS.executionProvider),
+  strictEp: z.boolean().default(false),
+  maxBatch: intFlag,
+  maxDelayMs: intFlag,
+  maxRows: intFlag,
+  maxBodyKb: intFlag,
+  timeoutMs: intFlag,
+  threads: intFlag,
+});
+
+/** The `serve` verb: options checked with zod, then {@link startServer} until SIGTERM or SIGINT. */
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('Serve exported decoders/encoders over HTTP on onnxruntime-node: JSON/float32/PNG API (see /openapi.json), dynamic batching, and a demo page at / that runs the decoder in the browser.')
+    .argument('<model.onnx|dir...>', 'artifacts, or folders of them (grouped into models by run id)')
+    .option('--port <n>', 'port (0 = any free port)', String(SERVE_DEFAULTS.port))
+    .option('--host <address>', 'interface to listen on', SERVE_DEFAULTS.host)
+    .addOption(new Option('--ep <provider>', 'onnxruntime execution provider').choices(EP_NAMES).default(SERVE_DEFAULTS.executionProvider))
+    .option('--strict-ep', 'refuse to start if the execution provider cannot be used (default: fall back to cpu with a warning)')
+    .option('--max-batch <n>', 'most rows merged into one onnxruntime run (1 = no batching)', String(SERVE_DEFAULTS.maxBatch))
+    .option('--max-delay-ms <ms>', 'longest a request waits for others to share its run', String(SERVE_DEFAULTS.maxDelayMs))
+    .option('--max-rows <n>', 'most latents/images/samples per request', String(SERVE_DEFAULTS.maxRowsPerRequest))
+    .option('--max-body-kb <n>', 'largest request body in KiB', String(SERVE_DEFAULTS.maxBodyBytes / 1024))
+    .option('--timeout-ms <ms>', 'answer 408/503 to requests not done within this time', String(SERVE_DEFAULTS.requestTimeoutMs))
+    .option('--threads <n>', 'onnxruntime intra-op threads per session', String(SERVE_DEFAULTS.intraOpNumThreads))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  aekit serve runs/quickstart/onnx                       # encoder + decoder of one run
+  aekit serve models/ --port 0                           # every run under models/, any free port
+  aekit serve decoder.onnx --max-batch 1                 # no dynamic batching
+  VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json aekit serve decoder.onnx --ep webgpu --strict-ep
+
+  curl -s localhost:8080/v1/models                      # names, latent sizes, classes
+  curl -s localhost:8080/v1/models/quickstart/decode -H 'content-type: application/json' -d '{"z": [[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]]}'
+  curl -s localhost:8080/v1/models/quickstart/sample -H 'accept: image/png' -d '{"n": 16, "seed": 1}' > grid.png
+
+SIGTERM or Ctrl-C stops accepting, finishes the requests in flight, and exits 0.
+AEKIT_LOG=debug logs every merged batch.`,
+    )
+    .action(async (locations: string[], raw: Record<string, unknown>) => {
+      const flags = parseOptions(optionsSchema, raw);
+      const logger = consoleLogger();
+      const server = await startServer({
+        models: locations,
+        host: flags.host,
+        port: flags.port,
+        executionProvider: flags.ep,
+        strictExecutionProvider: flags.strictEp,
+        maxBatch: flags.maxBatch,
+        maxDelayMs: flags.maxDelayMs,
+        maxRowsPerRequest: flags.maxRows,
+        maxBodyBytes: flags.maxBodyKb * 1024,
+        requestTimeoutMs: flags.timeoutMs,
+        intraOpNumThreads: flags.threads,
+        logger,
+      });
+      process.stdout.write(`listening on ${server.url} (demo page ${server.url}/, API ${server.url}/openapi.json)\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals) => {
+          logger.info(`${signal}: finishing ${server.health().inFlight} in-flight request(s), then exiting`);
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          server.close().then(({ forced }) => {
+            logger.info(forced ? 'stopped (some connections were cut)' : 'stopped');
+            resolve();
+          }, resolve);
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+      });
+    });
+}
