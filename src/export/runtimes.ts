@@ -108,6 +108,29 @@ function serialised<T>(runtime: OrtSessionRuntime, task: () => Promise<T>): Prom
   return next;
 }
 
+/**
+ * One run of an open session: host tensors in, every output (as float32, in the session's order)
+ * out; a non-float32 output is an error with `code`, naming the output and the runtime.
+ */
+async function runSession(
+  ort: OrtModule,
+  session: OrtSession,
+  feeds: Record<string, HostTensor>,
+  code: 'VERIFY_FAILED' | 'BAD_DATA',
+  runtime: OrtSessionRuntime,
+): Promise<{ name: string; data: Float32Array; dims: number[] }[]> {
+  const ortFeeds: Record<string, unknown> = {};
+  for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.dtype, t.data, t.dims);
+  const results = await session.run(ortFeeds);
+  return session.outputNames.map((name) => {
+    const r = results[name];
+    if (r.type !== 'float32' || !(r.data instanceof Float32Array)) {
+      throw new AekitError(code, `output '${name}' has type ${r.type} (expected float32)`, { where: runtime });
+    }
+    return { name, data: r.data, dims: [...r.dims] };
+  });
+}
+
 /** Check a runtime name, with an error listing the valid ones. */
 export function checkRuntime(name: string): OrtRuntime {
   if (!(ORT_RUNTIMES as readonly string[]).includes(name)) throw unknownName('onnx runtime', name, ORT_RUNTIMES);
@@ -134,16 +157,7 @@ export async function runOnnx(
       throw new AekitError('VERIFY_FAILED', `the model does not load: ${(error as Error).message}`, { where: runtime, cause: error });
     }
     try {
-      const ortFeeds: Record<string, unknown> = {};
-      for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.dtype, t.data, t.dims);
-      const results = await session.run(ortFeeds);
-      return session.outputNames.map((name) => {
-        const r = results[name];
-        if (r.type !== 'float32' || !(r.data instanceof Float32Array)) {
-          throw new AekitError('VERIFY_FAILED', `output '${name}' has type ${r.type} (expected float32)`, { where: runtime });
-        }
-        return { name, data: r.data, dims: [...r.dims] };
-      });
+      return await runSession(ort, session, feeds, 'VERIFY_FAILED', runtime);
     } catch (error) {
       if (error instanceof AekitError) throw error;
       throw new AekitError('VERIFY_FAILED', `the model does not run: ${(error as Error).message}`, { where: runtime, cause: error });
@@ -236,18 +250,7 @@ export async function openOrtSession(runtime: OrtSessionRuntime, onnxBytes: Uint
       createMs,
       inputNames: session.inputNames,
       outputNames: session.outputNames,
-      async run(feeds) {
-        const ortFeeds: Record<string, unknown> = {};
-        for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.dtype, t.data, t.dims);
-        const results = await session.run(ortFeeds);
-        return session.outputNames.map((name) => {
-          const r = results[name];
-          if (r.type !== 'float32' || !(r.data instanceof Float32Array)) {
-            throw new AekitError('BAD_DATA', `output '${name}' has type ${r.type} (expected float32)`, { where: runtime });
-          }
-          return { name, data: r.data, dims: [...r.dims] };
-        });
-      },
+      run: (feeds) => runSession(ort, session, feeds, 'BAD_DATA', runtime),
       async runInto(feeds, outputs) {
         const ortFeeds: Record<string, unknown> = {};
         for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.dtype, t.data, t.dims);
