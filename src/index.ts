@@ -31,6 +31,8 @@ export type { MetricsRecord, StepRecord, EpochRecord } from './train/run-folder'
 export { binaryCrossEntropy, meanSquaredError, gaussianKl, softmaxCrossEntropy, reconstructionLoss } from './train/losses';
 export type { PixelReduction, ReconstructionLoss } from './train/losses';
 export { Adam } from './train/optim';
+export { exportTrainingStep, TRAIN_STEP_FILES, TRAIN_STEP_FORMAT, TRAIN_STEP_VERSION } from './train/engines/ort/web-bundle';
+export type { TrainingStepExport, TrainingStepExportOptions, TrainStepManifest, TrainStepNoise, TrainStepTensor, TrainStepTensorRole } from './train/engines/ort/web-bundle';
 export { runSweep, loadSweepConfig, resolveSweepConfig, sweepPoints, sweepMarkdown, DEFAULT_SWEEP_SPLIT } from './train/sweep';
 export type { SweepConfig, SweepConfigInput, SweepOptions, SweepPoint, SweepResult, SweepRunResult } from './train/sweep';
 

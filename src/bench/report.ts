@@ -75,11 +75,16 @@ function rowCells(row: BenchRow, report: BenchReport): string[] {
   ];
 }
 
+/** What the artifact is, from its metadata: family and part (once when they coincide, as for a classifier). */
+function modelKind(m: BenchReport['model']): string {
+  return [...new Set([m.family, m.part].filter(Boolean))].join(' ');
+}
+
 /** One line about the artifact and the settings, above the table. */
 function headline(report: BenchReport): string {
   const m = report.model;
   const s = report.settings;
-  const what = [m.family, m.part].filter(Boolean).join(' ');
+  const what = modelKind(m);
   return (
     `${m.path}${what ? ` (${what})` : ''}: ${fmt(m.flopsPerImage)} FLOPs per image` +
     (m.flopsUncounted.length ? ` (lower bound: ${m.flopsUncounted.length} node(s) not counted)` : '') +
@@ -158,7 +163,8 @@ export function benchChartPng(report: BenchReport): Buffer {
   const runtimes = [...new Set(report.rows.filter((r) => r.status === 'ok').map((r) => r.runtime))];
   const batches = report.settings.batches;
   const value = (runtime: string, batch: number) => report.rows.find((r) => r.runtime === runtime && r.batch === batch)?.imagesPerSecond ?? null;
-  const name = [report.model.family, report.model.part].filter(Boolean).join(' ') || 'model';
+  const kind = modelKind(report.model);
+  const name = report.model.runId ? `${report.model.runId}${kind ? ` (${kind})` : ''}` : kind || 'model';
   return barChartPng({
     title: `Throughput by runtime: ${name} (median latency of ${report.settings.maxSeconds === null ? '' : 'up to '}${report.settings.runs} runs)`,
     yLabel: 'images / s (log scale)',

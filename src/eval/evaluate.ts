@@ -2,9 +2,12 @@
  * `aekit eval`'s library half: a model (an `.onnx` artifact, a folder of them, or a run folder)
  * against a dataset's held-out split, giving one typed {@link EvalReport}: FID of prior samples and
  * of reconstructions against the test set (with the train-vs-test FID for scale), SSIM and PSNR of
- * reconstructions, the ELBO split and IWAE bound of VAEs, and classifiers on latent codes against
- * the same classifiers on pixels. Every artifact runs on onnxruntime (CPU by default).
+ * reconstructions, the ELBO split and IWAE bound of VAEs, classifiers on latent codes against
+ * the same classifiers on pixels, and the cycle consistency of unpaired translation models
+ * (cyclegan). Every artifact runs on onnxruntime (CPU by default).
  */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import type { Logger } from '../core/log';
 import { silentLogger } from '../core/log';
 import { AekitError } from '../core/errors';
@@ -12,14 +15,16 @@ import { Rng } from '../core/rng';
 import { AEKIT_VERSION } from '../core/version';
 import { loadDataset, parseDatasetSpec } from '../data/registry';
 import type { DatasetSpec } from '../data/registry';
-import type { ImageDataset } from '../data/types';
+import type { FolderDataset, ImageDataset } from '../data/types';
+import { readMetadata } from '../export/metadata';
+import type { OnnxModel } from './onnx-session';
 import type { OrtSessionRuntime } from '../export/runtimes';
-import { defaultCacheDir } from './cache';
-import { DEFAULT_FID_CLASSIFIER, FidFeatureNet, referenceStats } from './fid-features';
+import { defaultCacheDir, sha256Text } from './cache';
+import { DEFAULT_FID_CLASSIFIER, DEFAULT_FID_IMAGE_SHAPE, FidFeatureNet, referenceStats } from './fid-features';
 import { fromArtifactImages, toArtifactImages } from './images';
 import type { ImageShape } from './images';
 import { CLASSIFIER_LOGITS, ModelIo, oneHot } from './model-io';
-import type { Encoded, PriorKind } from './model-io';
+import type { Encoded, PriorKind, TranslationDirection } from './model-io';
 import type { RowProgress } from './onnx-session';
 import { loadTarget } from './target';
 import type { EvalPart, LoadedTarget } from './target';
@@ -34,7 +39,7 @@ import { meanSsim } from './metrics/ssim';
 import { PCA } from 'ml-pca';
 
 /** The metrics `aekit eval` computes, in report order. */
-export const EVAL_METRICS = ['fid', 'ssim', 'psnr', 'elbo', 'latent', 'accuracy'] as const;
+export const EVAL_METRICS = ['fid', 'ssim', 'psnr', 'elbo', 'latent', 'accuracy', 'translation'] as const;
 /** See {@link EVAL_METRICS}. */
 export type EvalMetric = (typeof EVAL_METRICS)[number];
 
@@ -56,8 +61,8 @@ export const DEFAULT_LATENT_TRAIN_COUNT = 2000;
 /** See {@link DEFAULT_LATENT_TRAIN_COUNT}. */
 export const DEFAULT_LATENT_TEST_COUNT = 1000;
 
-/** Images in the figures: the sample grid, original/reconstruction pairs, scatter points, interpolation steps. */
-export const FIGURE_SIZES = Object.freeze({ samples: 64, pairs: 32, scatterPoints: 2000, interpolationSteps: 10 });
+/** Images in the figures: the sample grid, original/reconstruction pairs, scatter points, interpolation steps, translated images per domain. */
+export const FIGURE_SIZES = Object.freeze({ samples: 64, pairs: 32, scatterPoints: 2000, interpolationSteps: 10, translations: 8 });
 
 /** Progress of a long stage: `done` of `total` rows. */
 export interface EvalProgress {
@@ -75,13 +80,19 @@ export interface EvaluateOptions {
    * the target is in a run folder, else the one named in the artifact metadata (mnist, colored-mnist).
    */
   dataset?: DatasetSpec;
+  /**
+   * A folder of images (one subfolder per class, see `loadImageFolder`) to evaluate on instead,
+   * read at the model's image size and split into training and test images by
+   * `HOLDOUT_FRACTIONS` with the run's seed (see {@link EvalReport.dataset}); not with `dataset`.
+   */
+  data?: string;
   /** Images per comparison (FID, SSIM, PSNR): the first `count` of each split (default {@link DEFAULT_EVAL_COUNT}). */
   count?: number;
   /** Test images of the ELBO estimate (default min(count, {@link DEFAULT_ELBO_COUNT})). */
   elboCount?: number;
   /** Importance samples K of the IWAE bound (default {@link DEFAULT_IWAE_SAMPLES}). */
   iwaeSamples?: number;
-  /** Training rows of the latent classifiers (default min(count, {@link DEFAULT_LATENT_TRAIN_COUNT})). */
+  /** Training rows of the latent classifiers (default min(count, {@link DEFAULT_LATENT_TRAIN_COUNT}, training images)). */
   latentTrainCount?: number;
   /** Test rows of the latent classifiers (default min(count, {@link DEFAULT_LATENT_TEST_COUNT})). */
   latentTestCount?: number;
@@ -91,7 +102,10 @@ export interface EvaluateOptions {
   classifier?: string;
   /** Where reference statistics are cached (default {@link defaultCacheDir}). */
   cacheDir?: string;
-  /** Seed of every random draw (prior samples, posterior samples, classifiers); default 0. */
+  /**
+   * Seed of every random draw (prior samples, posterior samples, classifiers); default 0. The data's
+   * hold-out split and tints use the run's `train.seed` instead when the target is in a run folder.
+   */
   seed?: number;
   /** Rows per onnxruntime call. */
   batchSize?: number;
@@ -121,6 +135,24 @@ export interface FidReport {
   reconstructions?: number;
   /** Training images vs test images: the FID of real data, for scale. */
   trainVsTest: number;
+}
+
+/** SSIM and PSNR of one domain's test images against their round trip through both generators. */
+export interface CycleReport {
+  count: number;
+  ssim: number;
+  /** In dB. */
+  psnr: number;
+}
+
+/** Cycle consistency of an unpaired translation model (cyclegan). */
+export interface TranslationReport {
+  /** Domain B's dataset (domain A is the report's dataset): the run config's `model.domainB`, without its `limit`. */
+  domainB: DatasetSpec;
+  /** A -> B -> A: domain A's test images through generatorAB, then generatorBA, against themselves. */
+  cycleA: CycleReport;
+  /** B -> A -> B: domain B's test images through generatorBA, then generatorAB. */
+  cycleB: CycleReport;
 }
 
 /** Mean of a per-image metric over reconstructions of test images. */
@@ -161,6 +193,11 @@ export interface EvalFigures {
   latentScatter?: { points: Float32Array; labels: Int32Array; count: number; method: 'identity' | 'pca'; classNames: string[] };
   /** Decoded codes on the segment between two test images' codes. */
   interpolation?: { images: Float32Array; count: number };
+  /**
+   * Six rows of `columns` images: A, A -> B, A -> B -> A, B, B -> A, B -> A -> B (test images of
+   * each domain, their translations and their round trips).
+   */
+  translations?: { images: Float32Array; count: number; columns: number };
 }
 
 /** Everything {@link evaluate} measured. */
@@ -168,7 +205,12 @@ export interface EvalReport {
   aekitVersion: string;
   createdAt: string;
   target: { source: string; family: string; runId: string; parts: Partial<Record<EvalPart, string>>; exportedTo?: string };
-  dataset: { spec: DatasetSpec; height: number; width: number; channels: number; testCount: number; trainCount: number };
+  /**
+   * The data; `seed` is the seed its hold-out split (image folders, IDX pairs) and coloured MNIST's
+   * tints were drawn with: the run's `train.seed` when the target is in a run folder, so that a
+   * folder is split as in training, else the report's seed.
+   */
+  dataset: { spec: DatasetSpec; height: number; width: number; channels: number; testCount: number; trainCount: number; seed: number };
   seed: number;
   count: number;
   fid?: FidReport;
@@ -179,6 +221,7 @@ export interface EvalReport {
   latent?: LatentReport;
   /** Top-1 accuracy of a classifier artifact on the first `count` test images. */
   accuracy?: ImageMetricReport;
+  translation?: TranslationReport;
   /**
    * Metrics the family supports that this target could not give, and why (when no metrics were
    * asked for explicitly; asking for one that does not apply is an error instead).
@@ -198,6 +241,7 @@ const FAMILY_METRIC: Readonly<Record<EvalMetric, string>> = Object.freeze({
   elbo: 'elbo',
   latent: 'latent-classifiers',
   accuracy: 'accuracy',
+  translation: 'translation',
 });
 
 /**
@@ -226,6 +270,7 @@ export function metricApplicability(io: ModelIo, labelled: boolean): Record<Eval
       : !labelled
         ? 'the dataset has no labels'
         : undefined,
+    translation: io.translators ? undefined : `the model has no generatorAB and generatorBA artifacts (parts: ${partNames(io).join(', ')})`,
   };
   const listed = io.evaluation?.metrics as readonly string[] | undefined;
   return Object.fromEntries(
@@ -246,7 +291,65 @@ export function applicableMetrics(io: ModelIo, labelled = true): EvalMetric[] {
 }
 
 function partNames(io: ModelIo): string[] {
-  return [io.encoder, io.generator, io.classifier].filter((m) => m !== undefined).map((m) => m.metadata.part);
+  return [io.encoder, io.generator, io.classifier, io.translators?.AB, io.translators?.BA].filter((m) => m !== undefined).map((m) => m.metadata.part);
+}
+
+/**
+ * Why FID cannot score images of `shape` with the feature network in `file` (undefined when it
+ * can, or when the file cannot be read: loading it later reports that). FID's features come from
+ * a classifier of one image shape (the shipped one is aekit's 28x28 grayscale MNIST classifier),
+ * so other data needs a classifier trained on it.
+ */
+function fidShapeProblem(file: string, shape: ImageShape): string | undefined {
+  const isDefault = path.resolve(file) === DEFAULT_FID_CLASSIFIER;
+  let own: ImageShape | undefined;
+  if (!existsSync(file)) {
+    own = isDefault ? DEFAULT_FID_IMAGE_SHAPE : undefined;
+  } else {
+    try {
+      own = readMetadata(file).imageShape;
+    } catch {
+      return undefined;
+    }
+  }
+  if (!own || (own.height === shape.height && own.width === shape.width && own.channels === shape.channels)) return undefined;
+  const what = isDefault ? `aekit's MNIST classifier ${file}` : file;
+  return `FID's feature network (${what}) takes ${describeShape(own)} images and the model's are ${describeShape(shape)}; pass a classifier artifact trained on images of this shape with --classifier`;
+}
+
+function describeShape(shape: ImageShape): string {
+  return `${shape.height}x${shape.width}x${shape.channels}`;
+}
+
+/** The dataset of `options.data`: the folder read at the image shape of the model's artifact `model`. */
+function folderSpec(folder: string, model: OnnxModel): DatasetSpec {
+  const shape = model.metadata.imageShape;
+  if (!shape) throw new AekitError('BAD_DATA', 'the artifact has no image shape to read the folder at', { where: `${model.path}: aekit.imageShape` });
+  if (shape.channels !== 1 && shape.channels !== 3) {
+    throw new AekitError('BAD_ARGUMENT', `an image folder is read as grayscale or RGB, but the model takes ${shape.channels} channels`, { where: `${model.path}: aekit.imageShape.channels` });
+  }
+  return { name: 'folder', path: folder, height: shape.height, width: shape.width, channels: shape.channels };
+}
+
+/**
+ * Domain B of a translation model: its run config's `model.domainB` (the second dataset the
+ * trainer loads, see `FamilyModel.domainB`) without the run's `limit`, like domain A; or why
+ * there is none.
+ */
+function domainBOf(target: LoadedTarget): { spec: DatasetSpec } | { reason: string } {
+  const raw = target.runModel?.domainB;
+  if (raw === undefined) {
+    return { reason: `the translation metrics need domain B's dataset (model.domainB) from the run's config.json, and the target is not in a run folder` };
+  }
+  if (typeof raw !== 'object' || raw === null) return { spec: parseDatasetSpec(raw, 'config.json: model.domainB') };
+  const { limit: _limit, ...whole } = raw as Record<string, unknown>;
+  return { spec: parseDatasetSpec(whole, 'config.json: model.domainB') };
+}
+
+/** A description of a split that changes when the images do: an image folder's file list, hashed. */
+function filesKey(data: ImageDataset): Record<string, string> {
+  const files = (data as Partial<FolderDataset>).files;
+  return files ? { files: sha256Text(files.join('\n')) } : {};
 }
 
 /** The dataset named in artifact metadata, when eval can load it by name. */
@@ -316,18 +419,28 @@ export async function evaluate(target: string, options: EvaluateOptions = {}): P
 
   const loaded = await timed('load model', () => loadTarget(target, { batchSize: options.batchSize, threads: options.threads, runtime: options.runtime, logger }));
   try {
-    const first = (loaded.parts.encoder ?? loaded.parts.decoder ?? loaded.parts.generator ?? loaded.parts.classifier)!;
-    const spec = options.dataset ? parseDatasetSpec(options.dataset) : (loaded.runDataset ?? datasetFromMetadata(first.metadata.dataset));
+    const first = (loaded.parts.encoder ?? loaded.parts.decoder ?? loaded.parts.generator ?? loaded.parts.generatorAB ?? loaded.parts.classifier)!;
+    if (options.data !== undefined && options.dataset !== undefined) {
+      throw new AekitError('BAD_ARGUMENT', `give a dataset (--dataset ${options.dataset.name}) or an image folder (--data ${options.data}), not both`, { where: 'dataset' });
+    }
+    const spec = options.data !== undefined ? folderSpec(options.data, first) : options.dataset ? parseDatasetSpec(options.dataset) : (loaded.runDataset ?? datasetFromMetadata(first.metadata.dataset));
     if (!spec) {
-      throw new AekitError('BAD_ARGUMENT', `the model was trained on '${first.metadata.dataset}', which eval cannot load by name; pass the dataset (--dataset)`, {
+      throw new AekitError('BAD_ARGUMENT', `the model was trained on '${first.metadata.dataset}', which eval cannot load by name; pass the dataset (--dataset) or an image folder (--data)`, {
         where: `${first.path}: aekit.dataset`,
       });
     }
-    const [test, train] = await timed('load data', () => Promise.all([loadDataset(spec, 'test', seed), loadDataset(spec, 'train', seed)]));
-    const shape = checkShapes(loaded, test, spec.name);
+    const dataSeed = loaded.runSeed ?? seed;
+    const [test, train] = await timed('load data', () => Promise.all([loadDataset(spec, 'test', dataSeed), loadDataset(spec, 'train', dataSeed)]));
+    const shape = checkShapes(loaded, test, spec.name === 'folder' ? spec.path : spec.name);
     const io = new ModelIo(loaded, shape);
     const labelled = test.labels.length > 0 && test.labels[0] >= 0;
     const why = metricApplicability(io, labelled);
+    // What the structure allows may still not fit the data: FID's classifier has one image shape,
+    // and translation needs domain B's dataset.
+    const fidClassifier = options.classifier ?? DEFAULT_FID_CLASSIFIER;
+    if (why.fid === undefined) why.fid = fidShapeProblem(fidClassifier, shape);
+    const domainB = io.translators ? domainBOf(loaded) : undefined;
+    if (why.translation === undefined && domainB && 'reason' in domainB) why.translation = domainB.reason;
     const requested = options.metrics && options.metrics.length > 0 ? [...new Set(options.metrics)] : undefined;
     for (const metric of requested ?? []) {
       if (why[metric]) throw new AekitError('BAD_ARGUMENT', `--${metric} does not apply: ${why[metric]}`, { where: loaded.source });
@@ -352,19 +465,20 @@ export async function evaluate(target: string, options: EvaluateOptions = {}): P
         parts: Object.fromEntries(Object.entries(loaded.parts).map(([part, m]) => [part, m.path])),
         ...(loaded.exportedTo ? { exportedTo: loaded.exportedTo } : {}),
       },
-      dataset: { spec, ...shape, testCount: test.count, trainCount: train.count },
+      dataset: { spec, ...shape, testCount: test.count, trainCount: train.count, seed: dataSeed },
       seed,
       count,
       skipped,
       timings,
     };
     const figures: EvalFigures = { shape };
-    logger.info(`evaluating ${loaded.family} (${partNames(io).join(', ')}) on ${spec.name}: ${metrics.join(', ') || 'no metrics'}; ${count} images per comparison`);
+    logger.info(`evaluating ${loaded.family} (${partNames(io).join(', ')}) on ${spec.name === 'folder' ? spec.path : spec.name}: ${metrics.join(', ') || 'no metrics'}; ${count} images per comparison`);
 
     // Encodings shared by several metrics, computed once.
     const reconCount = !io.canReconstruct() ? 0 : want('fid') || want('ssim') || want('psnr') ? count : wantFigures ? Math.min(count, FIGURE_SIZES.pairs) : 0;
     const elboCount = Math.min(options.elboCount ?? DEFAULT_ELBO_COUNT, count);
-    const latentTrain = Math.min(options.latentTrainCount ?? Math.min(count, DEFAULT_LATENT_TRAIN_COUNT), train.count);
+    // Not capped by `count` (which a small folder's test part caps): the classifiers train on training images.
+    const latentTrain = Math.min(options.latentTrainCount ?? Math.min(options.count ?? DEFAULT_EVAL_COUNT, DEFAULT_LATENT_TRAIN_COUNT), train.count);
     const latentTest = Math.min(options.latentTestCount ?? Math.min(count, DEFAULT_LATENT_TEST_COUNT), test.count);
     const fittedPrior = want('fid') && io.priorKind() === 'fitted-gaussian';
     const testEncodeCount = io.encoder
@@ -428,24 +542,27 @@ export async function evaluate(target: string, options: EvaluateOptions = {}): P
     if (want('latent') && testCodes && trainCodes) {
       report.latent = await timed('latent classifiers', () => latentReport(testCodes, trainCodes));
     }
+    if (want('translation') && domainB && 'spec' in domainB) {
+      report.translation = await translationReport(domainB.spec);
+    }
     if (wantFigures) await timed('figures', () => makeFigures());
     if (wantFigures) report.figures = figures;
     return report;
 
     async function fidReport(): Promise<FidReport> {
       const net = await timed('load FID classifier', () =>
-        FidFeatureNet.load(options.classifier ?? DEFAULT_FID_CLASSIFIER, { batchSize: options.batchSize, threads: options.threads, runtime: options.runtime }),
+        FidFeatureNet.load(fidClassifier, { batchSize: options.batchSize, threads: options.threads, runtime: options.runtime }),
       );
       try {
         net.checkShape(shape, `dataset '${spec!.name}'`);
         const cacheDir = options.cacheDir ?? defaultCacheDir();
-        const dataKey = (split: string) => ({ data: { dataset: spec, split, count, seed: spec!.name === 'mnist' ? 0 : seed } });
+        const dataKey = (split: string, data: ImageDataset) => ({ data: { dataset: spec, split, count, seed: spec!.name === 'mnist' ? 0 : dataSeed, ...filesKey(data) } });
         const statsOf = (stage: string, unitNhwc: Float32Array) => async (): Promise<FeatureStats> =>
           featureStats(await net.features(toArtifactImages(unitNhwc, count, shape, 'unit'), count, 'unit', progress(stage)), count, net.featureSize);
-        const reference = await timed('FID test statistics', () => referenceStats(net, dataKey('test'), cacheDir, statsOf('FID features of test images', testImages), logger));
+        const reference = await timed('FID test statistics', () => referenceStats(net, dataKey('test', test), cacheDir, statsOf('FID features of test images', testImages), logger));
         logger.info(`FID test statistics ${reference.cached ? 'read from' : 'cached in'} ${reference.file}`);
         const trainStats = await timed('FID training statistics', () =>
-          referenceStats(net, dataKey('train'), cacheDir, statsOf('FID features of training images', rowsOf(train.images, imageSize, count)), logger),
+          referenceStats(net, dataKey('train', train), cacheDir, statsOf('FID features of training images', rowsOf(train.images, imageSize, count)), logger),
         );
         const out: FidReport = {
           classifier: { path: net.model.path, sha256: net.sha256, featureSize: net.featureSize },
@@ -474,6 +591,42 @@ export async function evaluate(target: string, options: EvaluateOptions = {}): P
       } finally {
         await net.release();
       }
+    }
+
+    /** SSIM and PSNR of each domain's round trip A -> B -> A and B -> A -> B, and the figure's rows. */
+    async function translationReport(domainBSpec: DatasetSpec): Promise<TranslationReport> {
+      const testB = await timed('load domain B', () => loadDataset(domainBSpec, 'test', dataSeed));
+      for (const field of ['height', 'width', 'channels'] as const) {
+        if (testB[field] !== shape[field]) {
+          throw new AekitError('BAD_DATA', `domain B has images with ${field} = ${testB[field]}, domain A (and the model) ${field} = ${shape[field]}`, { where: 'config.json: model.domainB' });
+        }
+      }
+      const range = io.translators!.AB.metadata.valueRange;
+      const roundTrip = async (domain: 'A' | 'B', images: Float32Array, n: number) => {
+        const [there, back]: TranslationDirection[] = domain === 'A' ? ['AB', 'BA'] : ['BA', 'AB'];
+        const run = (direction: TranslationDirection, nchw: Float32Array) => {
+          const stage = `translate ${domain} ${direction === 'AB' ? 'A -> B' : 'B -> A'}`;
+          return timed(stage, () => io.translate(direction, nchw, n, progress(stage)));
+        };
+        const translated = await run(there, toArtifactImages(images, n, shape, range));
+        const cycled = fromArtifactImages(await run(back, translated), n, shape, range);
+        const cycle = await timed(`ssim and psnr of ${domain === 'A' ? 'A -> B -> A' : 'B -> A -> B'}`, async () => ({
+          count: n,
+          ssim: meanSsim(images, cycled, n, shape.height, shape.width, shape.channels),
+          psnr: meanPsnr(images, cycled, n, shape.height, shape.width, shape.channels),
+        }));
+        return { cycle, rows: [images, fromArtifactImages(translated, n, shape, range), cycled] };
+      };
+      const a = await roundTrip('A', testImages, count);
+      const countB = Math.min(count, testB.count);
+      const b = await roundTrip('B', rowsOf(testB.images, imageSize, countB), countB);
+      if (wantFigures) {
+        const columns = Math.min(count, countB, FIGURE_SIZES.translations);
+        const images = new Float32Array(6 * columns * imageSize);
+        [...a.rows, ...b.rows].forEach((row, r) => images.set(row.subarray(0, columns * imageSize), r * columns * imageSize));
+        figures.translations = { images, count: 6 * columns, columns };
+      }
+      return { domainB: domainBSpec, cycleA: a.cycle, cycleB: b.cycle };
     }
 
     /** `n` prior samples through the decoder, NCHW in the decoder's range. */

@@ -22,6 +22,13 @@ import type { OnnxModelOptions, RowProgress } from './onnx-session';
 /** The shipped MNIST classifier whose features FID uses (trained by experiments/mnist-classifier.json). */
 export const DEFAULT_FID_CLASSIFIER = path.join(MODELS_DIR, 'mnist-classifier.onnx');
 
+/**
+ * Image shape of {@link DEFAULT_FID_CLASSIFIER}: MNIST's, which experiments/mnist-classifier.json
+ * trains at. Known without the file, so that data of another shape can be told why FID does not
+ * apply even where the classifier is not installed.
+ */
+export const DEFAULT_FID_IMAGE_SHAPE: Readonly<ImageShape> = Object.freeze({ height: 28, width: 28, channels: 1 });
+
 /** Output of a classifier artifact that FID reads (see src/models/classifier.ts). */
 export const FID_FEATURES_OUTPUT = 'features';
 

@@ -72,6 +72,9 @@ export interface LatentPrior {
   sample(count: number, rng: Rng): Float32Array;
 }
 
+/** Direction of an unpaired translation model: generatorAB maps domain A to B, generatorBA back. */
+export type TranslationDirection = 'AB' | 'BA';
+
 /** One-hot rows for class indices. */
 export function oneHot(labels: Int32Array, numClasses: number): Float32Array {
   const out = new Float32Array(labels.length * numClasses);
@@ -88,6 +91,8 @@ export class ModelIo {
   readonly generator?: OnnxModel;
   /** A classifier artifact (evaluated for its accuracy). */
   readonly classifier?: OnnxModel;
+  /** The two generators of an unpaired translation model (cyclegan): domain A -> B and B -> A. */
+  readonly translators?: Readonly<Record<TranslationDirection, OnnxModel>>;
   readonly family: string;
   /** The family's registry entry (undefined for an unknown family: then only the artifacts' structure decides). */
   readonly evaluation?: FamilyEvaluation;
@@ -102,6 +107,8 @@ export class ModelIo {
     this.encoder = target.parts.encoder;
     this.generator = target.parts.decoder ?? target.parts.generator;
     this.classifier = target.parts.classifier;
+    const { generatorAB, generatorBA } = target.parts;
+    if (generatorAB && generatorBA) this.translators = { AB: generatorAB, BA: generatorBA };
     this.family = target.family;
     this.evaluation = familyEvaluation(target.family);
     this.categorical = categoricalLayoutOf(target.runModel);
@@ -109,7 +116,20 @@ export class ModelIo {
 
   /** Value range of the artifacts (the first part's; eval checks they agree). */
   get valueRange(): ValueRange {
-    return (this.encoder ?? this.generator ?? this.classifier)!.metadata.valueRange;
+    return (this.encoder ?? this.generator ?? this.classifier ?? this.translators?.AB)!.metadata.valueRange;
+  }
+
+  /**
+   * Translate images NCHW in the translator's value range (as it returns them, so that a cycle
+   * A -> B -> A chains two calls without converting) with the generator of `direction`.
+   * @throws AekitError BAD_ARGUMENT when the model has no translators.
+   */
+  async translate(direction: TranslationDirection, nchw: Float32Array, count: number, progress?: RowProgress): Promise<Float32Array> {
+    const model = this.translators?.[direction];
+    if (!model) throw new AekitError('BAD_ARGUMENT', 'the model has no generatorAB and generatorBA artifacts', { where: 'translate' });
+    const { height, width, channels } = this.shape;
+    const name = this.imageOutput(model);
+    return (await model.run({ [this.imageInputName(model)]: { data: nchw, dims: [count, channels, height, width] } }, [name], progress))[name].data;
   }
 
   /** Width of the one-hot label input of a conditional model (0 when unconditional). */

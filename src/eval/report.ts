@@ -1,7 +1,7 @@
 /**
  * An {@link EvalReport} as files and text: `report.json` (every figure, no images), `report.md`
  * (tables), PNG figures (sample grid, originals over reconstructions, 2-D latent scatter coloured
- * by class, interpolation strip), and the compact table the CLI prints.
+ * by class, interpolation strip, translations of both domains), and the compact table the CLI prints.
  */
 import * as path from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write';
@@ -17,6 +17,7 @@ export const REPORT_FILES = Object.freeze({
   reconstructions: 'reconstructions.png',
   latentScatter: 'latent-scatter.png',
   interpolation: 'interpolation.png',
+  translations: 'translations.png',
 });
 
 /** Images per row of the sample and reconstruction grids. */
@@ -56,6 +57,13 @@ export function summaryRows(report: EvalReport): [string, string, string][] {
     if (fid.reconstructions !== undefined) rows.push(['FID reconstructions vs test', fidText(fid.reconstructions), `${fid.count} images`]);
     rows.push(['FID train vs test (real data)', fidText(fid.trainVsTest), 'baseline for scale']);
   }
+  const t = report.translation;
+  if (t) {
+    for (const [label, cycle, domain] of [['A -> B -> A', t.cycleA, report.dataset.spec], ['B -> A -> B', t.cycleB, t.domainB]] as const) {
+      const note = `mean of ${cycle.count}, ${datasetName(domain)}`;
+      rows.push([`SSIM (cycle ${label})`, num(cycle.ssim, 4), note], [`PSNR (cycle ${label})`, `${num(cycle.psnr)} dB`, note]);
+    }
+  }
   if (report.accuracy) rows.push(['test accuracy (top-1)', pct(report.accuracy.mean), `${report.accuracy.count} images`]);
   if (ssim) rows.push(['SSIM (reconstructions)', num(ssim.mean, 4), `mean of ${ssim.count}`]);
   if (psnr) rows.push(['PSNR (reconstructions)', `${num(psnr.mean)} dB`, `mean of ${psnr.count}`]);
@@ -66,6 +74,13 @@ export function summaryRows(report: EvalReport): [string, string, string][] {
     rows.push([`IWAE bound (K = ${elbo.samples})`, num(elbo.iwae), 'log p(x) estimate, nats/image']);
   }
   return rows;
+}
+
+/** A dataset as the reports name it: its name, a folder's path, coloured MNIST's palette. */
+function datasetName(spec: EvalReport['dataset']['spec']): string {
+  if (spec.name === 'folder') return spec.path;
+  if (spec.name === 'colored-mnist' && spec.colors) return `colored-mnist (${spec.colors})`;
+  return spec.name;
 }
 
 function textTable(header: string[], rows: string[][]): string {
@@ -85,7 +100,7 @@ function latentRows(report: EvalReport): string[][] {
 /** The compact table the CLI prints (plain text, aligned columns). */
 export function formatReportTable(report: EvalReport): string {
   const rows = summaryRows(report);
-  const parts = [`${report.target.family} (${report.target.runId}) on ${report.dataset.spec.name}`];
+  const parts = [`${report.target.family} (${report.target.runId}) on ${datasetName(report.dataset.spec)}`];
   if (rows.length > 0) parts.push(textTable(['metric', 'value', 'note'], rows));
   if (report.latent) {
     const l = report.latent;
@@ -103,7 +118,7 @@ export function reportMarkdown(report: EvalReport, images: readonly string[] = [
   const out = [
     `# Evaluation of ${report.target.family} (${report.target.runId})`,
     '',
-    `Source: \`${report.target.source}\`; dataset: ${report.dataset.spec.name} (${report.dataset.height}x${report.dataset.width}x${report.dataset.channels}); seed ${report.seed}; ${report.createdAt}.`,
+    `Source: \`${report.target.source}\`; dataset: ${datasetName(report.dataset.spec)} (${report.dataset.height}x${report.dataset.width}x${report.dataset.channels}; ${report.dataset.trainCount} training and ${report.dataset.testCount} test images, split seed ${report.dataset.seed})${report.translation ? `, domain B: ${datasetName(report.translation.domainB)}` : ''}; seed ${report.seed}; ${report.createdAt}.`,
     '',
     markdownTable(['metric', 'value', 'note'], summaryRows(report)),
   ];
@@ -124,19 +139,21 @@ export function reportMarkdown(report: EvalReport, images: readonly string[] = [
 /** Originals in odd rows, their reconstructions in the row below. */
 function pairGrid(figures: EvalFigures): Buffer | undefined {
   const r = figures.reconstructions;
-  if (!r) return undefined;
+  if (!r || r.count === 0) return undefined;
   const { height, width, channels } = figures.shape;
   const size = height * width * channels;
-  const images = new Float32Array(2 * r.count * size);
+  const columns = Math.min(GRID_COLUMNS, r.count);
+  // Whole rows: the cells after the last pair of a short last row stay white, like the padding.
+  const images = new Float32Array(2 * Math.ceil(r.count / columns) * columns * size).fill(1);
   let at = 0;
-  for (let start = 0; start < r.count; start += GRID_COLUMNS) {
-    const end = Math.min(r.count, start + GRID_COLUMNS);
+  for (let start = 0; start < r.count; start += columns) {
+    const end = Math.min(r.count, start + columns);
     for (const source of [r.originals, r.reconstructions]) {
       images.set(source.subarray(start * size, end * size), at * size);
-      at += GRID_COLUMNS;
+      at += columns;
     }
   }
-  return imageGridPng(images, at, height, width, channels, { columns: GRID_COLUMNS });
+  return imageGridPng(images, at, height, width, channels, { columns });
 }
 
 /** A scatter plot of 2-D codes, one colour per class, with a legend. */
@@ -212,6 +229,7 @@ export async function writeReport(dir: string, report: EvalReport, options: Writ
       [REPORT_FILES.reconstructions, pairGrid(figures)],
       [REPORT_FILES.latentScatter, figures.latentScatter && figures.latentScatter.count > 0 ? latentScatterPng(figures.latentScatter) : undefined],
       [REPORT_FILES.interpolation, figures.interpolation && imageGridPng(figures.interpolation.images, figures.interpolation.count, height, width, channels, { columns: figures.interpolation.count })],
+      [REPORT_FILES.translations, figures.translations && imageGridPng(figures.translations.images, figures.translations.count, height, width, channels, { columns: figures.translations.columns })],
     ];
     for (const [name, png] of pngs) {
       if (!png) continue;

@@ -22,9 +22,10 @@ export const RUN_ONNX_FOLDER = 'onnx';
 /**
  * Parts eval uses. A classifier is evaluated (its accuracy) only when the target has none of the
  * other parts, so a folder holding a model and the FID classifier evaluates the model;
- * discriminators are ignored.
+ * discriminators are ignored. generatorAB/generatorBA are the two directions of an unpaired
+ * translation model (cyclegan).
  */
-export const EVAL_PARTS = ['encoder', 'decoder', 'generator', 'classifier'] as const;
+export const EVAL_PARTS = ['encoder', 'decoder', 'generator', 'generatorAB', 'generatorBA', 'classifier'] as const;
 /** See {@link EVAL_PARTS}. */
 export type EvalPart = (typeof EVAL_PARTS)[number];
 
@@ -45,6 +46,11 @@ export interface LoadedTarget {
   runDataset?: DatasetSpec;
   /** The run's model config (its `config.json`), for what artifacts do not record (e.g. a categorical layout). */
   runModel?: Record<string, unknown>;
+  /**
+   * The run's `train.seed`: the seed its data was split with (image folders and IDX pairs hold out
+   * their test images by seed), so evaluation must split with it too to stay off training images.
+   */
+  runSeed?: number;
   /** Release the sessions and remove the temporary export. */
   release(): Promise<void>;
 }
@@ -104,20 +110,25 @@ async function resolveFiles(target: string, logger: Logger): Promise<{ files: st
   }
 }
 
-/** The dataset and model config in the config.json of the run folder `target` is in (or is), if any. */
-async function runConfigOf(target: string): Promise<{ runDataset?: DatasetSpec; runModel?: Record<string, unknown> }> {
+type RunConfigParts = Pick<LoadedTarget, 'runDataset' | 'runModel' | 'runSeed'>;
+
+/** The dataset, model config and seed in the config.json of the run folder `target` is in (or is), if any. */
+async function runConfigOf(target: string): Promise<RunConfigParts> {
   const stat = await statOrNull(target);
   const dir = stat?.isFile() ? path.dirname(target) : target;
   for (const candidate of [dir, path.dirname(dir)]) {
     const file = path.join(candidate, 'config.json');
-    let config: { data?: { dataset?: Record<string, unknown> }; model?: Record<string, unknown> };
+    let config: { data?: { dataset?: Record<string, unknown> }; model?: Record<string, unknown>; train?: { seed?: unknown } };
     try {
       config = JSON.parse(await fs.readFile(file, 'utf8'));
     } catch {
       continue; // No run config here: the caller falls back to the metadata.
     }
-    const out: { runDataset?: DatasetSpec; runModel?: Record<string, unknown> } = {};
+    const out: RunConfigParts = {};
     if (config.model && typeof config.model === 'object') out.runModel = config.model;
+    // The trainer's default seed is 0 (src/train/config.ts), so a config without one was split with 0.
+    const seed = config.train?.seed ?? 0;
+    if (typeof seed === 'number' && Number.isInteger(seed) && seed >= 0) out.runSeed = seed;
     if (config.data?.dataset) {
       const { limit: _limit, ...whole } = config.data.dataset;
       try {

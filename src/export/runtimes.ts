@@ -87,6 +87,12 @@ async function loadRuntime(runtime: OrtSessionRuntime, threads?: number): Promis
     const ort = (await import('onnxruntime-node')) as unknown as OrtModule;
     return { ort, executionProviders: [executionProvider], threads };
   }
+  // Both packages register their backends in the one onnxruntime-common they share, and the
+  // first backend registered under a name wins: onnxruntime-web registers its wasm backend as
+  // 'cpu' too. Were it loaded first, onnxruntime-node's CPU sessions in this process would
+  // silently run on wasm (and the training engine's pre-allocated outputs would never be
+  // written). Loading onnxruntime-node first keeps 'cpu' native; web sessions ask for 'wasm'.
+  await import('onnxruntime-node');
   const web = await import('onnxruntime-web');
   if (webThreads === undefined) {
     // One thread unless asked: verification runs small batches, where worker start-up costs more

@@ -135,8 +135,8 @@ export interface FamilyModel<C extends BaseModelConfig = BaseModelConfig> {
  * - 'fid': FID of images decoded from codes drawn as {@link FamilyEvaluation.prior} says;
  * - 'latent-classifiers': classifiers trained on the encoder's codes vs on pixels;
  * - 'accuracy': top-1 accuracy of a classifier artifact;
- * - 'translation': FID of generatorAB(A) against real B (and BA against A) and the cycle error of
- *   A -> B -> A (unpaired translation: cyclegan).
+ * - 'translation': SSIM and PSNR of the cycles A -> B -> A and B -> A -> B on each domain's test
+ *   images (unpaired translation: cyclegan; the artifacts generatorAB and generatorBA).
  */
 export const FAMILY_EVAL_METRICS = ['reconstruction', 'elbo', 'fid', 'latent-classifiers', 'accuracy', 'translation'] as const;
 /** See {@link FAMILY_EVAL_METRICS}. */

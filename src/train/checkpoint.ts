@@ -83,7 +83,7 @@ class TensorWriter {
 }
 
 /** Stable weight name: tfjs appends `_1`, `_2` to variable names when a model is built twice in a process. */
-function weightName(w: tf.LayerVariable): string {
+export function weightName(w: tf.LayerVariable): string {
   return (w as unknown as { originalName?: string }).originalName ?? w.name;
 }
 

@@ -81,7 +81,7 @@ describe('aekit latent (built CLI)', function () {
     assert.deepEqual(result.rows.map((r) => r.name), [encoder, 'pixels']);
   });
 
-  it('sample generates chosen classes of a conditional VAE on demand', async () => {
+  it('a conditional VAE: sample generates chosen classes on demand; interpolate takes the class from --label', async () => {
     const cvae = (await trainedEncoder(tmp, 'cvae', { family: 'cvae', architecture: 'mlp', hiddenSizes: [64], latentSize: 4 })).encoder;
     const out = path.join(tmp, 'fives-and-sevens.png');
     const sample = await runCli(['latent', 'sample', cvae, '--classes', '5,7', '--count', '8', '--out', out]);
@@ -94,6 +94,22 @@ describe('aekit latent (built CLI)', function () {
     assert.match(none.stderr, /this cvae is conditional: choose the classes to generate with --classes \(0\.\.9\)/);
     const wrong = await runCli(['latent', 'sample', cvae, '--classes', '12', '--out', out]);
     assert.match(wrong.stderr, /--classes: 12 is not a class of this model \(0\.\.9\)/);
+
+    // Interpolating between image files (which carry no class): the walk's class comes from --label.
+    const digits = await digitFolders(path.join(tmp, 'cvae-digits'), [3, 8], 1);
+    const ends = ['--from', path.join(digits, 'digit3', '00.png'), '--to', path.join(digits, 'digit8', '00.png')];
+    const walk = path.join(tmp, 'cvae-walk.png');
+    const labelled = await runCli(['latent', 'interpolate', cvae, ...ends, '--label', '3', '--steps', '4', '--out', walk]);
+    assert.equal(labelled.code, 0, labelled.stderr);
+    assert.deepEqual(await pngSize(walk), [4 * 84 + 5 * 2, 84 + 2 * 2]);
+    const unlabelled = await runCli(['latent', 'interpolate', cvae, ...ends, '--out', walk]);
+    assert.equal(unlabelled.code, 1);
+    assert.match(unlabelled.stderr, /^aekit: .*encoder\.onnx: this cvae is conditional: give the class of the walk with --label \(0\.\.9\); image files carry no class\n$/);
+    const outside = await runCli(['latent', 'interpolate', cvae, ...ends, '--label', '10', '--out', walk]);
+    assert.match(outside.stderr, /--label: 10 is not a class of this model \(0\.\.9\)/);
+    // A folder's images have a class (their folder's index): no --label needed.
+    const fromFolder = await runCli(['latent', 'interpolate', cvae, '--data', digits, '--pairs', '1', '--steps', '3', '--out', walk]);
+    assert.equal(fromFolder.code, 0, fromFolder.stderr);
   });
 
   it('says in one line what is wrong', async () => {

@@ -1,8 +1,13 @@
 import { strict as assert } from 'node:assert';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DEFAULT_FID_CLASSIFIER } from '../../src/eval/fid-features';
+import { TRAINING_FID_METRIC } from '../../src/train/sample-fid';
+import { tinyClassifier } from '../eval/helpers';
 import { runCli } from './cli-helpers';
+
+const OMNIGLOT_MINI = path.resolve(__dirname, '..', '..', 'fixtures', 'omniglot-mini');
 
 describe('cli: aekit train / quickstart', function () {
   this.timeout(300_000);
@@ -54,6 +59,29 @@ describe('cli: aekit train / quickstart', function () {
       assert.equal(code, 1, `${args.join(' ')} -> ${stderr}`);
       assert.match(stderr, pattern);
       assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+    }
+  });
+
+  it('--fid <classifier.onnx> tracks FID of prior samples every epoch in metrics.jsonl', async () => {
+    // A classifier trained here: the shipped models/mnist-classifier.onnx may not be installed.
+    const classifier = await tinyClassifier(dir);
+    const common = ['train', '--model', 'vae', '--architecture', 'mlp', '--latent', '4', '--epochs', '2', '--batch-size', '50', '--out-dir', dir, '--set', 'model.hiddenSizes=[32]'];
+    const { code, stdout, stderr } = await runCli([...common, '--dataset', 'mnist', '--limit', '200', '--name', 'fid', '--fid', classifier]);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /finished 2 epochs/);
+    const records = (await fs.readFile(path.join(dir, 'fid', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { kind: string; epoch: number; validation: Record<string, number> });
+    const epochs = records.filter((r) => r.kind === 'epoch');
+    assert.deepEqual(epochs.map((r) => r.epoch), [1, 2]);
+    for (const r of epochs) assert.ok(Number.isFinite(r.validation[TRAINING_FID_METRIC]) && r.validation[TRAINING_FID_METRIC] > 0, JSON.stringify(r.validation));
+
+    // Before any training: a classifier of another image shape, and the default one when missing.
+    const shape = await runCli([...common, '--data', OMNIGLOT_MINI, '--image-size', '16x16', '--name', 'fid-16', '--fid', classifier]);
+    assert.equal(shape.code, 1);
+    assert.match(shape.stderr, /^aekit: .*classifier\.onnx: aekit\.imageShape\.height: the FID classifier takes images with height = 28, but the run's dataset \(data\.dataset\) has height = 16 \(16x16x1\)$/m);
+    if (!existsSync(DEFAULT_FID_CLASSIFIER)) {
+      const missing = await runCli([...common, '--dataset', 'mnist', '--limit', '200', '--name', 'fid-default', '--fid']);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /FID classifier not found: the shipped MNIST classifier is missing; pass another with --fid <classifier\.onnx>/);
     }
   });
 

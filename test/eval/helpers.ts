@@ -10,14 +10,18 @@ import { train } from '../../src/train/trainer';
 /** Images every tiny run trains on. */
 export const TINY_TRAIN_IMAGES = 300;
 
-/** Train a tiny run of `family` into `<dir>/<name>` and export all its parts to `<run>/onnx`. */
-export async function tinyRun(dir: string, name: string, model: Record<string, unknown>): Promise<string> {
+/**
+ * Train a tiny run of `family` into `<dir>/<name>` and export all its parts to `<run>/onnx`; by
+ * default on 300 MNIST images, else on `data` (the run config's `data`, e.g. an image folder) with
+ * the `train` settings given over the defaults.
+ */
+export async function tinyRun(dir: string, name: string, model: Record<string, unknown>, data?: Record<string, unknown>, trainSettings: Record<string, unknown> = {}): Promise<string> {
   await train({
     name,
     outDir: dir,
     model,
-    data: { dataset: { name: 'mnist', limit: TINY_TRAIN_IMAGES } },
-    train: { epochs: 1, batchSize: 50, backend: 'wasm', seed: 0 },
+    data: data ?? { dataset: { name: 'mnist', limit: TINY_TRAIN_IMAGES } },
+    train: { epochs: 1, batchSize: 50, backend: 'wasm', seed: 0, ...trainSettings },
   } as Parameters<typeof train>[0]);
   const runDir = path.join(dir, name);
   await exportRun(runDir, { out: path.join(runDir, 'onnx'), verify: false });

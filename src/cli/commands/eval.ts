@@ -1,4 +1,4 @@
-/** `aekit eval`: FID, SSIM, PSNR, ELBO and latent classifiers of an exported model or a run. */
+/** `aekit eval`: FID, SSIM, PSNR, ELBO, latent classifiers and translation cycles of an exported model or a run. */
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { consoleLogger } from '../../core/log';
@@ -23,7 +23,9 @@ const optionsSchema = z.object({
   elbo: z.boolean().default(false),
   latent: z.boolean().default(false),
   accuracy: z.boolean().default(false),
+  translation: z.boolean().default(false),
   dataset: z.enum(NAMED_DATASETS as ['mnist', 'colored-mnist']).optional(),
+  data: z.string().min(1).optional(),
   n: intFlag.pipe(z.number().min(2)).default(DEFAULT_EVAL_COUNT),
   elboN: intFlag.pipe(z.number().min(1)).optional(),
   iwaeK: intFlag.pipe(z.number().min(1)).optional(),
@@ -38,15 +40,17 @@ const optionsSchema = z.object({
 
 export function evalCommand(): Command {
   return new Command('eval')
-    .description('Evaluate a model on a dataset\'s test split: FID (samples, reconstructions, and train-vs-test for scale), SSIM, PSNR, ELBO + IWAE bound, classifiers on latent codes vs pixels, a classifier\'s accuracy. With no metric flag, every metric that applies to the family.')
+    .description('Evaluate a model on a dataset\'s test split: FID (samples, reconstructions, and train-vs-test for scale), SSIM, PSNR, ELBO + IWAE bound, classifiers on latent codes vs pixels, a classifier\'s accuracy, the cycle SSIM/PSNR of a translation model (cyclegan). With no metric flag, every metric that applies to the family.')
     .argument('<model.onnx|dir>', 'an artifact, a folder of artifacts, or a run folder (its onnx/ folder, else its latest checkpoint exported on the fly)')
-    .option('--fid', 'FID with the MNIST classifier\'s features')
+    .option('--fid', 'FID with the MNIST classifier\'s features (28x28 grayscale images; other shapes need --classifier)')
     .option('--ssim', 'SSIM of reconstructions')
     .option('--psnr', 'PSNR of reconstructions')
     .option('--elbo', `ELBO (reconstruction + KL) and IWAE bound (VAEs)`)
     .option('--latent', 'classifiers on latent codes vs on pixels')
     .option('--accuracy', 'test accuracy of a classifier artifact')
-    .addOption(new Option('--dataset <name>', 'dataset (default: the one in the artifact metadata)').choices(NAMED_DATASETS))
+    .option('--translation', 'SSIM and PSNR of A -> B -> A and B -> A -> B (cyclegan; domain B from the run config)')
+    .addOption(new Option('--dataset <name>', 'dataset (default: the run\'s, else the one in the artifact metadata)').choices(NAMED_DATASETS))
+    .option('--data <folder>', 'evaluate on a folder of images (one subfolder per class), read at the model\'s image size; its test part is a seeded 10% hold-out (the run\'s seed)')
     .option('--n <count>', `images per comparison (default ${DEFAULT_EVAL_COUNT})`)
     .option('--elbo-n <count>', 'test images of the ELBO estimate (default min(n, 1000))')
     .option('--iwae-k <k>', `importance samples of the IWAE bound (default ${DEFAULT_IWAE_SAMPLES})`)
@@ -65,6 +69,8 @@ Examples:
   aekit eval runs/quickstart/onnx --fid --n 5000
   aekit eval runs/quickstart/onnx/decoder.onnx --fid --json
   aekit eval runs/quickstart --elbo --iwae-k 64 --report reports/quickstart
+  aekit eval runs/omniglot-ae --data ~/omniglot --n 2000 --report reports/omniglot
+  aekit eval runs/cyclegan-colors --translation --n 1000 --report reports/cyclegan
   aekit eval models/mnist-classifier.onnx          # a classifier: its test accuracy`,
     )
     .action(async (target: string, raw: Record<string, unknown>) => {
@@ -73,6 +79,7 @@ Examples:
       const report = await evaluate(target, {
         metrics,
         dataset: flags.dataset ? { name: flags.dataset } : undefined,
+        data: flags.data,
         count: flags.n,
         elboCount: flags.elboN,
         iwaeSamples: flags.iwaeK,

@@ -1,12 +1,18 @@
-/** `aekit export`: a trained run (or checkpoint) -> ONNX artifacts, verified on every runtime. */
+/**
+ * `aekit export`: a trained run (or checkpoint) -> ONNX artifacts, verified on every runtime; or,
+ * with `--part train-step`, a fine-tuning bundle for the browser (src/train/engines/ort/web-bundle.ts).
+ */
 import { Command, Option } from 'commander';
 import { z } from 'zod';
+import { AekitError } from '../../core/errors';
 import { consoleLogger } from '../../core/log';
 import { exportRun } from '../../export/run-export';
 import type { ExportRunResult } from '../../export/run-export';
+import { exportTrainingStep, TRAIN_STEP_FILES } from '../../train/engines/ort/web-bundle';
 import { intFlag, parseOptions } from '../common';
 
-const PARTS = ['encoder', 'decoder', 'generator', 'discriminator', 'classifier', 'all'] as const;
+/** Model parts, every part, or the training step (a fine-tuning bundle rather than an artifact). */
+const PARTS = ['encoder', 'decoder', 'generator', 'discriminator', 'classifier', 'all', 'train-step'] as const;
 
 const optionsSchema = z.object({
   out: z.string().min(1),
@@ -16,6 +22,7 @@ const optionsSchema = z.object({
   verify: z.boolean().default(true),
   force: z.boolean().default(false),
   triton: z.string().optional(),
+  batchSize: intFlag.optional(),
 });
 
 /** Human-readable lines for an export result. */
@@ -47,16 +54,31 @@ export function exportCommand(): Command {
     .option('--no-verify', 'skip the parity check against the tfjs model')
     .option('--force', 'replace existing output files')
     .option('--triton <repo-dir>', 'also write a Triton Inference Server model repository')
+    .option('--batch-size <n>', "with --part train-step: images per fine-tuning step (default: the run's batch size)")
     .addHelpText(
       'after',
       `
 Examples:
   aekit export runs/quickstart --out runs/quickstart/onnx
   aekit export runs/quickstart --part decoder --out decoder.onnx --fp16
-  aekit export runs/quickstart --out onnx/ --triton triton-repo/ --force`,
+  aekit export runs/quickstart --out onnx/ --triton triton-repo/ --force
+  aekit export runs/quickstart --part train-step --out web/fine-tune --batch-size 16`,
     )
     .action(async (location: string, raw: Record<string, unknown>) => {
       const flags = parseOptions(optionsSchema, raw);
+      if (flags.part === 'train-step') {
+        const unused = [flags.opset !== undefined && '--opset', flags.fp16 && '--fp16', flags.triton !== undefined && '--triton'].filter(Boolean);
+        if (unused.length > 0) throw new AekitError('BAD_ARGUMENT', `${unused.join(', ')} do not apply to --part train-step (a float32 training step, not a served artifact)`, { where: '--part' });
+        // The summary below is the report; the library's own log line would repeat it.
+        const bundle = await exportTrainingStep(location, flags.out, { batchSize: flags.batchSize, force: flags.force });
+        const m = bundle.manifest;
+        process.stdout.write(
+          `wrote a fine-tuning bundle of ${m.family} (Adam step ${m.optimizer.step}, batch ${m.batchSize}, lr ${m.optimizer.learningRate}) to ${bundle.dir}\n` +
+            `  ${bundle.files.model}, ${bundle.files.state}, ${bundle.files.manifest}: load it in a page with loadTrainer('<url>/${TRAIN_STEP_FILES.manifest}') from aekit/web\n`,
+        );
+        return;
+      }
+      if (flags.batchSize !== undefined) throw new AekitError('BAD_ARGUMENT', '--batch-size applies to --part train-step only', { where: '--batch-size' });
       const result = await exportRun(location, {
         out: flags.out,
         parts: flags.part === 'all' ? 'all' : [flags.part],

@@ -15,6 +15,8 @@ import { readAekitMetadata } from './onnx-metadata';
 export { normalSamples, toPixelByte, toUnitInterval, PIXEL_VALUE_RANGES } from './image-math';
 export type { PixelValueRange } from './image-math';
 export { readAekitMetadata } from './onnx-metadata';
+export { loadTrainer } from './fine-tune';
+export type { FineTuneStepOptions, LoadTrainerOptions, Trainer, TrainStepManifest } from './fine-tune';
 
 /** Execution providers a page can ask for, in onnxruntime-web's names. */
 export const WEB_EXECUTION_PROVIDERS = Object.freeze(['webgpu', 'wasm'] as const);

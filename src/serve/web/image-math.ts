@@ -24,21 +24,25 @@ export function toPixelByte(value: number, range: PixelValueRange): number {
   return Math.round(toUnitInterval(value, range) * 255);
 }
 
-/**
- * `count` standard-normal samples from a 32-bit seed: mulberry32 for uniforms, Box-Muller for
- * normals. Small and exactly reproducible in every JS engine, so `sample(n, seed)` gives the same
- * latents on the server and in a page.
- */
-export function normalSamples(count: number, seed: number): Float32Array {
+/** mulberry32 (Tommy Ettinger, public domain): uniforms in [0, 1) from a 32-bit state, period 2^32. */
+function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
-  const uniform = (): number => {
-    // mulberry32 (Tommy Ettinger, public domain): 32-bit state, period 2^32.
+  return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * `count` standard-normal samples from a 32-bit seed: mulberry32 for uniforms, Box-Muller for
+ * normals. Small and exactly reproducible in every JS engine, so `sample(n, seed)` gives the same
+ * latents on the server and in a page.
+ */
+export function normalSamples(count: number, seed: number): Float32Array {
+  const uniform = mulberry32(seed);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i += 2) {
     // 1 - u is in (0, 1], so the log is finite.
@@ -47,6 +51,14 @@ export function normalSamples(count: number, seed: number): Float32Array {
     out[i] = radius * Math.cos(angle);
     if (i + 1 < count) out[i + 1] = radius * Math.sin(angle);
   }
+  return out;
+}
+
+/** `count` samples uniform in [0, 1) from a 32-bit seed (mulberry32, as {@link normalSamples}). */
+export function uniformSamples(count: number, seed: number): Float32Array {
+  const uniform = mulberry32(seed);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = uniform();
   return out;
 }
 
