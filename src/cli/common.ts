@@ -2,9 +2,9 @@
  * Helpers shared by the CLI verbs: option parsing with zod (errors name the flag), config files,
  * and `--set key=value` overrides.
  */
-import { promises as fs } from 'node:fs';
 import { z } from 'zod';
 import { AekitError } from '../core/errors';
+import { readJsonFile as readJson } from '../core/json-file';
 
 /** Parse CLI options with a schema; a bad value becomes an error naming the flag. */
 export function parseOptions<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
@@ -35,19 +35,7 @@ export const intFlag = numberFlag.refine(Number.isInteger, { message: 'expected 
 
 /** Read a JSON config file with errors naming the file. */
 export async function readJsonFile(file: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch {
-    throw new AekitError('FILE_NOT_FOUND', 'cannot read config file', { where: file });
-  }
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('expected a JSON object');
-    return value as Record<string, unknown>;
-  } catch (error) {
-    throw new AekitError('BAD_CONFIG', `not valid JSON: ${(error as Error).message}`, { where: file });
-  }
+  return (await readJson(file, { what: 'config file', object: true })) as Record<string, unknown>;
 }
 
 /** Set `obj.a.b.c = value` for the dotted path `a.b.c`, creating objects on the way. */

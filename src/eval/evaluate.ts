@@ -34,9 +34,10 @@ import { featureStats, frechetDistance } from './metrics/fid';
 import type { FeatureStats } from './metrics/fid';
 import { LATENT_CLASSIFIERS, scoreClassifiers } from './metrics/latent-classifiers';
 import type { LatentClassifierName } from './metrics/latent-classifiers';
+import { projectTo2d } from './latent/scatter';
+import type { Projection } from './latent/scatter';
 import { meanPsnr } from './metrics/psnr';
 import { meanSsim } from './metrics/ssim';
-import { PCA } from 'ml-pca';
 
 /** The metrics `aekit eval` computes, in report order. */
 export const EVAL_METRICS = ['fid', 'ssim', 'psnr', 'elbo', 'latent', 'accuracy', 'translation'] as const;
@@ -190,7 +191,7 @@ export interface EvalFigures {
   samples?: { images: Float32Array; count: number };
   reconstructions?: { originals: Float32Array; reconstructions: Float32Array; count: number };
   /** 2-D positions (count×2) of test codes: the code itself when it has 2 dimensions, else its first two principal components. */
-  latentScatter?: { points: Float32Array; labels: Int32Array; count: number; method: 'identity' | 'pca'; classNames: string[] };
+  latentScatter?: Projection & { labels: Int32Array; classNames: string[] };
   /** Decoded codes on the segment between two test images' codes. */
   interpolation?: { images: Float32Array; count: number };
   /**
@@ -677,7 +678,10 @@ export async function evaluate(target: string, options: EvaluateOptions = {}): P
       }
       if (testCodes) {
         const n = Math.min(testEncodeCount, FIGURE_SIZES.scatterPoints);
-        figures.latentScatter = { ...project2d(testCodes.features, n, testCodes.featureSize), labels: test.labels.slice(0, n), count: n, classNames: [...test.classNames] };
+        // PCA needs three codes; fewer (a tiny folder's test split) get no scatter rather than an error.
+        if (testCodes.featureSize === 2 || n >= 3) {
+          figures.latentScatter = { ...projectTo2d(testCodes.features.subarray(0, n * testCodes.featureSize), n, testCodes.featureSize), labels: test.labels.slice(0, n), classNames: [...test.classNames] };
+        }
       }
       const code = testCodes?.code;
       if (code && io.generator) {
@@ -717,18 +721,3 @@ function oneHotOrUndefined(io: ModelIo, labels: Int32Array, numClasses: number):
   return oneHot(labels, width);
 }
 
-/** 2-D positions of codes: the codes themselves in 2-D (or 1-D, padded), else their first two principal components. */
-function project2d(codes: Float32Array, count: number, dim: number): { points: Float32Array; method: 'identity' | 'pca' } {
-  const points = new Float32Array(count * 2);
-  if (dim <= 2 || count < 3) {
-    for (let i = 0; i < count; i++) for (let j = 0; j < Math.min(dim, 2); j++) points[i * 2 + j] = codes[i * dim + j];
-    return { points, method: 'identity' };
-  }
-  const rows = Array.from({ length: count }, (_, i) => Array.from(codes.subarray(i * dim, (i + 1) * dim)));
-  const projected = new PCA(rows).predict(rows, { nComponents: 2 });
-  for (let i = 0; i < count; i++) {
-    points[i * 2] = projected.get(i, 0);
-    points[i * 2 + 1] = projected.get(i, 1);
-  }
-  return { points, method: 'pca' };
-}

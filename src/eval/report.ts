@@ -6,8 +6,8 @@
 import * as path from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write';
 import { imageGridPng } from '../core/image-io';
-import { CHART_FONT, canvasToPng, chartCanvas } from '../core/plot';
 import type { EvalFigures, EvalReport } from './evaluate';
+import { scatterPng } from './latent/scatter';
 
 /** File names inside a report folder. */
 export const REPORT_FILES = Object.freeze({
@@ -22,9 +22,6 @@ export const REPORT_FILES = Object.freeze({
 
 /** Images per row of the sample and reconstruction grids. */
 const GRID_COLUMNS = 8;
-
-/** Tableau-10: distinct colours for up to ten classes (more classes reuse them). */
-const CLASS_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
 /** The report as plain JSON (the figures' pixel data left out). */
 export function reportJson(report: EvalReport): Omit<EvalReport, 'figures'> {
@@ -156,50 +153,10 @@ function pairGrid(figures: EvalFigures): Buffer | undefined {
   return imageGridPng(images, at, height, width, channels, { columns });
 }
 
-/** A scatter plot of 2-D codes, one colour per class, with a legend. */
-export function latentScatterPng(scatter: NonNullable<EvalFigures['latentScatter']>, size = 480): Buffer {
-  const { canvas, g } = chartCanvas(size + 110, size);
-  const margin = 30;
-  let minX = Infinity;
-  let maxX = -Infinity;
-  let minY = Infinity;
-  let maxY = -Infinity;
-  for (let i = 0; i < scatter.count; i++) {
-    const x = scatter.points[2 * i];
-    const y = scatter.points[2 * i + 1];
-    minX = Math.min(minX, x);
-    maxX = Math.max(maxX, x);
-    minY = Math.min(minY, y);
-    maxY = Math.max(maxY, y);
-  }
-  // 3% headroom so that the extreme points are not drawn on the frame.
-  const spanX = (maxX - minX || 1) * 1.06;
-  const spanY = (maxY - minY || 1) * 1.06;
-  minX -= spanX * 0.03;
-  minY -= spanY * 0.03;
-  const plot = size - 2 * margin;
-  g.strokeStyle = '#333333';
-  g.strokeRect(margin, margin, plot, plot);
-  for (let i = 0; i < scatter.count; i++) {
-    const label = scatter.labels[i];
-    g.fillStyle = label >= 0 ? CLASS_COLOURS[label % CLASS_COLOURS.length] : '#999999';
-    const px = margin + ((scatter.points[2 * i] - minX) / spanX) * plot;
-    const py = margin + plot - ((scatter.points[2 * i + 1] - minY) / spanY) * plot;
-    g.fillRect(Math.round(px) - 1, Math.round(py) - 1, 3, 3);
-  }
-  g.font = `14px '${CHART_FONT} Bold'`;
-  g.fillStyle = '#000000';
-  g.fillText(scatter.method === 'pca' ? 'Latent codes (first two principal components)' : 'Latent codes', margin, 20);
-  g.font = `12px '${CHART_FONT}'`;
-  const shown = Math.min(scatter.classNames.length, 20);
-  for (let c = 0; c < shown; c++) {
-    const y = margin + 10 + c * 18;
-    g.fillStyle = CLASS_COLOURS[c % CLASS_COLOURS.length];
-    g.fillRect(size + 10, y - 8, 10, 10);
-    g.fillStyle = '#000000';
-    g.fillText(scatter.classNames[c], size + 26, y + 1);
-  }
-  return canvasToPng(canvas);
+/** A scatter plot of 2-D codes, one colour per class, with a legend (drawn as `aekit latent scatter` draws it). */
+export function latentScatterPng(scatter: NonNullable<EvalFigures['latentScatter']>): Buffer {
+  const title = scatter.method === 'pca' ? 'Latent codes (first two principal components)' : 'Latent codes';
+  return scatterPng(scatter, { title, labels: scatter.labels, classNames: scatter.classNames });
 }
 
 /** Options of {@link writeReport}. */

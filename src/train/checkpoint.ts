@@ -12,6 +12,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write';
 import { AekitError } from '../core/errors';
+import { readJsonFile } from '../core/json-file';
 import { tf } from '../core/tfjs-backend';
 import { getFamily } from '../models';
 import type { BaseModelConfig, DataShape, FamilyModel, PartName } from '../models';
@@ -157,7 +158,7 @@ export async function findCheckpoint(location: string): Promise<string> {
     if (await exists(path.join(dir, 'checkpoint.json'))) return dir;
     const latest = path.join(dir, 'latest.json');
     if (await exists(latest)) {
-      const pointer = await readJson<{ checkpoint?: string }>(latest);
+      const pointer = (await readJsonFile(latest, { invalidCode: 'BAD_CHECKPOINT' })) as { checkpoint?: string };
       if (typeof pointer.checkpoint !== 'string') throw new AekitError('BAD_CHECKPOINT', "missing field 'checkpoint'", { where: latest });
       const target = path.join(dir, pointer.checkpoint);
       if (!(await exists(path.join(target, 'checkpoint.json')))) {
@@ -174,7 +175,7 @@ export async function findCheckpoint(location: string): Promise<string> {
 export async function loadCheckpoint(location: string): Promise<LoadedCheckpoint> {
   const dir = await findCheckpoint(location);
   const manifestPath = path.join(dir, 'checkpoint.json');
-  const manifest = await readJson<CheckpointManifest>(manifestPath);
+  const manifest = (await readJsonFile(manifestPath, { invalidCode: 'BAD_CHECKPOINT' })) as CheckpointManifest;
   if (manifest.format !== CHECKPOINT_FORMAT) {
     throw new AekitError('BAD_CHECKPOINT', `format is '${String(manifest.format)}', expected '${CHECKPOINT_FORMAT}'`, { where: manifestPath });
   }
@@ -241,16 +242,3 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-async function readJson<T>(file: string): Promise<T> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch {
-    throw new AekitError('FILE_NOT_FOUND', 'cannot read file', { where: file });
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (error) {
-    throw new AekitError('BAD_CHECKPOINT', `not valid JSON (${(error as Error).message})`, { where: file });
-  }
-}

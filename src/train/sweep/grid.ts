@@ -3,10 +3,10 @@
  * set of config overrides, e.g. one per model family) and a grid of values per dotted config key,
  * crossed into one run config per point.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { AekitError } from '../../core/errors';
+import { readJsonFile } from '../../core/json-file';
 import { resolveRunConfig } from '../config';
 import type { RunConfig } from '../config';
 
@@ -70,19 +70,6 @@ function issuesText(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
-async function readJson(file: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch {
-    throw new AekitError('FILE_NOT_FOUND', `cannot read ${what}`, { where: file });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new AekitError('BAD_CONFIG', `not valid JSON: ${(error as Error).message}`, { where: file });
-  }
-}
 
 /**
  * Validate a sweep config. A string `base` is read as a run config file relative to `baseDir`
@@ -91,7 +78,7 @@ async function readJson(file: string, what: string): Promise<unknown> {
 export async function resolveSweepConfig(input: unknown, baseDir = '.', where = 'sweep'): Promise<SweepConfig> {
   const parsed = sweepConfigSchema.safeParse(input);
   if (!parsed.success) throw new AekitError('BAD_CONFIG', issuesText(parsed.error), { where });
-  const base = typeof parsed.data.base === 'string' ? await readJson(path.resolve(baseDir, parsed.data.base), 'base run config') : parsed.data.base;
+  const base = typeof parsed.data.base === 'string' ? await readJsonFile(path.resolve(baseDir, parsed.data.base), { what: 'base run config' }) : parsed.data.base;
   if (typeof base !== 'object' || base === null || Array.isArray(base)) {
     throw new AekitError('BAD_CONFIG', 'base must be a run config object or the path of one', { where: `${where}: base` });
   }
@@ -106,7 +93,7 @@ export async function resolveSweepConfig(input: unknown, baseDir = '.', where = 
 
 /** Read and validate a sweep file. */
 export async function loadSweepConfig(file: string): Promise<SweepConfig> {
-  return resolveSweepConfig(await readJson(file, 'sweep config'), path.dirname(file), file);
+  return resolveSweepConfig(await readJsonFile(file, { what: 'sweep config' }), path.dirname(file), file);
 }
 
 /** The sweep's folder: `<outDir>/<name>`. */
