@@ -33,6 +33,10 @@ interface Flags {
 
 function parseFlags(argv: string[]): Flags {
   const flags: Flags = { duration: 20, connections: 64 };
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write('Usage: npm run build && npm run bench:serve -- [--duration 20] [--connections 64] [--decoder file.onnx]\n');
+    process.exit(0);
+  }
   for (let i = 0; i < argv.length; i += 2) {
     const [name, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error(`${name} needs a value`);
