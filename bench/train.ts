@@ -142,7 +142,7 @@ async function main(): Promise<void> {
 
   const loadStart = os.loadavg();
   console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average ${loadStart.map((l) => l.toFixed(2)).join(' ')}`);
-  if (engines.includes('torch') && !torchAvailable) console.log('pytorch: skipped (/usr/bin/python3 cannot import torch; apt-get install python3-torch libopenblas0-pthread: without OpenBLAS, Debian's torch runs on the reference BLAS, ~5x slower)');
+  if (engines.includes('torch') && !torchAvailable) console.log('pytorch: skipped (/usr/bin/python3 cannot import torch; apt-get install python3-torch libopenblas0-pthread: without OpenBLAS, Debian torch runs on the reference BLAS, ~5x slower)');
   const all: Measurement[] = [];
   for (let round = 1; round <= rounds; round++) {
     for (const c of cases) {
