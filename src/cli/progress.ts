@@ -29,7 +29,7 @@ export function trainProgress(stream: NodeJS.WriteStream = process.stderr): (eve
     switch (event.type) {
       case 'start': {
         const skipped = event.backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
-        stream.write(`backend: ${event.backend.name}${skipped ? ` (skipped ${skipped})` : ''}; engine: ${event.engine}\n`);
+        stream.write(`backend: ${event.backend.name}${skipped ? ` (skipped ${skipped})` : ''}; engine: ${event.engine}${event.engineDetail ? ` (${event.engineDetail})` : ''}\n`);
         stream.write(
           `${event.family}: ${event.parameters.toLocaleString('en-US')} parameters; ${event.trainCount} training / ${event.validationCount} validation images; ` +
             `${event.stepsPerEpoch} steps per epoch; epochs ${event.startEpoch + 1}-${event.epochs}` +

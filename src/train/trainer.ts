@@ -39,6 +39,8 @@ export type TrainEvent =
       runDir: string;
       backend: BackendChoice;
       engine: EngineName;
+      /** Where and how the engine runs (the ort engine: its onnxruntime runtime and Adam placement). */
+      engineDetail?: string;
       family: string;
       parameters: number;
       trainCount: number;
@@ -306,6 +308,7 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
     aekitVersion: AEKIT_VERSION,
     backend: backend.name,
     engine: engineName,
+    ...(engine?.detail ? { engineDetail: engine.detail } : {}),
     backendsSkipped: backend.skipped,
     startedAt: new Date().toISOString(),
     resumedFrom: resumedFrom ?? null,
@@ -328,6 +331,7 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
     runDir: folder.dir,
     backend,
     engine: engineName,
+    engineDetail: engine?.detail,
     family: family.name,
     parameters: countParameters(Object.values(model.parts)),
     trainCount: data.train.count,

@@ -56,6 +56,8 @@ export interface EngineSetup {
 /** A training engine. */
 export interface TrainingEngine {
   readonly name: EngineName;
+  /** Where and how it runs, for the start line (e.g. 'ort-node-webgpu, Adam in the graph'). */
+  readonly detail?: string;
   /** One optimisation step of every phase of the model on `batch`. */
   step(batch: HostBatch, ctx: StepContext, learningRate: number): Promise<StepOutcome>;
   /** Make the tfjs model hold the engine's current weights (before validation, samples, checkpoints). */

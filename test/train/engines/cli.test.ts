@@ -29,6 +29,29 @@ describe('cli: aekit train --engine', function () {
     assert.match(stderr, /engine: ort/);
   });
 
+  it('@slow --engine ort on onnxruntime-node\'s WebGPU provider (SwiftShader): two steps agree with the CPU provider', async () => {
+    // The WebGPU provider runs Adam inside the graph (the CPU provider runs it in a host arena): two
+    // steps of a conv VAE on both must give the same weights and Adam moments. Without a GPU,
+    // SwiftShader (Debian's chromium package) is the Vulkan driver, as .ci/run installs it.
+    const args = ['train', '--model', 'vae', '--architecture', 'conv', '--latent', '4', '--dataset', 'mnist', '--limit', '64', '--epochs', '1'];
+    const settings = ['--batch-size', '16', '--steps-per-epoch', '2', '--engine', 'ort', '--out-dir', dir, '--set', 'model.convChannels=[4,8]'];
+    const env = { VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.json' };
+    const runs: Record<string, Float32Array> = {};
+    for (const runtime of ['ort-node-cpu', 'ort-node-webgpu']) {
+      const { code, stderr } = await runCli([...args, ...settings, '--name', `rt-${runtime}`, '--set', `train.ortRuntime="${runtime}"`], { env });
+      assert.equal(code, 0, stderr);
+      assert.match(stderr, new RegExp(`engine: ort \\(${runtime}, Adam in the ${runtime === 'ort-node-cpu' ? 'host arena' : 'graph'}`));
+      const checkpoint = path.join(dir, `rt-${runtime}`, 'checkpoints', 'epoch-0001');
+      const raw = await fs.readFile(path.join(checkpoint, 'tensors.bin'));
+      runs[runtime] = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    }
+    const [cpu, webgpu] = [runs['ort-node-cpu'], runs['ort-node-webgpu']];
+    assert.equal(webgpu.length, cpu.length);
+    let [diff, norm] = [0, 0];
+    for (let i = 0; i < cpu.length; i++) [diff, norm] = [diff + (webgpu[i] - cpu[i]) ** 2, norm + cpu[i] ** 2];
+    assert.ok(Math.sqrt(diff / norm) <= 1e-4, `relative difference of every saved tensor ${Math.sqrt(diff / norm)}`);
+  });
+
   it('--engine auto picks ort for a family it trains; an unknown engine is one clear line', async () => {
     const args = ['train', '--model', 'ae', '--architecture', 'mlp', '--latent', '2', '--dataset', 'mnist', '--limit', '100', '--epochs', '1', '--batch-size', '50'];
     const auto = await runCli([...args, '--engine', 'auto', '--name', 'auto', '--out-dir', dir, '--set', 'model.hiddenSizes=[8]']);

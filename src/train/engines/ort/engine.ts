@@ -153,6 +153,7 @@ export class OrtEngine implements TrainingEngine {
     private readonly adam: AdamSettings,
     private readonly clipNorm: number | undefined,
     private readonly batchSize: number,
+    readonly detail: string,
   ) {}
 
   /**
@@ -207,10 +208,9 @@ export class OrtEngine implements TrainingEngine {
       await Promise.all(runners.map((r) => r.session.release()));
       throw error;
     }
-    setup.logger.debug(
-      `engine ort: compiled in ${Math.round(performance.now() - started)} ms (${runtime}, Adam in the ${placement === 'host' ? 'host arena' : 'graph'}, threads: ${setup.threads ?? 'onnxruntime default'})`,
-    );
-    return new OrtEngine(setup.model, runners, weights, hostAdam, setup.adam, setup.clipNorm, setup.batchSize);
+    const detail = `${runtime}, Adam in the ${placement === 'host' ? 'host arena' : 'graph'}, threads: ${setup.threads ?? 'onnxruntime default'}`;
+    setup.logger.debug(`engine ort: compiled in ${Math.round(performance.now() - started)} ms (${detail})`);
+    return new OrtEngine(setup.model, runners, weights, hostAdam, setup.adam, setup.clipNorm, setup.batchSize, detail);
   }
 
   async step(batch: HostBatch, ctx: StepContext, learningRate: number): Promise<StepOutcome> {
