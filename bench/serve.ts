@@ -6,7 +6,7 @@
  * The server is the built CLI in a child process of its own, so autocannon does not share its event
  * loop; its RSS is sampled every second to compare the first and the last 5 s.
  *
- * Usage: npm run build && npm run bench:serve -- [--duration 20] [--connections 64] [--decoder file.onnx]
+ * Usage: npm run build && npm run bench:serve -- [--duration 20] [--connections 64] [--decoder file.onnx] [--max-batch 64]
  * Figures and the exact command: docs/benchmarks.md, section "Serving".
  */
 import { spawn } from 'node:child_process';
@@ -29,12 +29,14 @@ interface Flags {
   duration: number;
   connections: number;
   decoder?: string;
+  /** Rows per merged onnxruntime run in the batching rows. */
+  maxBatch: number;
 }
 
 function parseFlags(argv: string[]): Flags {
-  const flags: Flags = { duration: 20, connections: 64 };
+  const flags: Flags = { duration: 20, connections: 64, maxBatch: 64 };
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write('Usage: npm run build && npm run bench:serve -- [--duration 20] [--connections 64] [--decoder file.onnx]\n');
+    process.stdout.write('Usage: npm run build && npm run bench:serve -- [--duration 20] [--connections 64] [--decoder file.onnx] [--max-batch 64]\n');
     process.exit(0);
   }
   for (let i = 0; i < argv.length; i += 2) {
@@ -43,7 +45,8 @@ function parseFlags(argv: string[]): Flags {
     if (name === '--duration') flags.duration = Number(value);
     else if (name === '--connections') flags.connections = Number(value);
     else if (name === '--decoder') flags.decoder = value;
-    else throw new Error(`unknown flag ${name}; expected --duration, --connections, --decoder`);
+    else if (name === '--max-batch') flags.maxBatch = Number(value);
+    else throw new Error(`unknown flag ${name}; expected --duration, --connections, --decoder, --max-batch`);
   }
   if (!(flags.duration >= 2 * MEMORY_WINDOW_S)) throw new Error(`--duration must be at least ${2 * MEMORY_WINDOW_S} s (memory is compared over the first and last ${MEMORY_WINDOW_S} s)`);
   return flags;
@@ -105,7 +108,7 @@ interface Row {
 }
 
 async function measure(decoder: string, response: Row['response'], batching: boolean, flags: Flags, latentSize: number): Promise<Row> {
-  const server = await startServer(decoder, batching ? 64 : 1);
+  const server = await startServer(decoder, batching ? flags.maxBatch : 1);
   try {
     const headers = { 'content-type': 'application/json', ...(response === 'octet' ? { accept: 'application/octet-stream' } : {}) };
     const body = JSON.stringify({ z: [Array.from({ length: latentSize }, (_, i) => Math.sin(i))] });
@@ -149,7 +152,7 @@ async function main(): Promise<void> {
         const r = await measure(decoder, response, batching, flags, latentSize);
         rows.push(r);
         process.stdout.write(
-          `| ${r.response === 'json' ? 'JSON' : 'float32 (octet-stream)'} | ${r.batching ? 'on (64 rows / 2 ms)' : 'off'} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.rssFirst.toFixed(0)} / ${r.rssLast.toFixed(0)} | ${r.runs} (${r.mergedRuns}) |\n`,
+          `| ${r.response === 'json' ? 'JSON' : 'float32 (octet-stream)'} | ${r.batching ? `on (${flags.maxBatch} rows / 2 ms)` : 'off'} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.rssFirst.toFixed(0)} / ${r.rssLast.toFixed(0)} | ${r.runs} (${r.mergedRuns}) |\n`,
         );
       }
     }
