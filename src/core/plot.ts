@@ -34,6 +34,51 @@ export function canvasToPng(canvas: PImage.Bitmap): Buffer {
   return PNG.sync.write(png);
 }
 
+/** A tick of a chart axis: where it is (pixels along the axis) and its label. */
+export interface Tick {
+  at: number;
+  label: string;
+}
+
+/** The plot area of a chart, in pixels. */
+export interface PlotArea {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Light grid lines across `area` with their labels: one horizontal line per `yTicks` entry,
+ * labelled at the left, and one vertical line per `xTicks` entry, labelled below. Shared by the
+ * line, bar and scatter charts so that they all look alike.
+ */
+export function drawGrid(g: PImage.Context, area: PlotArea, yTicks: readonly Tick[], xTicks: readonly Tick[] = []): void {
+  g.font = `12px '${CHART_FONT}'`;
+  g.strokeStyle = '#dddddd';
+  g.fillStyle = '#333333';
+  g.lineWidth = 1;
+  g.textAlign = 'right';
+  g.textBaseline = 'middle';
+  for (const { at, label } of yTicks) {
+    g.beginPath();
+    g.moveTo(area.left, at);
+    g.lineTo(area.left + area.width, at);
+    g.stroke();
+    g.fillText(label, area.left - 6, at);
+  }
+  if (xTicks.length === 0) return;
+  g.textAlign = 'center';
+  g.textBaseline = 'top';
+  for (const { at, label } of xTicks) {
+    g.beginPath();
+    g.moveTo(at, area.top);
+    g.lineTo(at, area.top + area.height);
+    g.stroke();
+    g.fillText(label, at, area.top + area.height + 6);
+  }
+}
+
 /** One line of a chart. */
 export interface Series {
   name: string;
@@ -96,30 +141,12 @@ export function lineChartPng(options: LineChartOptions): Buffer {
   const px = (x: number) => margin.left + ((x - xMin) / (xMax - xMin)) * plotW;
   const py = (y: number) => margin.top + (1 - (ty(y) - yMin) / (yMax - yMin)) * plotH;
 
-  g.font = `12px '${CHART_FONT}'`;
-  g.strokeStyle = '#dddddd';
-  g.fillStyle = '#333333';
-  g.lineWidth = 1;
-  g.textAlign = 'right';
-  g.textBaseline = 'middle';
-  for (const t of niceTicks(yMin, yMax)) {
-    const y = margin.top + (1 - (t - yMin) / (yMax - yMin)) * plotH;
-    g.beginPath();
-    g.moveTo(margin.left, y);
-    g.lineTo(margin.left + plotW, y);
-    g.stroke();
-    g.fillText(options.logY ? formatTick(10 ** t) : formatTick(t), margin.left - 6, y);
-  }
-  g.textAlign = 'center';
-  g.textBaseline = 'top';
-  for (const t of niceTicks(xMin, xMax, 6)) {
-    const x = px(t);
-    g.beginPath();
-    g.moveTo(x, margin.top);
-    g.lineTo(x, margin.top + plotH);
-    g.stroke();
-    g.fillText(formatTick(t), x, margin.top + plotH + 6);
-  }
+  drawGrid(
+    g,
+    { left: margin.left, top: margin.top, width: plotW, height: plotH },
+    niceTicks(yMin, yMax).map((t) => ({ at: margin.top + (1 - (t - yMin) / (yMax - yMin)) * plotH, label: options.logY ? formatTick(10 ** t) : formatTick(t) })),
+    niceTicks(xMin, xMax, 6).map((t) => ({ at: px(t), label: formatTick(t) })),
+  );
   g.strokeStyle = '#333333';
   g.strokeRect(margin.left, margin.top, plotW, plotH);
 
@@ -215,21 +242,12 @@ export function barChartPng(options: BarChartOptions): Buffer {
   if (!options.logY) yMax += (yMax - yMin) * 0.08;
   const py = (v: number) => margin.top + (1 - (ty(v) - yMin) / (yMax - yMin)) * plotH;
 
-  g.font = `12px '${CHART_FONT}'`;
-  g.strokeStyle = '#dddddd';
-  g.fillStyle = '#333333';
-  g.lineWidth = 1;
-  g.textAlign = 'right';
-  g.textBaseline = 'middle';
   const ticks = options.logY ? Array.from({ length: yMax - yMin + 1 }, (_, i) => yMin + i) : niceTicks(yMin, yMax);
-  for (const t of ticks) {
-    const y = margin.top + (1 - (t - yMin) / (yMax - yMin)) * plotH;
-    g.beginPath();
-    g.moveTo(margin.left, y);
-    g.lineTo(margin.left + plotW, y);
-    g.stroke();
-    g.fillText(options.logY ? formatTick(10 ** t) : formatTick(t), margin.left - 6, y);
-  }
+  drawGrid(
+    g,
+    { left: margin.left, top: margin.top, width: plotW, height: plotH },
+    ticks.map((t) => ({ at: margin.top + (1 - (t - yMin) / (yMax - yMin)) * plotH, label: options.logY ? formatTick(10 ** t) : formatTick(t) })),
+  );
 
   const slot = plotW / Math.max(1, options.categories.length);
   const barWidth = Math.max(2, (slot * 0.8) / Math.max(1, options.series.length));

@@ -2,7 +2,6 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isAekitError } from '../../src/core/errors';
 import { decodePng } from '../../src/core/image-io';
 import { Rng } from '../../src/core/rng';
 import { loadMnist } from '../../src/data';
@@ -11,22 +10,13 @@ import { existsSync } from 'node:fs';
 import { DEFAULT_FID_CLASSIFIER, FidFeatureNet, dataStats } from '../../src/eval/fid-features';
 import { frechetDistance, featureStats } from '../../src/eval/metrics';
 import { getFamily } from '../../src/models';
-import { TINY_AE, TINY_VAE, tinyClassifier, tinyRun } from './helpers';
+import { rejectsWith, TINY_AE, TINY_VAE, tinyClassifier, tinyRun } from './helpers';
 
 /** Images per comparison in these tests: enough for stable statistics of 16 features. */
 const N = 200;
 
 /** Cheap latent-classifier settings: the forest and k-NN only, on a few hundred rows. */
 const LATENT = { latentTrainCount: 300, latentTestCount: 200, latentClassifiers: ['knn', 'random-forest'] as const };
-
-async function rejectsWith(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(isAekitError(error), String(error));
-    assert.equal(error.code, code);
-    assert.match(error.message, pattern);
-    return true;
-  });
-}
 
 describe('eval: evaluate() end to end on onnxruntime', function () {
   let dir: string;

@@ -2,12 +2,11 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isAekitError } from '../../src/core/errors';
 import { decodePng } from '../../src/core/image-io';
 import { HOLDOUT_FRACTIONS } from '../../src/data/registry';
 import { splitIndices } from '../../src/data/split';
 import { REPORT_FILES, evaluate, formatReportTable, writeReport } from '../../src/eval';
-import { TINY_AE, tinyClassifier, tinyRun } from './helpers';
+import { rejectsWith, TINY_AE, tinyClassifier, tinyRun } from './helpers';
 
 const OMNIGLOT_MINI = path.resolve(__dirname, '..', '..', 'fixtures', 'omniglot-mini');
 /** Images in fixtures/omniglot-mini (2 alphabets x 3 characters x 4 drawings). */
@@ -15,15 +14,6 @@ const OMNIGLOT_MINI_COUNT = 24;
 /** The runs' training seed, not eval's default 0, to show that eval splits the folder with the run's. */
 const RUN_SEED = 3;
 const LATENT = { latentClassifiers: ['knn'] as const };
-
-async function rejectsWith(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(isAekitError(error), String(error));
-    assert.equal(error.code, code);
-    assert.match(error.message, pattern);
-    return true;
-  });
-}
 
 describe('eval: an image folder as the data set; data FID cannot score', function () {
   this.timeout(120_000);

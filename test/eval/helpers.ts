@@ -3,7 +3,9 @@
  * second) and exported, and a tiny MNIST classifier (about 2 s) exported as an FID feature network (the
  * shipped models/mnist-classifier.onnx is too slow to train in a test).
  */
+import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
+import { isAekitError } from '../../src/core/errors';
 import { exportRun } from '../../src/export/run-export';
 import { train } from '../../src/train/trainer';
 
@@ -49,3 +51,13 @@ export async function tinyClassifier(dir: string): Promise<string> {
 export const TINY_VAE = { family: 'vae', architecture: 'mlp', hiddenSizes: [32], latentSize: 4 };
 /** A tiny MLP AE (latent 4): sampled through a Gaussian fitted to its training codes. */
 export const TINY_AE = { family: 'ae', architecture: 'mlp', hiddenSizes: [32], latentSize: 4 };
+
+/** Assert that `promise` rejects with an AekitError of `code` whose message matches `pattern`. */
+export async function rejectsWith(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(isAekitError(error), String(error));
+    assert.equal(error.code, code);
+    assert.match(error.message, pattern);
+    return true;
+  });
+}

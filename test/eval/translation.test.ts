@@ -2,7 +2,6 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isAekitError } from '../../src/core/errors';
 import { decodePng } from '../../src/core/image-io';
 import { tf } from '../../src/core/tfjs-backend';
 import { loadDataset } from '../../src/data';
@@ -11,21 +10,12 @@ import { getFamily } from '../../src/models';
 import type { CycleGan } from '../../src/models/cyclegan';
 import { loadCheckpoint } from '../../src/train/checkpoint';
 import { tintedMnistFolder } from '../models/helpers';
-import { tinyRun } from './helpers';
+import { rejectsWith, tinyRun } from './helpers';
 
 /** Images per domain: 10% of them (12) are each domain's test images. */
 const DOMAIN_IMAGES = 120;
 /** Image side: SSIM's 11x11 Gaussian window needs at least 11. */
 const SIZE = 16;
-
-async function rejectsWith(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(isAekitError(error), String(error));
-    assert.equal(error.code, code);
-    assert.match(error.message, pattern);
-    return true;
-  });
-}
 
 describe('eval: translation metrics of a cyclegan', function () {
   this.timeout(120_000);

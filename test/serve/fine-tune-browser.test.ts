@@ -22,6 +22,7 @@ import { loadTrainer } from '../../src/serve/web/aekit-web';
 import { exportTrainingStep, TRAIN_STEP_FILES } from '../../src/train/engines/ort/web-bundle';
 import { train } from '../../src/train/trainer';
 import { CHROMIUM, requireChromium } from './helpers';
+import { relativeDifference } from '../train/engines/helpers';
 
 /** The criterion: updated weights agree to 1e-4, relative (per tensor, in L2 norm). */
 const WEIGHT_TOLERANCE = 1e-4;
@@ -42,16 +43,6 @@ function fixedInputs(): { images: number[]; noise: number[][] } {
   const images = Array.from({ length: BATCH * 28 * 28 }, (_, i) => Math.fround(0.5 + 0.5 * Math.sin(i * 0.37 + Math.floor(i / 784))));
   const noise = [0, 1].map((s) => Array.from({ length: BATCH * LATENT }, (_, i) => Math.fround(Math.cos(i * 1.3 + s * 7) * 1.2)));
   return { images, noise };
-}
-
-function relativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff += (a[i] - b[i]) ** 2;
-    norm += b[i] ** 2;
-  }
-  return norm === 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
 }
 
 describe('serve/web: fine-tuning in headless Chromium @slow', function () {

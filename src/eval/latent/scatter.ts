@@ -4,7 +4,7 @@
  */
 import { PCA } from 'ml-pca';
 import { AekitError } from '../../core/errors';
-import { CHART_FONT, canvasToPng, chartCanvas, niceTicks } from '../../core/plot';
+import { CHART_FONT, canvasToPng, chartCanvas, drawGrid, niceTicks } from '../../core/plot';
 
 /**
  * Class colours: matplotlib's tab10 then the light half of tab20, so the usual 10-digit plot
@@ -80,28 +80,13 @@ export function scatterPng(projection: Projection, options: ScatterOptions): Buf
   const px = (x: number) => margin.left + ((x - xMin) / (xMax - xMin)) * plotW;
   const py = (y: number) => margin.top + (1 - (y - yMin) / (yMax - yMin)) * plotH;
 
-  g.font = `12px '${CHART_FONT}'`;
-  g.strokeStyle = '#dddddd';
-  g.fillStyle = '#333333';
-  g.lineWidth = 1;
-  g.textAlign = 'right';
-  g.textBaseline = 'middle';
-  for (const t of niceTicks(yMin, yMax)) {
-    g.beginPath();
-    g.moveTo(margin.left, py(t));
-    g.lineTo(margin.left + plotW, py(t));
-    g.stroke();
-    g.fillText(String(Number(t.toPrecision(4))), margin.left - 6, py(t));
-  }
-  g.textAlign = 'center';
-  g.textBaseline = 'top';
-  for (const t of niceTicks(xMin, xMax, 6)) {
-    g.beginPath();
-    g.moveTo(px(t), margin.top);
-    g.lineTo(px(t), margin.top + plotH);
-    g.stroke();
-    g.fillText(String(Number(t.toPrecision(4))), px(t), margin.top + plotH + 6);
-  }
+  const label = (t: number) => String(Number(t.toPrecision(4)));
+  drawGrid(
+    g,
+    { left: margin.left, top: margin.top, width: plotW, height: plotH },
+    niceTicks(yMin, yMax).map((t) => ({ at: py(t), label: label(t) })),
+    niceTicks(xMin, xMax, 6).map((t) => ({ at: px(t), label: label(t) })),
+  );
   g.strokeStyle = '#333333';
   g.strokeRect(margin.left, margin.top, plotW, plotH);
 

@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCli } from '../../cli/cli-helpers';
+import { relativeDifference } from './helpers';
 
 describe('cli: aekit train --engine', function () {
   this.timeout(120_000);
@@ -47,9 +48,8 @@ describe('cli: aekit train --engine', function () {
     }
     const [cpu, webgpu] = [runs['ort-node-cpu'], runs['ort-node-webgpu']];
     assert.equal(webgpu.length, cpu.length);
-    let [diff, norm] = [0, 0];
-    for (let i = 0; i < cpu.length; i++) [diff, norm] = [diff + (webgpu[i] - cpu[i]) ** 2, norm + cpu[i] ** 2];
-    assert.ok(Math.sqrt(diff / norm) <= 1e-4, `relative difference of every saved tensor ${Math.sqrt(diff / norm)}`);
+    const difference = relativeDifference(webgpu, cpu);
+    assert.ok(difference <= 1e-4, `relative difference of every saved tensor ${difference}`);
   });
 
   it('--engine auto picks ort for a family it trains; an unknown engine is one clear line', async () => {

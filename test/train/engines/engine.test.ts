@@ -20,6 +20,7 @@ import type { EngineSetup } from '../../../src/train/engines';
 import { train } from '../../../src/train/trainer';
 import { RunFolder } from '../../../src/train/run-folder';
 import type { StepRecord } from '../../../src/train/run-folder';
+import { relativeDifference } from './helpers';
 
 /** The issue's criterion: updated weights agree to 1e-4, relative (per tensor, in L2 norm). */
 const WEIGHT_TOLERANCE = 1e-4;
@@ -55,16 +56,6 @@ async function checkpointTensors(runDir: string): Promise<{ tensors: Map<string,
     tensors.set(`${opt.phase}/v/${i}`, read(mv.v));
   });
   return { tensors, steps: manifest.optimizers.map((o) => o.step) };
-}
-
-function relativeDifference(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff += (a[i] - b[i]) ** 2;
-    norm += b[i] ** 2;
-  }
-  return norm === 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
 }
 
 function runConfig(name: string, model: Record<string, unknown>, train: Record<string, unknown> = {}, data: Record<string, unknown> = {}) {

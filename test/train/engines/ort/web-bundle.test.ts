@@ -25,6 +25,7 @@ import type { TrainStepManifest } from '../../../../src/train/engines/ort/web-bu
 import { RunFolder } from '../../../../src/train/run-folder';
 import type { StepRecord } from '../../../../src/train/run-folder';
 import { prepareData, train } from '../../../../src/train/trainer';
+import { relativeDifference } from '../helpers';
 
 /** The issue's criterion: updated weights agree to 1e-4, relative (per tensor, in L2 norm). */
 const WEIGHT_TOLERANCE = 1e-4;
@@ -61,16 +62,6 @@ async function checkpointWeights(runDir: string): Promise<Map<string, Float32Arr
     for (const e of entries) weights.set(`${part}/${e.name}`, all.subarray(e.offset, e.offset + e.shape.reduce((a, b) => a * b, 1)));
   }
   return weights;
-}
-
-function relativeDifference(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff += (a[i] - b[i]) ** 2;
-    norm += b[i] ** 2;
-  }
-  return norm === 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
 }
 
 /**
