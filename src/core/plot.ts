@@ -79,6 +79,25 @@ export function drawGrid(g: PImage.Context, area: PlotArea, yTicks: readonly Tic
   }
 }
 
+/**
+ * The chart's title centred at the top, `xLabel` (when given) centred under `area`, and `yLabel`
+ * turned on its side left of it: the captions every chart here carries.
+ */
+export function drawCaptions(g: PImage.Context, width: number, height: number, area: PlotArea, captions: { title: string; xLabel?: string; yLabel: string }): void {
+  g.fillStyle = '#111111';
+  g.font = `14px '${CHART_FONT} Bold'`;
+  g.textAlign = 'center';
+  g.textBaseline = 'top';
+  g.fillText(captions.title, width / 2, 10);
+  g.font = `12px '${CHART_FONT}'`;
+  if (captions.xLabel !== undefined) g.fillText(captions.xLabel, area.left + area.width / 2, height - 18);
+  g.save();
+  g.translate(14, area.top + area.height / 2);
+  g.rotate(-Math.PI / 2);
+  g.fillText(captions.yLabel, 0, 0);
+  g.restore();
+}
+
 /** One line of a chart. */
 export interface Series {
   name: string;
@@ -178,18 +197,7 @@ export function lineChartPng(options: LineChartOptions): Buffer {
     g.fillText(series.name, lx + 24, ly);
   });
 
-  g.fillStyle = '#111111';
-  g.font = `14px '${CHART_FONT} Bold'`;
-  g.textAlign = 'center';
-  g.textBaseline = 'top';
-  g.fillText(options.title, width / 2, 10);
-  g.font = `12px '${CHART_FONT}'`;
-  g.fillText(options.xLabel, margin.left + plotW / 2, height - 18);
-  g.save();
-  g.translate(14, margin.top + plotH / 2);
-  g.rotate(-Math.PI / 2);
-  g.fillText(options.yLabel, 0, 0);
-  g.restore();
+  drawCaptions(g, width, height, { left: margin.left, top: margin.top, width: plotW, height: plotH }, options);
   return canvasToPng(canvas);
 }
 
@@ -297,16 +305,6 @@ export function barChartPng(options: BarChartOptions): Buffer {
     lx += entry.w;
   });
 
-  g.fillStyle = '#111111';
-  g.font = `14px '${CHART_FONT} Bold'`;
-  g.textAlign = 'center';
-  g.textBaseline = 'top';
-  g.fillText(options.title, width / 2, 10);
-  g.font = `12px '${CHART_FONT}'`;
-  g.save();
-  g.translate(14, margin.top + plotH / 2);
-  g.rotate(-Math.PI / 2);
-  g.fillText(options.yLabel, 0, 0);
-  g.restore();
+  drawCaptions(g, width, height, { left: margin.left, top: margin.top, width: plotW, height: plotH }, { title: options.title, yLabel: options.yLabel });
   return canvasToPng(canvas);
 }

@@ -4,7 +4,7 @@
  */
 import { PCA } from 'ml-pca';
 import { AekitError } from '../../core/errors';
-import { CHART_FONT, canvasToPng, chartCanvas, drawGrid, niceTicks } from '../../core/plot';
+import { canvasToPng, chartCanvas, drawCaptions, drawGrid, niceTicks } from '../../core/plot';
 
 /**
  * Class colours: matplotlib's tab10 then the light half of tab20, so the usual 10-digit plot
@@ -119,17 +119,6 @@ export function scatterPng(projection: Projection, options: ScatterOptions): Buf
   }
 
   const axis = (k: 0 | 1) => (projection.method === 'pca' ? `PC${k + 1} (${percent(projection.explained![k])} of variance)` : `z${k + 1}`);
-  g.fillStyle = '#111111';
-  g.font = `14px '${CHART_FONT} Bold'`;
-  g.textAlign = 'center';
-  g.textBaseline = 'top';
-  g.fillText(options.title, width / 2, 10);
-  g.font = `12px '${CHART_FONT}'`;
-  g.fillText(axis(0), margin.left + plotW / 2, height - 18);
-  g.save();
-  g.translate(14, margin.top + plotH / 2);
-  g.rotate(-Math.PI / 2);
-  g.fillText(axis(1), 0, 0);
-  g.restore();
+  drawCaptions(g, width, height, { left: margin.left, top: margin.top, width: plotW, height: plotH }, { title: options.title, xLabel: axis(0), yLabel: axis(1) });
   return canvasToPng(canvas);
 }
