@@ -22,7 +22,7 @@ import { exportLayersModel } from '../src/export/export';
 import { artifactMetadata } from '../src/export/run-export';
 import { getFamily } from '../src/models';
 import type { PartName } from '../src/models';
-import { resolveRunConfig } from '../src/train/config';
+import { resolveRunConfig } from '../src/run/config';
 import { DEFAULT_FID_CLASSIFIER, FidFeatureNet, referenceStats } from '../src/eval/fid-features';
 import { OnnxModel } from '../src/eval/onnx-session';
 import { featureStats, frechetDistance } from '../src/eval/metrics';

@@ -4,7 +4,7 @@
  * WebGPU rows never share a renderer.
  */
 import { existsSync, promises as fs } from 'node:fs';
-import type { HostTensor } from '../export/runtimes';
+import type { HostTensor } from '../artifact/runtime';
 import { ORT_URL_PREFIX, WEB_MODULE_FILE } from '../serve/static-files';
 import { BENCH_MODEL_URL, startBenchPageServer } from './browser-page';
 import type { BenchPageServer } from './browser-page';

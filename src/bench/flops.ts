@@ -17,7 +17,7 @@
  * those of everything downstream that needs its shape are left out, so the total is a lower bound.
  */
 import { onnx } from 'onnx-proto';
-import { decodeModel } from '../export/metadata';
+import { decodeModel } from '../artifact/onnx-io';
 import { float32Data, int64ToNumber } from '../export/onnx-graph';
 
 /** FLOPs of one forward pass. */

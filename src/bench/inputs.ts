@@ -6,10 +6,12 @@
 import { onnx } from 'onnx-proto';
 import { AekitError } from '../core/errors';
 import { Rng } from '../core/rng';
-import { BATCH_DIM, VALUE_RANGES, decodeModel, rawMetadataOf } from '../export/metadata';
-import type { LabelInput, ValueRange } from '../export/metadata';
+import { BATCH_DIM, VALUE_RANGES, validateMetadata } from '../artifact/metadata';
+import { artifactInfo, decodeModel, rawMetadataOf } from '../artifact/onnx-io';
+import type { ArtifactInfo } from '../artifact/info';
+import type { LabelInput, ValueRange } from '../artifact/metadata';
 import { int64ToNumber } from '../export/onnx-graph';
-import type { HostTensor } from '../export/runtimes';
+import type { HostTensor } from '../artifact/runtime';
 
 /** An input or output of the graph: name, element type and shape (strings = symbolic dims). */
 export interface GraphTensor {
@@ -28,6 +30,8 @@ export interface BenchArtifact {
   outputs: GraphTensor[];
   /** The `aekit.*` metadata (empty for files written by other tools). */
   metadata: Record<string, unknown>;
+  /** What the artifact is, for aekit artifacts (undefined for files written by other tools). */
+  info?: ArtifactInfo;
   valueRange: ValueRange;
   labelInput?: LabelInput;
   numClasses?: number;
@@ -52,7 +56,13 @@ export function describeBenchArtifact(path: string, bytes: Uint8Array): BenchArt
   const inputs = graph.input.filter((v) => !initializers.has(v.name ?? '')).map((v) => graphTensor(v, path));
   const outputs = graph.output.map((v) => graphTensor(v, path));
   const metadata = rawMetadataOf(model, path);
-  const label = metadata.labelInput as Partial<LabelInput> | undefined;
+  // Files from other tools have no (or partial) aekit metadata: they get [0, 1] images and no label input.
+  let info: ArtifactInfo | undefined;
+  try {
+    info = Object.keys(metadata).length > 0 ? artifactInfo(validateMetadata(metadata, path, 'BAD_DATA'), path) : undefined;
+  } catch {
+    info = undefined;
+  }
   return {
     path,
     bytes,
@@ -60,12 +70,10 @@ export function describeBenchArtifact(path: string, bytes: Uint8Array): BenchArt
     inputs,
     outputs,
     metadata,
-    valueRange: metadata.valueRange === 'symmetric' ? 'symmetric' : 'unit',
-    labelInput:
-      label && typeof label.name === 'string' && (label.encoding === 'one-hot' || label.encoding === 'index')
-        ? { name: label.name, encoding: label.encoding }
-        : undefined,
-    numClasses: typeof metadata.numClasses === 'number' ? metadata.numClasses : undefined,
+    info,
+    valueRange: info?.valueRange ?? 'unit',
+    labelInput: info?.label ? { name: info.label.input, encoding: info.label.encoding } : undefined,
+    numClasses: info?.numClasses,
   };
 }
 

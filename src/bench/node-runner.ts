@@ -5,7 +5,7 @@
 import { ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { HostTensor } from '../export/runtimes';
+import type { HostTensor } from '../artifact/runtime';
 import type { MemoryReading, OpenRequest, OpenResult, RunResult, RuntimeWorker, WorkerReply, WorkerRequest } from './worker';
 
 /** Characters of a dead worker's stderr quoted in the error. */

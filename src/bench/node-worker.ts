@@ -6,7 +6,7 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import { AekitError } from '../core/errors';
 import { NCHW_TO_NHWC, NHWC_TO_NCHW, isImageRank, transposeArray } from '../export/layout';
-import type { HostTensor } from '../export/runtimes';
+import type { HostTensor } from '../artifact/runtime';
 import type { tf as Tf } from '../core/tfjs-backend';
 import type { MemoryReading, OpenRequest, OpenResult, OutputTensor, RunResult, WorkerReply, WorkerRequest } from './worker';
 
@@ -54,7 +54,7 @@ function peakRssBytes(): number {
 }
 
 async function openOnnx(request: OpenRequest): Promise<{ engine: Engine; result: OpenResult }> {
-  const { openOrtSession } = await import('../export/runtimes');
+  const { openOrtSession } = await import('../artifact/runtime');
   const runtime = request.runtime as 'ort-node-cpu' | 'ort-node-webgpu' | 'ort-node-cuda' | 'ort-web-wasm';
   baselineRss = process.memoryUsage().rss;
   const start = performance.now();
@@ -108,7 +108,7 @@ async function openTfjs(request: OpenRequest): Promise<{ engine: Engine; result:
   const backend = TFJS_BACKEND_OF[request.runtime as keyof typeof TFJS_BACKEND_OF];
   if (!request.runDir || !request.part) throw new AekitError('BAD_ARGUMENT', 'a tfjs runtime needs the run folder and the part', { where: request.runtime });
   const { tf, useBackend } = await import('../core/tfjs-backend');
-  const { loadCheckpoint } = await import('../train/checkpoint');
+  const { loadCheckpoint } = await import('../run/checkpoint');
   baselineRss = process.memoryUsage().rss;
   const start = performance.now();
   try {

@@ -4,7 +4,7 @@
  * the benchmark down, and global runtime state (tfjs's backend, onnxruntime-web's wasm threads) is
  * never shared. The driver calls one worker at a time, which is what interleaves them.
  */
-import type { HostTensor } from '../export/runtimes';
+import type { HostTensor } from '../artifact/runtime';
 import type { BenchRuntime } from './runtimes';
 
 /** What a worker is asked to open. */

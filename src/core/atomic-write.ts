@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { AekitError } from '../core/errors';
+import { AekitError } from './errors';
 
 /** Options of {@link writeFileAtomic} and {@link writeOnnxAtomic}. */
 export interface AtomicWriteOptions {

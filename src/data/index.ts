@@ -7,8 +7,8 @@ export { readIdx, loadIdxDataset, type IdxArray, type IdxDataType, type IdxDatas
 export { loadMnist, clearMnistCache, mnistDataDir, MNIST_COUNTS, type MnistOptions, type Split } from './mnist';
 export { loadImageFolder, loadImageFiles, IMAGE_EXTENSIONS, BT601_LUMA, type ImageFolderOptions } from './image-folder';
 export { resizeImage } from './resize';
+export { VALUE_RANGES } from './types';
 export {
-  VALUE_RANGES,
   COLOR_SETS,
   toRange,
   fromRange,

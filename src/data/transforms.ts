@@ -1,5 +1,6 @@
 import { AekitError } from '../core/errors';
 import { Rng } from '../core/rng';
+import { VALUE_RANGES } from './types';
 import type { ImageDataset, Rgb, TintedDataset, ValueRange } from './types';
 import { checkFraction } from './validate';
 
@@ -8,23 +9,12 @@ import { checkFraction } from './validate';
  * never writes into its input, so cached datasets (MNIST) can be shared safely.
  */
 
-/**
- * Bounds of each {@link ValueRange}. The range a model was trained in is recorded with every run
- * and exported with the model, because mixing [0, 1] and [-1, 1] (feeding [0, 1] data to a tanh
- * decoder, or scoring [-1, 1] samples with a [0, 1] FID classifier) was the most common bug in the
- * course reports aekit reproduces, and it fails silently: losses still go down.
- */
-export const VALUE_RANGES: Readonly<Record<ValueRange, { readonly min: number; readonly max: number }>> = {
-  unit: { min: 0, max: 1 },
-  symmetric: { min: -1, max: 1 },
-};
-
 function checkRange(range: ValueRange): { min: number; max: number } {
   const bounds = VALUE_RANGES[range];
   if (!bounds) {
     throw new AekitError('BAD_ARGUMENT', `value range must be one of ${Object.keys(VALUE_RANGES).join(', ')}, got '${String(range)}'`);
   }
-  return bounds;
+  return { min: bounds[0], max: bounds[1] };
 }
 
 /** Maps [0, 1] images to `range` (a copy). */

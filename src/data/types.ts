@@ -19,8 +19,17 @@ export interface ImageDataset {
   classNames: string[];
 }
 
-/** The value range a model sees: [0, 1] ('unit') or [-1, 1] ('symmetric'). */
-export type ValueRange = 'unit' | 'symmetric';
+/**
+ * Bounds [low, high] of each value range a model can see and produce: 'unit' is [0, 1], 'symmetric'
+ * [-1, 1] (the DCGAN convention). The range a model was trained in is recorded with every run and
+ * exported with the model, because mixing them (feeding [0, 1] data to a tanh decoder, or scoring
+ * [-1, 1] samples with a [0, 1] FID classifier) was the most common bug in the course reports aekit
+ * reproduces, and it fails silently: losses still go down. The one definition: artifact metadata,
+ * the server and the browser module all read this table.
+ */
+export const VALUE_RANGES = Object.freeze({ unit: [0, 1], symmetric: [-1, 1] } as const);
+/** See {@link VALUE_RANGES}. */
+export type ValueRange = keyof typeof VALUE_RANGES;
 
 /** An RGB colour with components in [0, 1]. */
 export type Rgb = [number, number, number];

@@ -3,7 +3,7 @@
  * (NCHW in the artifact's value range). Conversions that have nothing to do return their input,
  * so the common MNIST case (one channel, 'unit' range) copies nothing.
  */
-import { VALUE_RANGES } from '../data/transforms';
+import { VALUE_RANGES } from '../data/types';
 import type { ValueRange } from '../data/types';
 
 /** Image dimensions of a batch. */
@@ -46,11 +46,11 @@ export function nchwToNhwc(data: Float32Array, count: number, shape: ImageShape)
 /** Map values from one range to another (affine); the same array when the ranges are equal. */
 export function convertRange(data: Float32Array, from: ValueRange, to: ValueRange): Float32Array {
   if (from === to) return data;
-  const a = VALUE_RANGES[from];
-  const b = VALUE_RANGES[to];
-  const scale = (b.max - b.min) / (a.max - a.min);
+  const [aMin, aMax] = VALUE_RANGES[from];
+  const [bMin, bMax] = VALUE_RANGES[to];
+  const scale = (bMax - bMin) / (aMax - aMin);
   const out = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = (data[i] - a.min) * scale + b.min;
+  for (let i = 0; i < data.length; i++) out[i] = (data[i] - aMin) * scale + bMin;
   return out;
 }
 

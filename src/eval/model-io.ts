@@ -31,14 +31,6 @@ export function familyEvaluation(family: string): FamilyEvaluation | undefined {
   return familyNames().includes(family) ? getFamily(family).evaluation : undefined;
 }
 
-/**
- * The prior of each family registered when this module loaded (from the registry).
- * @deprecated Use {@link familyEvaluation}; this snapshot misses families registered later.
- */
-export const FAMILY_PRIORS: Readonly<Record<string, SamplePrior | undefined>> = Object.freeze(
-  Object.fromEntries(familyNames().map((name) => [name, getFamily(name).evaluation.prior])),
-);
-
 /** The classifier output holding class scores (src/models/classifier.ts). */
 export const CLASSIFIER_LOGITS = 'logits';
 
@@ -111,7 +103,8 @@ export class ModelIo {
     if (generatorAB && generatorBA) this.translators = { AB: generatorAB, BA: generatorBA };
     this.family = target.family;
     this.evaluation = familyEvaluation(target.family);
-    this.categorical = categoricalLayoutOf(target.runModel);
+    // Artifacts exported since aekit 0.1 carry the layout; older ones take it from the run's config.
+    this.categorical = (this.generator ?? this.encoder)?.info.categorical ?? categoricalLayoutOf(target.runModel);
   }
 
   /** Value range of the artifacts (the first part's; eval checks they agree). */
@@ -134,41 +127,34 @@ export class ModelIo {
 
   /** Width of the one-hot label input of a conditional model (0 when unconditional). */
   labelWidth(model: OnnxModel | undefined): number {
-    const label = model?.metadata.labelInput;
+    const label = model?.info.label;
     if (!model || !label) return 0;
     if (label.encoding !== 'one-hot') {
       throw new AekitError('BAD_DATA', `label encoding '${label.encoding}' is not supported by eval (expected 'one-hot')`, {
         where: `${model.path}: aekit.labelInput.encoding`,
       });
     }
-    const width = model.input(label.name).shape[1];
-    if (typeof width !== 'number') throw new AekitError('BAD_DATA', `label input '${label.name}' has no fixed width`, { where: `${model.path}: aekit.inputs` });
-    return width;
+    return label.numClasses;
   }
 
   /** Name and width of the generator's code input (the input that is not the label). */
   latentInput(): { name: string; size: number } {
     const g = this.requireGenerator('latentInput');
-    const spec = g.metadata.inputs.find((i) => i.name !== g.metadata.labelInput?.name);
-    const size = spec?.shape[1];
-    if (!spec || typeof size !== 'number') throw new AekitError('BAD_DATA', 'expected a code input [batch, latentSize]', { where: `${g.path}: aekit.inputs` });
-    return { name: spec.name, size };
+    if (!g.info.latentInput) throw new AekitError('BAD_DATA', 'expected a code input [batch, latentSize]', { where: `${g.path}: aekit.inputs` });
+    return g.info.latentInput;
   }
 
   /** Name of the image output of a part (its first NCHW output). */
   imageOutput(model: OnnxModel): string {
-    const spec = model.metadata.outputs.find((o) => o.layout === 'NCHW');
-    if (!spec) throw new AekitError('BAD_DATA', 'expected an image output (layout NCHW)', { where: `${model.path}: aekit.outputs` });
-    return spec.name;
+    if (!model.info.imageOutput) throw new AekitError('BAD_DATA', 'expected an image output (layout NCHW)', { where: `${model.path}: aekit.outputs` });
+    return model.info.imageOutput;
   }
 
   /** The encoder output that is also the decoder's input, if the family has one. */
   codeOutputName(): string | undefined {
-    if (!this.encoder) return undefined;
-    const name = ['mu', 'code'].find((n) => this.encoder!.hasOutput(n));
-    if (!name || !this.generator) return name;
-    // A joint code (e.g. joint-vae's mu plus a categorical part) is not a whole decoder input.
-    return this.encoder.output(name).shape[1] === this.latentInput().size ? name : undefined;
+    const code = this.encoder?.info.codeOutput;
+    if (!code || !this.generator) return code?.name;
+    return code.size === this.latentInput().size ? code.name : undefined;
   }
 
   /**
@@ -199,7 +185,7 @@ export class ModelIo {
 
   /** The prior samples are drawn from, or undefined when eval cannot draw samples for this model. */
   priorKind(): PriorKind | undefined {
-    const kind = this.evaluation?.prior;
+    const kind = this.generator?.info.prior;
     if (!this.generator || !kind || !(EVAL_PRIORS as readonly string[]).includes(kind)) return undefined;
     if (kind === 'fitted-gaussian' && !this.canReconstruct()) return undefined;
     if (kind === 'uniform-categorical' || kind === 'gaussian-and-categorical') {
@@ -212,9 +198,9 @@ export class ModelIo {
 
   /** Why {@link priorKind} is undefined (for error messages and reports). */
   whyNoPrior(): string {
-    const kind = this.evaluation?.prior;
+    const kind = this.generator?.info.prior;
     if (!this.generator) return 'the model has no decoder or generator artifact';
-    if (!this.evaluation) return `family '${this.family}' is not registered in this aekit`;
+    if (!this.evaluation && !kind) return `family '${this.family}' is not registered in this aekit and its artifact names no prior`;
     if (!kind) return `family '${this.family}' has no prior to sample from`;
     if (kind === 'fitted-gaussian') return 'a fitted Gaussian prior needs an encoder whose code feeds the decoder';
     if (!this.categorical) return `family '${this.family}''s ${kind} prior needs its layout (model.categorical) from the run's config.json, and the target is not in a run folder`;
@@ -289,7 +275,7 @@ export class ModelIo {
     const width = this.labelWidth(g);
     if (width > 0) {
       if (!labelRows) throw new AekitError('BAD_ARGUMENT', `the conditional decoder needs a one-hot label input of width ${width}`, { where: g.path });
-      feeds[g.metadata.labelInput!.name] = { data: labelRows, dims: [count, width] };
+      feeds[g.info.label!.input] = { data: labelRows, dims: [count, width] };
     }
     const name = this.imageOutput(g);
     return (await g.run(feeds, [name], progress))[name].data;
@@ -332,16 +318,15 @@ export class ModelIo {
   }
 
   private imageInputName(model: OnnxModel): string {
-    const spec = model.metadata.inputs.find((i) => i.layout === 'NCHW');
-    if (!spec) throw new AekitError('BAD_DATA', 'expected an image input (layout NCHW)', { where: `${model.path}: aekit.inputs` });
-    return spec.name;
+    if (!model.info.imageInput) throw new AekitError('BAD_DATA', 'expected an image input (layout NCHW)', { where: `${model.path}: aekit.inputs` });
+    return model.info.imageInput;
   }
 
   private addLabels(feeds: Record<string, FloatTensor>, model: OnnxModel, count: number, labels?: Int32Array): void {
     const width = this.labelWidth(model);
     if (width === 0) return;
     if (!labels) throw new AekitError('BAD_ARGUMENT', 'the conditional encoder needs labels', { where: model.path });
-    feeds[model.metadata.labelInput!.name] = { data: oneHot(labels.subarray(0, count), width), dims: [count, width] };
+    feeds[model.info.label!.input] = { data: oneHot(labels.subarray(0, count), width), dims: [count, width] };
   }
 
   private requireGenerator(what: string): OnnxModel {

@@ -5,10 +5,11 @@
  */
 import { promises as fs } from 'node:fs';
 import { AekitError } from '../core/errors';
-import { readMetadata } from '../export/metadata';
-import type { ArtifactMetadata, TensorSpec } from '../export/metadata';
-import { openOrtSession } from '../export/runtimes';
-import type { HostTensor, OrtSessionHandle, OrtSessionRuntime } from '../export/runtimes';
+import { artifactInfo, readMetadata } from '../artifact/onnx-io';
+import type { ArtifactInfo } from '../artifact/info';
+import type { ArtifactMetadata, TensorSpec } from '../artifact/metadata';
+import { openOrtSession } from '../artifact/runtime';
+import type { HostTensor, OrtSessionHandle, OrtSessionRuntime } from '../artifact/runtime';
 
 /**
  * Rows per `session.run` call. Large batches amortise onnxruntime's per-call overhead and let its
@@ -47,6 +48,8 @@ export class OnnxModel {
     readonly path: string,
     /** The artifact's aekit metadata. */
     readonly metadata: ArtifactMetadata,
+    /** What the artifact is (the artifact layer's one description of it). */
+    readonly info: ArtifactInfo,
     private readonly session: OrtSessionHandle,
     /** Rows per run call. */
     readonly batchSize: number,
@@ -59,6 +62,7 @@ export class OnnxModel {
    */
   static async load(file: string, options: OnnxModelOptions = {}): Promise<OnnxModel> {
     const metadata = readMetadata(file);
+    artifactInfo(metadata, file); // a self-contradicting artifact fails here, before a session opens
     const batchSize = options.batchSize ?? DEFAULT_EVAL_BATCH;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new AekitError('BAD_ARGUMENT', `expected a batch size >= 1, found ${batchSize}`, { where: 'batchSize' });
@@ -71,7 +75,7 @@ export class OnnxModel {
       if (error instanceof AekitError) throw new AekitError(error.code, error.message, { where: file, cause: error });
       throw error;
     }
-    return new OnnxModel(file, metadata, session, batchSize);
+    return new OnnxModel(file, metadata, artifactInfo(metadata, file), session, batchSize);
   }
 
   /** The metadata spec of an input, or an error naming the file and the inputs it has. */

@@ -11,7 +11,7 @@ import type { Logger } from '../core/log';
 import { silentLogger } from '../core/log';
 import { parseDatasetSpec } from '../data/registry';
 import type { DatasetSpec } from '../data/registry';
-import { readMetadata } from '../export/metadata';
+import { readMetadata } from '../artifact/onnx-io';
 import { exportRun } from '../export/run-export';
 import { OnnxModel } from './onnx-session';
 import type { OnnxModelOptions } from './onnx-session';

@@ -7,7 +7,8 @@ import { AekitError } from '../core/errors';
 import { tf } from '../core/tfjs-backend';
 import { convertLayer, layerActivation, TfjsShape, Value } from './layers';
 import { onnxShapeOf } from './layout';
-import { ARTIFACT_IMAGE_LAYOUT, BATCH_DIM, LAYOUT_BY_RANK, TensorSpec, aekitVersion } from './metadata';
+import { ARTIFACT_IMAGE_LAYOUT, BATCH_DIM, LAYOUT_BY_RANK, TensorSpec } from '../artifact/metadata';
+import { AEKIT_VERSION } from '../core/version';
 import { OnnxGraphBuilder, valueInfo } from './onnx-graph';
 
 /** Opset written when none is asked for. */
@@ -180,7 +181,7 @@ export function convertLayersModel(model: tf.LayersModel, opts: ConvertOptions =
     irVersion: irVersionFor(opset),
     opsetImport: [{ domain: '', version: opset }],
     producerName: 'aekit',
-    producerVersion: aekitVersion(),
+    producerVersion: AEKIT_VERSION,
     graph: onnx.GraphProto.create({
       name: sanitizeName(model.name),
       docString: `Converted from tfjs by aekit. Image tensors are ${ARTIFACT_IMAGE_LAYOUT}; dimension '${BATCH_DIM}' is the batch.`,

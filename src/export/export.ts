@@ -7,10 +7,13 @@ import { AekitError } from '../core/errors';
 import { tf } from '../core/tfjs-backend';
 import { convertLayersModel } from './convert';
 import { convertWeightsToFloat16 } from './fp16';
-import { encodeModel } from './onnx-graph';
-import { ArtifactMetadata, ArtifactPart, TensorSpec, aekitVersion, metadataProps } from './metadata';
-import { runOnnx } from './runtimes';
-import { DEFAULT_VERIFY_BATCH, describeArtifact, maxAbsDiff, sampleInputs } from './verify';
+import { encodeModel } from '../artifact/onnx-io';
+import { ArtifactMetadata, ArtifactPart, TensorSpec } from '../artifact/metadata';
+import { metadataProps } from '../artifact/onnx-io';
+import { AEKIT_VERSION } from '../core/version';
+import { runOnnx } from '../artifact/runtime';
+import { DEFAULT_VERIFY_BATCH, describeVerifiable, maxAbsDiff, sampleInputs } from './verify';
+import { describeArtifact } from '../artifact/info';
 
 /** Metadata the caller knows; the rest (version, part, inputs/outputs, ...) the exporter fills in. */
 export type ArtifactMetadataInput = Omit<
@@ -66,22 +69,12 @@ function imageShapeOf(specs: TensorSpec[]): ArtifactMetadata['imageShape'] {
   return { channels, height, width };
 }
 
-function checkLabelInput(metadata: ArtifactMetadata): void {
-  const label = metadata.labelInput;
-  if (!label) return;
-  const input = metadata.inputs.find((i) => i.name === label.name);
-  if (!input) {
-    throw new AekitError(
-      'BAD_ARGUMENT',
-      `label input '${label.name}' is not an input of the model (inputs: ${metadata.inputs.map((i) => i.name).join(', ')})`,
-      { where: 'metadata.labelInput.name' },
-    );
-  }
-  const width = input.shape[input.shape.length - 1];
-  if (label.encoding === 'one-hot' && metadata.numClasses !== undefined && width !== metadata.numClasses) {
-    throw new AekitError('BAD_ARGUMENT', `one-hot input '${label.name}' has width ${width} but numClasses is ${metadata.numClasses}`, {
-      where: 'metadata.numClasses',
-    });
+/** The artifact layer's description of the metadata, so export refuses what every reader would (e.g. a label input that is not an input). */
+function checkDescribable(metadata: ArtifactMetadata): void {
+  try {
+    describeArtifact(metadata, { where: 'metadata' });
+  } catch (error) {
+    throw new AekitError('BAD_ARGUMENT', (error as Error).message, { cause: error });
   }
 }
 
@@ -96,7 +89,7 @@ export async function exportLayersModel(model: tf.LayersModel, opts: ExportOptio
   const imageShape = opts.metadata.imageShape ?? imageShapeOf([...converted.inputs, ...converted.outputs]);
   const metadata: ArtifactMetadata = {
     ...opts.metadata,
-    aekitVersion: aekitVersion(),
+    aekitVersion: AEKIT_VERSION,
     part: opts.part,
     inputs: converted.inputs,
     outputs: converted.outputs,
@@ -104,7 +97,7 @@ export async function exportLayersModel(model: tf.LayersModel, opts: ExportOptio
     outputActivation: opts.metadata.outputActivation ?? converted.outputActivation,
     createdAt: opts.metadata.createdAt ?? new Date().toISOString(),
   };
-  checkLabelInput(metadata);
+  checkDescribable(metadata);
   converted.model.metadataProps = metadataProps(metadata).map((p) => onnx.StringStringEntryProto.create(p));
   const bytes32 = encodeModel(converted.model);
   if (!opts.fp16) return { bytes: bytes32, inputs: converted.inputs, outputs: converted.outputs, metadata };
@@ -132,7 +125,7 @@ export async function exportLayersModel(model: tf.LayersModel, opts: ExportOptio
 
 /** Max output difference between two artifacts of the same model, on seeded inputs. */
 async function outputDifference(model: tf.LayersModel, a: Uint8Array, b: Uint8Array, seed: number): Promise<number> {
-  const artifact = describeArtifact(a);
+  const artifact = describeVerifiable(a);
   const inputs = sampleInputs(model, artifact.inputNames, artifact.hints, seed, DEFAULT_VERIFY_BATCH);
   tf.dispose(inputs.tfjs);
   const [outA, outB] = [await runOnnx('ort-node-cpu', a, inputs.feeds), await runOnnx('ort-node-cpu', b, inputs.feeds)];

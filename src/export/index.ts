@@ -16,14 +16,13 @@ export {
   METADATA_KEY_PREFIX,
   REQUIRED_METADATA_FIELDS,
   VALUE_RANGES,
-  readMetadata,
-  writeMetadata,
-} from './metadata';
-export type { ArtifactMetadata, ArtifactPart, LabelInput, TensorLayout, TensorSpec, ValueRange } from './metadata';
+} from '../artifact/metadata';
+export { readMetadata, writeMetadata } from '../artifact/onnx-io';
+export type { ArtifactMetadata, ArtifactPart, LabelInput, TensorLayout, TensorSpec, ValueRange } from '../artifact/metadata';
 export { verifyOnnx, FP16_TOLERANCE, FP32_TOLERANCE, DEFAULT_VERIFY_BATCH } from './verify';
 export type { RuntimeParity, VerifyOptions, VerifyReport } from './verify';
-export { ORT_RUNTIMES } from './runtimes';
-export type { OrtRuntime } from './runtimes';
+export { ORT_RUNTIMES } from '../artifact/runtime';
+export type { OrtRuntime } from '../artifact/runtime';
 export { writeFileAtomic, writeOnnxAtomic } from '../core/atomic-write';
 export type { AtomicWriteOptions } from '../core/atomic-write';
 export {

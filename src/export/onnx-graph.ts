@@ -172,14 +172,6 @@ export class OnnxGraphBuilder {
   }
 }
 
-/**
- * Serialise a model to a plain Uint8Array. protobufjs hands back a Node Buffer, which for small
- * messages is a view into a shared pool: callers that use `.buffer` would see other data.
- */
-export function encodeModel(model: onnx.IModelProto): Uint8Array {
-  return new Uint8Array(onnx.ModelProto.encode(model).finish());
-}
-
 // ---- float16 ----
 
 const f32Scratch = new Float32Array(1);

@@ -12,16 +12,17 @@ import { silentLogger } from '../core/log';
 import { tf, useBackend } from '../core/tfjs-backend';
 import { getFamily } from '../models';
 import type { FamilyModel, PartName } from '../models';
-import { loadCheckpoint } from '../train/checkpoint';
-import { RunFolder } from '../train/run-folder';
-import type { EpochRecord } from '../train/run-folder';
+import type { CategoricalLayout } from '../artifact/metadata';
+import { loadCheckpoint } from '../run/checkpoint';
+import { RunFolder } from '../run/run-folder';
+import type { EpochRecord } from '../run/run-folder';
 import { writeOnnxAtomic } from '../core/atomic-write';
 import { exportLayersModel } from './export';
 import type { ArtifactMetadataInput, ExportResult } from './export';
 import { writeTritonRepository } from './triton';
 import { verifyOnnx } from './verify';
 import type { VerifyReport } from './verify';
-import type { OrtRuntime } from './runtimes';
+import type { OrtRuntime } from '../artifact/runtime';
 
 /** Options of {@link exportRun}. */
 export interface ExportRunOptions {
@@ -69,6 +70,10 @@ export function artifactMetadata(model: FamilyModel, runId: string, dataset: str
   };
   if (model.latentSize !== undefined) metadata.latentSize = model.latentSize;
   if (model.shape.numClasses > 0) metadata.numClasses = model.shape.numClasses;
+  const prior = getFamily(model.config.family).evaluation.prior;
+  if (prior) metadata.prior = prior;
+  const categorical = (model.config as { categorical?: CategoricalLayout }).categorical;
+  if (categorical) metadata.categorical = { variables: categorical.variables, classes: categorical.classes };
   if (trainingMetrics && Object.keys(trainingMetrics).length > 0) metadata.trainingMetrics = trainingMetrics;
   return metadata;
 }

@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AekitError } from '../core/errors';
 import { writeFileAtomic, writeOnnxAtomic } from '../core/atomic-write';
-import { BATCH_DIM, TensorSpec } from './metadata';
+import { BATCH_DIM, TensorSpec } from '../artifact/metadata';
 
 /** Default `max_batch_size`: large enough for dynamic batching to matter, small enough for CPU memory. */
 export const DEFAULT_TRITON_MAX_BATCH_SIZE = 64;

@@ -7,8 +7,9 @@ import { AekitError } from '../core/errors';
 import { Rng } from '../core/rng';
 import { tf } from '../core/tfjs-backend';
 import { NHWC_TO_NCHW, isImageRank, transposeArray } from './layout';
-import { LabelInput, VALUE_RANGES, ValueRange, decodeModel, rawMetadataOf } from './metadata';
-import { HostTensor, ORT_RUNTIMES, OrtRuntime, checkRuntime, runOnnx } from './runtimes';
+import { LabelInput, VALUE_RANGES, ValueRange } from '../artifact/metadata';
+import { decodeModel, rawMetadataOf } from '../artifact/onnx-io';
+import { HostTensor, ORT_RUNTIMES, OrtRuntime, checkRuntime, runOnnx } from '../artifact/runtime';
 
 /** Max abs difference allowed between tfjs and an fp32 artifact (float32 reassociation noise). */
 export const FP32_TOLERANCE = 1e-4;
@@ -168,7 +169,7 @@ export interface ArtifactDescription {
 }
 
 /** Decode an artifact far enough to verify it. */
-export function describeArtifact(bytes: Uint8Array): ArtifactDescription {
+export function describeVerifiable(bytes: Uint8Array): ArtifactDescription {
   const model = decodeModel(bytes, '<onnx bytes>');
   const graph = model.graph as onnx.GraphProto;
   const initializerNames = new Set(graph.initializer.map((t) => t.name ?? ''));
@@ -193,7 +194,7 @@ export async function verifyOnnx(model: tf.LayersModel, onnxBytes: Uint8Array, o
   const batch = opts.batch ?? DEFAULT_VERIFY_BATCH;
   if (!Number.isInteger(batch) || batch < 1) throw new AekitError('BAD_ARGUMENT', `batch must be a positive integer, found ${batch}`, { where: 'batch' });
   const runtimes = (opts.runtimes ?? [...ORT_RUNTIMES]).map(checkRuntime);
-  const artifact = describeArtifact(onnxBytes);
+  const artifact = describeVerifiable(onnxBytes);
   if (artifact.inputNames.length !== model.inputs.length || artifact.outputNames.length !== model.outputs.length) {
     throw new AekitError(
       'VERIFY_FAILED',

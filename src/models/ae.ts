@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { tf } from '../core/tfjs-backend';
-import { reconstructionLoss } from '../train/losses';
+import { reconstructionLoss } from './losses';
 import {
   Initialisers,
   convDown,

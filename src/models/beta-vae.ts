@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { tf } from '../core/tfjs-backend';
-import { gaussianKlPerDimension, reconstructionLoss } from '../train/losses';
+import { gaussianKlPerDimension, reconstructionLoss } from './losses';
 import { autoencoderConfigSchema } from './ae';
 import { VariationalAutoencoder } from './vae';
 import type { FamilyDefinition, LossTerms, StepContext, TrainBatch } from './types';

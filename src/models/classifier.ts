@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { tf } from '../core/tfjs-backend';
-import { accuracy, softmaxCrossEntropy } from '../train/losses';
+import { accuracy, softmaxCrossEntropy } from './losses';
 import { trainableVariables } from './ae';
 import { Initialisers, activate, dense, hiddenActivationSchema, imageInput } from './layers';
 import type { DataShape, FamilyDefinition, FamilyModel, LossTerms, PartIoNames, PartName, TrainBatch, TrainingPhase } from './types';

@@ -22,7 +22,7 @@ import { AekitError } from '../core/errors';
 import { tf } from '../core/tfjs-backend';
 import { datasetSpecSchema } from '../data/registry';
 import type { DatasetSpec } from '../data/registry';
-import { leastSquaresGanLoss, meanAbsoluteError } from '../train/losses';
+import { leastSquaresGanLoss, meanAbsoluteError } from './losses';
 import { trainableVariables } from './ae';
 import { DCGAN_INIT_STDDEV, ganBatchNorm } from './dcgan';
 import { Initialisers, LEAKY_RELU_ALPHA, activate, downsampledSize, imageActivation, imageInput } from './layers';

@@ -25,7 +25,7 @@ import { z } from 'zod';
 import { AekitError } from '../core/errors';
 import { Rng } from '../core/rng';
 import { tf } from '../core/tfjs-backend';
-import { logitBinaryCrossEntropy } from '../train/losses';
+import { logitBinaryCrossEntropy } from './losses';
 import { trainableVariables } from './ae';
 import { Initialisers, LEAKY_RELU_ALPHA, activate, imageActivation, imageInput } from './layers';
 import type { DataShape, FamilyDefinition, FamilyModel, LossTerms, PartIoNames, PartName, StepContext, TrainBatch, TrainingPhase } from './types';

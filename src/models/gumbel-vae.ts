@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { tf } from '../core/tfjs-backend';
-import { categoricalKlToUniform, reconstructionLoss } from '../train/losses';
+import { categoricalKlToUniform, reconstructionLoss } from './losses';
 import { autoencoderConfigSchema, decoderBody, encoderTrunk, trainableVariables } from './ae';
 import type { AutoencoderConfig } from './ae';
 import { Initialisers, dense, imageInput } from './layers';

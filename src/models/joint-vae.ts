@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { Rng } from '../core/rng';
 import { tf } from '../core/tfjs-backend';
-import { categoricalKlToUniform, gaussianKl, reconstructionLoss } from '../train/losses';
+import { categoricalKlToUniform, gaussianKl, reconstructionLoss } from './losses';
 import { autoencoderConfigSchema, decoderBody, encoderTrunk } from './ae';
 import { argmaxOneHot, categoricalSchema, gumbelMaxOneHot, gumbelSoftmax, temperatureAt, temperatureSchema, uniformOneHot } from './gumbel-vae';
 import { Initialisers, dense, imageInput } from './layers';

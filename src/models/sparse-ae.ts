@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { tf } from '../core/tfjs-backend';
-import { bernoulliKl } from '../train/losses';
+import { bernoulliKl } from './losses';
 import { Autoencoder, autoencoderConfigSchema, encoderTrunk } from './ae';
 import { Initialisers, dense, imageInput } from './layers';
 import type { FamilyDefinition, StepContext, TrainBatch } from './types';

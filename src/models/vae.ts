@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { tf } from '../core/tfjs-backend';
-import { gaussianKl, reconstructionLoss } from '../train/losses';
+import { gaussianKl, reconstructionLoss } from './losses';
 import { Autoencoder, autoencoderConfigSchema, encoderTrunk } from './ae';
 import { Initialisers, dense, imageInput } from './layers';
 import type { FamilyDefinition, LossTerms, PartIoNames, PartName, StepContext, TrainBatch } from './types';

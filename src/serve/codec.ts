@@ -6,7 +6,9 @@
 import { imageGridPng } from '../core/image-io';
 import { badField, HttpError } from './http-error';
 import type { ServedModel } from './models';
-import { MAX_SEED, PIXEL_VALUE_RANGES, toUnitInterval } from './web/image-math';
+import { toUnitInterval } from './web/image-math';
+import { MAX_SEED } from '../artifact/prior';
+import { VALUE_RANGES } from '../data/types';
 
 /** Per-request limits. */
 export interface RequestLimits {
@@ -133,7 +135,7 @@ export function parseImagesBody(body: unknown, model: ServedModel, limits: Reque
   if (images === undefined) throw badField('INVALID_BODY', 'images', `missing; expected a list of ${shapeText} images`);
   if (!Array.isArray(images)) throw badField('INVALID_BODY', 'images', `expected a list of images, got ${describe(images)}`);
   checkRows(images.length, 'images', limits);
-  const [lo, hi] = PIXEL_VALUE_RANGES[model.valueRange];
+  const [lo, hi] = VALUE_RANGES[model.valueRange];
   const data = new Float32Array(images.length * size);
   images.forEach((image: unknown, r) => {
     const where = `images[${r}]`;

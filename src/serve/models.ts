@@ -7,20 +7,15 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { AekitError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { readMetadata } from '../export/metadata';
-import type { ArtifactMetadata, TensorSpec } from '../export/metadata';
-import type { PixelValueRange } from './web/image-math';
+import { artifactInfo, readMetadata } from '../artifact/onnx-io';
+import { summarizeModel } from '../artifact/info';
+import type { ArtifactInfo, ModelSummary } from '../artifact/info';
+import type { ArtifactMetadata, TensorSpec } from '../artifact/metadata';
 
 /** Artifact parts the server runs: decoders (and GAN generators, which are decoders of N(0, I)) and encoders. */
 export const SERVED_PARTS = Object.freeze({ decoder: 'decoder', generator: 'decoder', encoder: 'encoder' } as const);
 /** The role an artifact plays in a served model. */
 export type ServedRole = 'decoder' | 'encoder';
-
-/**
- * Families whose decoder input is drawn from N(0, I), so `/sample` makes sense. Autoencoders
- * without a prior (ae, dae) have latents anywhere; sampling them from N(0, I) gives noise.
- */
-export const PRIOR_FAMILIES: readonly string[] = Object.freeze(['vae', 'cvae']);
 
 /** One artifact of a served model. */
 export interface ServedArtifact {
@@ -28,6 +23,8 @@ export interface ServedArtifact {
   file: string;
   bytes: Uint8Array;
   metadata: ArtifactMetadata;
+  /** What the artifact is (the artifact layer's one description). */
+  info: ArtifactInfo;
   /** Per input, the shape of one row (no batch dimension). */
   rowShapes: Record<string, number[]>;
   /** The image (encoder) or latent (decoder) input. */
@@ -36,18 +33,9 @@ export interface ServedArtifact {
   labelInput?: string;
 }
 
-/** A model as the API shows it: one run's decoder and/or encoder. */
-export interface ServedModel {
+/** A model as the API shows it: one run's decoder and/or encoder, and their facts (`canSample`: `/sample` is offered). */
+export interface ServedModel extends ModelSummary {
   name: string;
-  family: string;
-  latentSize: number;
-  conditional: boolean;
-  /** Classes of a conditional model. */
-  numClasses?: number;
-  imageShape: { channels: number; height: number; width: number };
-  valueRange: PixelValueRange;
-  /** True when `/sample` is offered (a decoder of a family with an N(0, I) prior). */
-  canSample: boolean;
   decoder?: ServedArtifact;
   encoder?: ServedArtifact;
 }
@@ -100,31 +88,20 @@ function rowShapes(specs: TensorSpec[], file: string): Record<string, number[]> 
 }
 
 function artifact(role: ServedRole, file: string, bytes: Uint8Array, metadata: ArtifactMetadata): ServedArtifact {
-  const labelName = metadata.labelInput?.name;
-  if (metadata.labelInput && metadata.labelInput.encoding !== 'one-hot') {
-    throw new AekitError('BAD_DATA', `label encoding '${metadata.labelInput.encoding}' is not supported by the server (expected 'one-hot')`, { where: file });
+  const info = artifactInfo(metadata, file);
+  if (info.label && info.label.encoding !== 'one-hot') {
+    throw new AekitError('BAD_DATA', `label encoding '${info.label.encoding}' is not supported by the server (expected 'one-hot')`, { where: file });
   }
   for (const spec of [...metadata.inputs, ...metadata.outputs]) {
     if (spec.dtype !== 'float32') throw new AekitError('BAD_DATA', `tensor '${spec.name}' is ${spec.dtype}; the server handles float32 tensors`, { where: file });
   }
-  const main = metadata.inputs.find((i) => i.name !== labelName);
-  if (!main) throw new AekitError('BAD_DATA', 'no input besides the label', { where: file });
-  if (role === 'encoder' && main.layout !== 'NCHW') throw new AekitError('BAD_DATA', `encoder input '${main.name}' has layout ${main.layout}, expected NCHW images`, { where: file });
-  if (role === 'decoder' && metadata.outputs[0].layout !== 'NCHW') throw new AekitError('BAD_DATA', `decoder output '${metadata.outputs[0].name}' has layout ${metadata.outputs[0].layout}, expected NCHW images`, { where: file });
-  return { role, file, bytes, metadata, rowShapes: rowShapes(metadata.inputs, file), mainInput: main.name, labelInput: labelName };
-}
-
-/** Shape of the images an artifact reads or writes, from its NCHW tensor spec. */
-function imageShapeOf(a: ServedArtifact): ServedModel['imageShape'] {
-  const spec = a.role === 'decoder' ? a.metadata.outputs[0] : a.metadata.inputs.find((i) => i.name === a.mainInput)!;
-  const [, channels, height, width] = spec.shape as number[];
-  return { channels, height, width };
-}
-
-function latentSizeOf(a: ServedArtifact): number {
-  if (a.role === 'decoder') return a.rowShapes[a.mainInput].reduce((x, y) => x * y, 1);
-  const code = a.metadata.outputs[0].shape.slice(1) as number[];
-  return code.reduce((x, y) => x * y, 1);
+  const main = role === 'decoder' ? info.latentInput?.name : info.imageInput;
+  if (!main) {
+    throw new AekitError('BAD_DATA', role === 'decoder' ? 'expected a [batch, latentSize] code input besides the label' : 'expected an NCHW image input', { where: file });
+  }
+  if (role === 'decoder' && !info.imageOutput) throw new AekitError('BAD_DATA', `decoder output '${metadata.outputs[0].name}' has layout ${metadata.outputs[0].layout}, expected NCHW images`, { where: file });
+  summarizeModel(info, file);
+  return { role, file, bytes, metadata, info, rowShapes: rowShapes(metadata.inputs, file), mainInput: main, labelInput: info.label?.input };
 }
 
 /**
@@ -160,28 +137,13 @@ export async function loadModels(locations: readonly string[], logger: Logger): 
   if (byName.size === 0) throw new AekitError('FILE_NOT_FOUND', `no encoder or decoder artifacts in ${locations.join(', ')}`);
   const models: ServedModel[] = [];
   for (const [name, { decoder, encoder }] of byName) {
-    const first = (decoder ?? encoder)!;
-    const latentSize = latentSizeOf(first);
-    const imageShape = imageShapeOf(first);
-    const meta = first.metadata;
+    const first = (decoder ?? encoder)!.info;
     if (decoder && encoder) {
-      const [d, e] = [JSON.stringify([latentSizeOf(decoder), imageShapeOf(decoder), decoder.metadata.valueRange, !!decoder.labelInput]), JSON.stringify([latentSizeOf(encoder), imageShapeOf(encoder), encoder.metadata.valueRange, !!encoder.labelInput])];
-      if (d !== e) throw new AekitError('BAD_DATA', `encoder and decoder of model '${name}' disagree on [latent size, image shape, value range, conditional]: ${e} vs ${d}`, { where: encoder.file });
+      const facts = (i: ArtifactInfo) => JSON.stringify([i.latentSize, i.imageShape, i.valueRange, i.label?.numClasses ?? 0]);
+      const [d, e] = [facts(decoder.info), facts(encoder.info)];
+      if (d !== e) throw new AekitError('BAD_DATA', `encoder and decoder of model '${name}' disagree on [latent size, image shape, value range, classes]: ${e} vs ${d}`, { where: encoder.file });
     }
-    const conditional = first.labelInput !== undefined;
-    const numClasses = conditional ? first.rowShapes[first.labelInput!][0] : undefined;
-    models.push({
-      name,
-      family: meta.family,
-      latentSize,
-      conditional,
-      ...(conditional ? { numClasses } : {}),
-      imageShape,
-      valueRange: meta.valueRange,
-      canSample: decoder !== undefined && (PRIOR_FAMILIES.includes(meta.family) || decoder.metadata.part === 'generator'),
-      decoder,
-      encoder,
-    });
+    models.push({ name, ...summarizeModel(first), canSample: decoder?.info.canSample ?? false, decoder, encoder });
   }
   return models.sort((a, b) => a.name.localeCompare(b.name));
 }

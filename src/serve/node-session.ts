@@ -6,9 +6,9 @@
  */
 import { AekitError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { checkNodeExecutionProvider, NODE_EXECUTION_PROVIDERS, openOrtSession } from '../export/runtimes';
-import type { HostTensor, NodeExecutionProvider, OrtSessionHandle } from '../export/runtimes';
-import { normalSamples } from './web/image-math';
+import { checkNodeExecutionProvider, NODE_EXECUTION_PROVIDERS, openOrtSession } from '../artifact/runtime';
+import type { HostTensor, NodeExecutionProvider, OrtSessionHandle } from '../artifact/runtime';
+import { normalSamples } from '../artifact/prior';
 
 /** User-facing execution provider names -> onnxruntime runtimes (the table lives in src/export/runtimes.ts). */
 export const EXECUTION_PROVIDERS = NODE_EXECUTION_PROVIDERS;

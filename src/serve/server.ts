@@ -26,7 +26,7 @@ import { checkExecutionProvider, NodeRuntime } from './node-session';
 import type { ExecutionProviderName, ExecutionProviderReport, NodeSession } from './node-session';
 import { openApiDocument } from './openapi';
 import { ISOLATION_HEADERS, listOrtFiles, ORT_URL_PREFIX, ortWebDist, sendFile, SHAREABLE_HEADERS, WEB_MODULE_FILE, WEB_MODULE_URL } from './static-files';
-import { MAX_SEED, normalSamples } from './web/image-math';
+import { drawLatents, MAX_SEED } from '../artifact/prior';
 
 /** Options of {@link startServer}. */
 export interface ServeOptions {
@@ -316,7 +316,7 @@ class Service {
       if (!model[role]) throw new HttpError(404, 'UNSUPPORTED_OPERATION', `model '${model.name}' has no ${role} artifact, which /${operation} needs; it has: ${servedRoles(model).join(', ')}`);
     }
     if (operation === 'sample' && !model.canSample) {
-      throw new HttpError(404, 'UNSUPPORTED_OPERATION', `model '${model.name}' (family ${model.family}) has no N(0, I) prior to sample from; use /decode with your own z`);
+      throw new HttpError(404, 'UNSUPPORTED_OPERATION', `model '${model.name}' (family ${model.family}) cannot be sampled: ${model.decoder?.info.whyNoSample ?? 'no decoder'}; use /decode with your own z`);
     }
     const format = negotiate(req.headers.accept, operation === 'encode' ? ['json', 'octet'] : ['json', 'octet', 'png']);
     const body = await this.readJson(req, exchange);
@@ -328,7 +328,7 @@ class Service {
       }
       case 'sample': {
         const input = parseSampleBody(body, model, this.limits, () => randomInt(0, MAX_SEED + 1));
-        const z = normalSamples(input.rows * model.latentSize, input.seed);
+        const z = drawLatents(model.decoder!.info, input.rows, input.seed);
         const images = await this.decode(model, z, input.rows, input.labels);
         return this.sendImages(res, exchange, format, model, images, input.rows, { seed: input.seed, z });
       }
@@ -423,7 +423,7 @@ class Service {
     const feeds: RowFeeds = { [encoder.mainInput]: images };
     if (encoder.labelInput) feeds[encoder.labelInput] = labels!;
     const out = await this.runArtifact(encoder, feeds, rows);
-    const z = out[encoder.metadata.outputs[0].name];
+    const z = out[encoder.info.codeOutput?.name ?? encoder.metadata.outputs[0].name];
     const bad = firstNonFinite(z);
     if (bad >= 0) throw new AekitError('SERVE_FAILED', `model '${model.name}' encoded a non-finite value (${z[bad]}) at index ${bad}`);
     return { z, logvar: out.logvar };

@@ -6,6 +6,9 @@
  * bias-corrected second moment), so runs compare with PyTorch and with the ort engine.
  */
 import { tf } from '../core/tfjs-backend';
+import type { AdamState } from '../run/checkpoint';
+
+export type { AdamState };
 
 /** Adam hyper-parameters (PyTorch's defaults). */
 export interface AdamSettings {
@@ -15,12 +18,6 @@ export interface AdamSettings {
 }
 
 export const ADAM_DEFAULTS: AdamSettings = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
-
-/** Saved optimizer state: the step count and the moments, in the order of the variables. */
-export interface AdamState {
-  step: number;
-  moments: { m: Float32Array; v: Float32Array; shape: number[] }[];
-}
 
 /** Adam over a fixed list of variables. */
 export class Adam {

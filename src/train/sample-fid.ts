@@ -12,7 +12,7 @@ import { silentLogger } from '../core/log';
 import { loadDataset } from '../data';
 import { DEFAULT_FID_CLASSIFIER, FidFeatureNet } from '../eval/fid-features';
 import { featureStats, frechetDistance } from '../eval/metrics/fid';
-import { resolveRunConfig } from './config';
+import { resolveRunConfig } from '../run/config';
 import type { SampleMetricsHook } from './trainer';
 
 /**

@@ -20,17 +20,17 @@ import type { DatasetSpec, ImageDataset } from '../data';
 import { getFamily } from '../models';
 import type { DataShape, FamilyModel, StepContext, TrainBatch } from '../models';
 import { countParameters } from '../models/layers';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint';
-import type { TrainerState } from './checkpoint';
-import { resolveRunConfig } from './config';
-import type { RunConfig } from './config';
+import { loadCheckpoint, saveCheckpoint } from '../run/checkpoint';
+import type { TrainerState } from '../run/checkpoint';
+import { resolveRunConfig } from '../run/config';
+import type { RunConfig } from '../run/config';
 import { Adam, exponentialLr, globalNorm, warmedUpBeta } from './optim';
 import type { AdamState } from './optim';
 import { assertEngineSupports, createEngine, resolveEngine } from './engines';
 import type { EngineName, TrainingEngine } from './engines';
 import { writeProgressGif } from './progress-gif';
-import { RunFolder } from './run-folder';
-import type { EpochRecord, MetricsRecord, StepRecord } from './run-folder';
+import { RunFolder } from '../run/run-folder';
+import type { EpochRecord, MetricsRecord, StepRecord } from '../run/run-folder';
 
 /** Events the trainer emits (the CLI turns them into a progress bar or log lines). */
 export type TrainEvent =

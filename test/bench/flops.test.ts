@@ -8,8 +8,9 @@ import { readFileSync } from 'node:fs';
 import { onnx } from 'onnx-proto';
 import { countFlops } from '../../src/bench/flops';
 import { Rng } from '../../src/core/rng';
-import { OnnxGraphBuilder, encodeModel, valueInfo } from '../../src/export/onnx-graph';
-import { runOnnx } from '../../src/export/runtimes';
+import { OnnxGraphBuilder, valueInfo } from '../../src/export/onnx-graph';
+import { encodeModel } from '../../src/artifact/onnx-io';
+import { runOnnx } from '../../src/artifact/runtime';
 import { FIXTURE_DECODER, benchFixture } from './helpers';
 
 const OPSET = 17;

@@ -7,8 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
-import { decodeModel } from '../../src/export/metadata';
-import { encodeModel, float32Data } from '../../src/export/onnx-graph';
+import { decodeModel } from '../../src/artifact/onnx-io';
+import { float32Data } from '../../src/export/onnx-graph';
+import { encodeModel } from '../../src/artifact/onnx-io';
 import { exportRun } from '../../src/export/run-export';
 import { train } from '../../src/train/trainer';
 

@@ -10,8 +10,8 @@ import {
   saltAndPepperNoise,
   tint,
   toRange,
-  VALUE_RANGES,
 } from '../../src/data/transforms';
+import { VALUE_RANGES } from '../../src/data/types';
 import { expectAekitError, FIXTURES } from './helpers';
 
 const slice = () =>
@@ -38,7 +38,7 @@ describe('data/transforms', () => {
       assert.notEqual(unit, input);
       assert.deepEqual(unit, input);
       assert.deepEqual(Array.from(input), [0, 0.25, 0.5, 1]);
-      assert.deepEqual(VALUE_RANGES.symmetric, { min: -1, max: 1 });
+      assert.deepEqual(VALUE_RANGES.symmetric, [-1, 1]);
     });
 
     it('round-trips real images exactly enough', () => {

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { DEFAULT_FID_CLASSIFIER, FidFeatureNet, dataStats } from '../../src/eval/fid-features';
 import { frechetDistance, featureStats } from '../../src/eval/metrics';
 import { getFamily } from '../../src/models';
+import { readMetadata, writeMetadata } from '../../src/artifact/onnx-io';
 import { rejectsWith, TINY_AE, TINY_VAE, tinyClassifier, tinyRun } from './helpers';
 
 /** Images per comparison in these tests: enough for stable statistics of 16 features. */
@@ -153,14 +154,23 @@ describe('eval: evaluate() end to end on onnxruntime', function () {
     assert.equal(report.figures!.samples!.count, 64);
   });
 
-  it('a categorical VAE samples and reconstructs with the layout from its run config, and says why not without it', async () => {
+  it('a categorical VAE samples and reconstructs with the layout its artifacts record, or its run config for older artifacts, and says why not without either', async () => {
     const run = await tinyRun(dir, 'gumbel-vae', getFamily('gumbel-vae').tinyConfig);
     const report = await evaluate(run, { count: N, classifier, cacheDir: path.join(dir, 'cache'), metrics: ['fid', 'ssim'], figures: false });
     assert.equal(report.fid!.prior, 'uniform-categorical');
     assert.ok(report.fid!.samples! > 0 && report.fid!.reconstructions! > 0 && Number.isFinite(report.ssim!.mean));
-    // The artifacts alone (no config.json next to them or one folder up) do not record the layout.
+    // The artifacts alone (no config.json next to them or one folder up) record the layout (aekit.categorical).
     const loose = path.join(dir, 'loose', 'artifacts');
     await fs.cp(path.join(run, 'onnx'), loose, { recursive: true });
+    assert.deepEqual(readMetadata(path.join(loose, 'decoder.onnx')).categorical, { variables: 3, classes: 4 });
+    const alone = await evaluate(loose, { count: N, classifier, cacheDir: path.join(dir, 'cache'), metrics: ['fid'], figures: false });
+    assert.equal(alone.fid!.samples, report.fid!.samples);
+    // Artifacts from before aekit.categorical existed: without a run config there is no layout.
+    for (const part of ['encoder', 'decoder']) {
+      const file = path.join(loose, `${part}.onnx`);
+      const { categorical: _dropped, ...older } = readMetadata(file);
+      await fs.writeFile(file, writeMetadata(await fs.readFile(file), older));
+    }
     await rejectsWith(evaluate(loose, { count: N, classifier, metrics: ['fid'] }), 'BAD_ARGUMENT', /needs its layout \(model\.categorical\) from the run's config\.json/);
   });
 

@@ -8,7 +8,7 @@ import { loadDataset } from '../../src/data';
 import { REPORT_FILES, evaluate, formatReportTable, meanPsnr, meanSsim, reportJson, writeReport } from '../../src/eval';
 import { getFamily } from '../../src/models';
 import type { CycleGan } from '../../src/models/cyclegan';
-import { loadCheckpoint } from '../../src/train/checkpoint';
+import { loadCheckpoint } from '../../src/run/checkpoint';
 import { tintedMnistFolder } from '../models/helpers';
 import { rejectsWith, tinyRun } from './helpers';
 

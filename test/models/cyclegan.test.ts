@@ -7,7 +7,7 @@ import { tf, useBackend } from '../../src/core/tfjs-backend';
 import { loadDataset } from '../../src/data';
 import { getFamily } from '../../src/models';
 import { CycleGan } from '../../src/models/cyclegan';
-import { loadCheckpoint } from '../../src/train/checkpoint';
+import { loadCheckpoint } from '../../src/run/checkpoint';
 import { train } from '../../src/train/trainer';
 import { decodePng } from '../../src/core/image-io';
 import { PROGRESS_GIF } from '../../src/train/progress-gif';

@@ -9,7 +9,7 @@ import { featureStats, frechetDistance } from '../../src/eval/metrics';
 import { getFamily } from '../../src/models';
 import { Dcgan, defaultUpsamplings, meanPairwiseDistance } from '../../src/models/dcgan';
 import type { DataShape } from '../../src/models';
-import { loadCheckpoint } from '../../src/train/checkpoint';
+import { loadCheckpoint } from '../../src/run/checkpoint';
 import { train } from '../../src/train/trainer';
 import { decodePng } from '../../src/core/image-io';
 import { exportLayersModel } from '../../src/export/export';

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { tf, useBackend } from '../../src/core/tfjs-backend';
 import { FAMILY_EVAL_METRICS, SAMPLE_PRIORS, getFamily } from '../../src/models';
 import type { DataShape, FamilyModel, StepContext, TrainBatch } from '../../src/models';
-import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint';
+import { loadCheckpoint, saveCheckpoint } from '../../src/run/checkpoint';
 import { Adam } from '../../src/train/optim';
 import { exportLayersModel } from '../../src/export/export';
 import { artifactMetadata } from '../../src/export/run-export';

@@ -12,9 +12,9 @@ import { COLOR_SETS, loadMnist, resizeImage, tint } from '../../src/data';
 import { exportRun } from '../../src/export/run-export';
 import { familyNames, getFamily, registerFamily } from '../../src/models';
 import type { FamilyModel, TrainingPhase } from '../../src/models';
-import { loadCheckpoint } from '../../src/train/checkpoint';
-import { RunFolder } from '../../src/train/run-folder';
-import type { EpochRecord, StepRecord } from '../../src/train/run-folder';
+import { loadCheckpoint } from '../../src/run/checkpoint';
+import { RunFolder } from '../../src/run/run-folder';
+import type { EpochRecord, StepRecord } from '../../src/run/run-folder';
 
 function idxHeader(magic: number, dims: number[]): Buffer {
   const header = Buffer.alloc(4 + 4 * dims.length);

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { EXPERIMENTS_DIR } from '../../src/core/paths';
 import { familyNames } from '../../src/models';
-import { resolveRunConfig } from '../../src/train/config';
+import { resolveRunConfig } from '../../src/run/config';
 import { train } from '../../src/train/trainer';
 
 /** The zoo's recipes: one <family>-mnist.json per family, plus the coloured-MNIST study (issue 7, study 4). */

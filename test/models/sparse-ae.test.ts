@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf } from '../../src/core/tfjs-backend';
 import { loadDataset } from '../../src/data';
-import { loadCheckpoint } from '../../src/train/checkpoint';
+import { loadCheckpoint } from '../../src/run/checkpoint';
 import { train } from '../../src/train/trainer';
 import { assertExportParity, downsampledMnist, firstAndLast, runRecords } from './helpers';
 

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import * as net from 'node:net';
-import { normalSamples } from '../../src/serve/web/image-math';
+import { normalSamples } from '../../src/artifact/prior';
 import type { ServeProcess, TestArtifacts } from './helpers';
 import { maxAbsDiff, ortReference, request, requireChromium, startServeCli, stopServeCli, SWIFTSHADER_ICD, testArtifacts } from './helpers';
 

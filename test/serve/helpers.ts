@@ -9,8 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { exportRun } from '../../src/export/run-export';
-import { runOnnx } from '../../src/export/runtimes';
-import type { RunConfigInput } from '../../src/train/config';
+import { runOnnx } from '../../src/artifact/runtime';
+import type { RunConfigInput } from '../../src/run/config';
 import { train } from '../../src/train/trainer';
 import { BIN } from '../cli/cli-helpers';
 

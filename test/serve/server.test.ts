@@ -12,10 +12,11 @@ import { decodePng } from '../../src/core/image-io';
 import { AekitError } from '../../src/core/errors';
 import type { Logger } from '../../src/core/log';
 import { silentLogger } from '../../src/core/log';
-import { readMetadata } from '../../src/export/metadata';
+import { readMetadata } from '../../src/artifact/onnx-io';
 import { startServer } from '../../src/serve';
 import type { AekitServer } from '../../src/serve';
-import { normalSamples, toPixelByte } from '../../src/serve/web/image-math';
+import { toPixelByte } from '../../src/serve/web/image-math';
+import { normalSamples } from '../../src/artifact/prior';
 import type { TestArtifacts } from './helpers';
 import { float32, maxAbsDiff, oneHot, ortReference, request, testArtifacts } from './helpers';
 
@@ -262,7 +263,7 @@ describe('serve: HTTP API', function () {
       { name: 'n fractional', path: '/v1/models/vae/sample', body: { n: 1.5 }, status: 400, code: 'INVALID_BODY', message: /n: expected a whole number, got 1\.5/ },
       { name: 'n over the limit', path: '/v1/models/vae/sample', body: { n: 1000 }, status: 400, code: 'TOO_MANY_ROWS', message: /1000 rows, the limit per request is 16/ },
       { name: 'bad seed', path: '/v1/models/vae/sample', body: { n: 1, seed: -3 }, status: 400, code: 'INVALID_BODY', message: /seed: expected a whole number in 0\.\.4294967295, got -3/ },
-      { name: 'sample without a prior', path: '/v1/models/ae/sample', body: { n: 1 }, status: 404, code: 'UNSUPPORTED_OPERATION', message: /family ae\) has no N\(0, I\) prior/ },
+      { name: 'sample without a prior', path: '/v1/models/ae/sample', body: { n: 1 }, status: 404, code: 'UNSUPPORTED_OPERATION', message: /family ae\) cannot be sampled: its prior 'fitted-gaussian' is fitted to training codes/ },
       { name: 'image of 0-255 pixels', path: '/v1/models/vae/encode', body: { images: [new Array(784).fill(255)] }, status: 400, code: 'OUT_OF_RANGE', message: /images\[0\]\[0\]: 255 is outside the model's value range \[0, 1\].*scale 0-255 pixels to \[0, 1\]/ },
       { name: 'image of the wrong size', path: '/v1/models/vae/encode', body: { images: [new Array(100).fill(0)] }, status: 400, code: 'WRONG_SIZE', message: /images\[0\]: has 100 values; model 'vae' takes 1x28x28 = 784/ },
       { name: 'nested image of the wrong size', path: '/v1/models/vae/encode', body: { images: [[[0, 0], [0, 0]]] }, status: 400, code: 'WRONG_SIZE', message: /images\[0\]: expected a list of 28/ },

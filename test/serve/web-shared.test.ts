@@ -5,9 +5,12 @@
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { rawMetadata, VALUE_RANGES } from '../../src/export/metadata';
-import { normalSamples, PIXEL_VALUE_RANGES, toPixelByte, toUnitInterval } from '../../src/serve/web/image-math';
-import { readAekitMetadata, readOnnxMetadataProps } from '../../src/serve/web/onnx-metadata';
+import { VALUE_RANGES as ARTIFACT_VALUE_RANGES } from '../../src/artifact/metadata';
+import { rawMetadata } from '../../src/artifact/onnx-io';
+import { toPixelByte, toUnitInterval } from '../../src/serve/web/image-math';
+import { normalSamples } from '../../src/artifact/prior';
+import { VALUE_RANGES } from '../../src/data/types';
+import { readAekitMetadata, readOnnxMetadataProps } from '../../src/artifact/metadata-bytes';
 import { testArtifacts } from './helpers';
 
 describe('serve: code shared with the browser', function () {
@@ -27,7 +30,7 @@ describe('serve: code shared with the browser', function () {
   });
 
   it('mirrors the export stage value ranges and maps values to pixels as PNGs do', () => {
-    assert.deepEqual(PIXEL_VALUE_RANGES, VALUE_RANGES);
+    assert.equal(ARTIFACT_VALUE_RANGES, VALUE_RANGES, 'one table, re-exported');
     assert.equal(toPixelByte(0, 'unit'), 0);
     assert.equal(toPixelByte(1, 'unit'), 255);
     assert.equal(toPixelByte(0.5, 'unit'), 128);

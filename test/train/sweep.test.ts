@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Rng } from '../../src/core/rng';
 import { loadDataset, splitIndices, subset } from '../../src/data';
 import type { ImageDataset } from '../../src/data';
-import { resolveRunConfig } from '../../src/train/config';
+import { resolveRunConfig } from '../../src/run/config';
 import { loadSweepConfig, runSweep, sweepPoints } from '../../src/train/sweep';
 import type { SweepConfig } from '../../src/train/sweep';
 import { prepareData, train } from '../../src/train/trainer';

@@ -6,8 +6,8 @@ import { AekitError } from '../../src/core/errors';
 import { decodePng } from '../../src/core/image-io';
 import { train } from '../../src/train/trainer';
 import type { TrainEvent } from '../../src/train/trainer';
-import { RunFolder } from '../../src/train/run-folder';
-import type { EpochRecord, StepRecord } from '../../src/train/run-folder';
+import { RunFolder } from '../../src/run/run-folder';
+import type { EpochRecord, StepRecord } from '../../src/run/run-folder';
 
 let outDir: string;
 

@@ -9,7 +9,7 @@ import type { EvalMetric } from '../../eval/evaluate';
 import { formatReportTable, reportJson, writeReport } from '../../eval/report';
 import { CACHE_DIR_ENV, DEFAULT_CACHE_FOLDER } from '../../eval/cache';
 import { DEFAULT_IWAE_SAMPLES } from '../../eval/metrics/elbo';
-import { ORT_SESSION_RUNTIMES } from '../../export/runtimes';
+import { ORT_SESSION_RUNTIMES } from '../../artifact/runtime';
 import { intFlag, parseOptions } from '../common';
 import { evalProgress } from '../progress';
 

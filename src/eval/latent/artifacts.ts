@@ -33,8 +33,8 @@ export class LatentModel {
     const models = [encoder];
     try {
       if (encoder.metadata.part !== 'encoder') throw new AekitError('BAD_ARGUMENT', `expected an encoder artifact, found part '${encoder.metadata.part}'`, { where: encoderPath });
-      const image = encoder.metadata.imageShape;
-      if (!image) throw new AekitError('BAD_DATA', 'the encoder has no aekit.imageShape metadata', { where: encoderPath });
+      const image = encoder.info.imageShape;
+      if (!image) throw new AekitError('BAD_DATA', 'the encoder has no fixed image shape (aekit.imageShape or an NCHW input)', { where: encoderPath });
       const decoder = decoderPath ? await OnnxModel.load(decoderPath) : undefined;
       if (decoder) {
         models.push(decoder);
@@ -69,6 +69,11 @@ export class LatentModel {
     return this.io.family;
   }
 
+  /** What the encoder artifact is (the artifact layer's description). */
+  get info(): OnnxModel['info'] {
+    return this.io.encoder!.info;
+  }
+
   /** The encoder's aekit metadata. */
   get metadata(): OnnxModel['metadata'] {
     return this.io.encoder!.metadata;
@@ -81,8 +86,8 @@ export class LatentModel {
 
   /** Size of the codes: the encoder output that feeds the decoder (`mu` or `code`). */
   get latentSize(): number {
-    const name = this.codeName();
-    return this.io.encoder!.output(name).shape[1] as number;
+    this.codeName();
+    return this.io.encoder!.info.codeOutput!.size;
   }
 
   private codeName(): string {

@@ -7,7 +7,6 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../core/atomic-write';
 import { AekitError } from '../../core/errors';
-import { FAMILY_PRIORS } from '../model-io';
 import type { LatentModel } from './artifacts';
 import { fitGaussian, fitGmm, parseDistribution, sampleCodes, standardNormal } from './distribution';
 import type { CovarianceType, LatentDistribution } from './distribution';
@@ -86,7 +85,7 @@ export async function resolveDistribution(model: LatentModel, choice?: string): 
     const file = distributionPath(model.encoderPath, kind);
     if (existsSync(file)) return { distribution: await loadDistribution(file, size), from: file };
   }
-  if (FAMILY_PRIORS[model.family] === 'standard-normal') return { distribution: standardNormal(size), from: 'N(0, I)' };
+  if (model.info.prior === 'standard-normal') return { distribution: standardNormal(size), from: 'N(0, I)' };
   throw new AekitError('FILE_NOT_FOUND', `a ${model.family} has no N(0, I) prior and no distribution was fitted next to its encoder; run \`aekit latent fit ${model.encoderPath} ...\` first`, {
     where: distributionPath(model.encoderPath, 'gaussian'),
   });

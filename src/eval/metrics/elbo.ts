@@ -6,7 +6,7 @@
  */
 import { AekitError } from '../../core/errors';
 import { Rng } from '../../core/rng';
-import { BCE_EPSILON } from '../../train/losses';
+import { BCE_EPSILON } from '../../models/losses';
 
 /** Default number of importance samples K (Burda et al. report K = 5000; 64 is a common cheaper setting). */
 export const DEFAULT_IWAE_SAMPLES = 64;

@@ -7,21 +7,29 @@
  * demo page does), a bundler resolves it from node_modules. Either way onnxruntime-web fetches its
  * `.wasm`/`.mjs` files at run time from `wasmPaths` (default: next to its own module file).
  */
-import * as ort from 'onnxruntime-web';
-import { MAX_SEED, normalSamples, PIXEL_VALUE_RANGES, toPixelByte } from './image-math';
-import type { PixelValueRange } from './image-math';
-import { readAekitMetadata } from './onnx-metadata';
+import { checkProviders, defaultLog, openSession, ort, WEB_EXECUTION_PROVIDERS } from './ort';
+import type { WebExecutionProvider, WebLog } from './ort';
+import { toPixelByte } from './image-math';
+import { DECODING_PARTS, describeArtifact, summarizeModel } from '../../artifact/info';
+import type { ArtifactInfo, ModelSummary } from '../../artifact/info';
+import { validateMetadata } from '../../artifact/metadata';
+import type { ArtifactMetadata } from '../../artifact/metadata';
+import { drawLatents, MAX_SEED } from '../../artifact/prior';
+import type { ValueRange } from '../../data/types';
+import { readAekitMetadata } from '../../artifact/metadata-bytes';
 
-export { normalSamples, toPixelByte, toUnitInterval, PIXEL_VALUE_RANGES } from './image-math';
-export type { PixelValueRange } from './image-math';
-export { readAekitMetadata } from './onnx-metadata';
+export { toPixelByte, toUnitInterval } from './image-math';
+export { normalSamples } from '../../artifact/prior';
+export { VALUE_RANGES } from '../../data/types';
+export type { ValueRange } from '../../data/types';
+export { readAekitMetadata } from '../../artifact/metadata-bytes';
+export { describeArtifact, summarizeModel } from '../../artifact/info';
+export type { ArtifactInfo, ModelSummary } from '../../artifact/info';
 export { loadTrainer } from './fine-tune';
 export type { FineTuneStepOptions, LoadTrainerOptions, Trainer, TrainStepManifest } from './fine-tune';
 
-/** Execution providers a page can ask for, in onnxruntime-web's names. */
-export const WEB_EXECUTION_PROVIDERS = Object.freeze(['webgpu', 'wasm'] as const);
-/** See {@link WEB_EXECUTION_PROVIDERS}. */
-export type WebExecutionProvider = (typeof WEB_EXECUTION_PROVIDERS)[number];
+export { WEB_EXECUTION_PROVIDERS } from './ort';
+export type { WebExecutionProvider, WebLog } from './ort';
 
 /**
  * Most wasm threads used by default: past 4, small decoders gain nothing and the page competes
@@ -47,30 +55,16 @@ export interface LoadDecoderOptions {
    */
   numThreads?: number;
   /** Where notes and warnings go (default: console). */
-  log?: (level: 'info' | 'warn', message: string) => void;
+  log?: WebLog;
   /** fetch to use (default: globalThis.fetch). */
   fetch?: typeof fetch;
-}
-
-/** What the artifact says about itself, as the decoder uses it. */
-export interface DecoderInfo {
-  family: string;
-  latentSize: number;
-  /** True when the decoder takes a class label. */
-  conditional: boolean;
-  /** Classes of a conditional decoder (labels are 0 .. numClasses - 1). */
-  numClasses?: number;
-  imageShape: { channels: number; height: number; width: number };
-  valueRange: PixelValueRange;
-  /** Every `aekit.*` field of the artifact. */
-  metadata: Record<string, unknown>;
 }
 
 /** A batch of decoded images: NCHW float32 in the artifact's value range. */
 export interface ImageBatch {
   data: Float32Array;
   shape: [number, number, number, number];
-  valueRange: PixelValueRange;
+  valueRange: ValueRange;
 }
 
 /** Labels for a conditional decoder: one class for every row, or one per row. */
@@ -78,8 +72,12 @@ export interface LabelOption {
   label?: number | number[];
 }
 
-/** A loaded decoder. */
-export interface Decoder extends DecoderInfo {
+/** A loaded decoder: the model's facts (the artifact layer's `ModelSummary`, as the server lists them) and its operations. */
+export interface Decoder extends ModelSummary {
+  /** Everything the artifact layer derives from the artifact's metadata. */
+  readonly info: ArtifactInfo;
+  /** Every `aekit.*` field of the artifact. */
+  readonly metadata: ArtifactMetadata;
   /** The provider whose session loaded. */
   readonly executionProvider: WebExecutionProvider;
   /** wasm threads onnxruntime-web runs with. */
@@ -91,11 +89,6 @@ export interface Decoder extends DecoderInfo {
   /** Free the session. */
   release(): Promise<void>;
 }
-
-const defaultLog = (level: 'info' | 'warn', message: string): void => {
-  if (level === 'warn') console.warn(`aekit-web: ${message}`);
-  else console.info(`aekit-web: ${message}`);
-};
 
 let configuredThreads: number | undefined;
 
@@ -113,15 +106,6 @@ function configureRuntime(options: LoadDecoderOptions, log: NonNullable<LoadDeco
   ort.env.wasm.numThreads = threads;
   configuredThreads = threads;
   return threads;
-}
-
-// Sessions are created one at a time: onnxruntime-web initialises its wasm instance on the first
-// one, and concurrent first sessions race on it.
-let sessionQueue: Promise<unknown> = Promise.resolve();
-function oneAtATime<T>(task: () => Promise<T>): Promise<T> {
-  const next = sessionQueue.then(task, task);
-  sessionQueue = next.catch(() => undefined);
-  return next;
 }
 
 /**
@@ -144,53 +128,27 @@ async function resolveProviders(choice: LoadDecoderOptions['executionProviders']
     log('info', 'no WebGPU adapter in this browser (navigator.gpu missing or without an adapter): using wasm');
     return ['wasm'];
   }
-  if (!Array.isArray(choice) || choice.length === 0) throw new Error(`aekit-web: executionProviders must be 'auto' or a non-empty list of: ${WEB_EXECUTION_PROVIDERS.join(', ')}`);
-  for (const ep of choice) {
-    if (!WEB_EXECUTION_PROVIDERS.includes(ep)) throw new Error(`aekit-web: unknown execution provider '${String(ep)}'; expected one of: ${WEB_EXECUTION_PROVIDERS.join(', ')}`);
-  }
-  return choice;
+  if (!Array.isArray(choice)) throw new Error(`aekit-web: executionProviders must be 'auto' or a non-empty list of: ${WEB_EXECUTION_PROVIDERS.join(', ')}`);
+  return checkProviders(choice);
 }
 
-interface TensorSpecLike {
-  name: string;
-  shape: (number | string)[];
-}
-
-/** Check the metadata a decoder needs; errors name the URL and the field. */
-function decoderInfo(metadata: Record<string, unknown>, url: string): DecoderInfo & { zInput: string; labelInput?: string; output: string } {
+/** Validate the metadata and describe the artifact as a decoder; errors name the URL and the field. */
+function decoderInfo(metadata: Record<string, unknown>, url: string): ArtifactInfo & { latentInput: { name: string; size: number }; imageOutput: string } {
   const fail = (what: string): never => {
     throw new Error(`aekit-web: ${url}: ${what}`);
   };
   if (Object.keys(metadata).length === 0) fail('no aekit metadata; export the model with `aekit export`');
-  const part = metadata.part;
-  if (part !== 'decoder' && part !== 'generator') fail(`artifact part is '${String(part)}', expected a decoder or generator`);
-  const latentSize = metadata.latentSize;
-  if (typeof latentSize !== 'number' || !Number.isInteger(latentSize) || latentSize < 1) fail(`metadata 'latentSize' is ${JSON.stringify(latentSize)}, expected a positive integer`);
-  const valueRange = metadata.valueRange;
-  if (typeof valueRange !== 'string' || !(valueRange in PIXEL_VALUE_RANGES)) fail(`metadata 'valueRange' is ${JSON.stringify(valueRange)}, expected one of: ${Object.keys(PIXEL_VALUE_RANGES).join(', ')}`);
-  const shape = metadata.imageShape as DecoderInfo['imageShape'] | undefined;
-  if (!shape || ![shape.channels, shape.height, shape.width].every((d) => Number.isInteger(d) && d > 0)) fail(`metadata 'imageShape' is ${JSON.stringify(shape)}, expected {channels, height, width}`);
-  const inputs = (metadata.inputs ?? []) as TensorSpecLike[];
-  const outputs = (metadata.outputs ?? []) as TensorSpecLike[];
-  const labelInput = (metadata.labelInput as { name?: string; encoding?: string } | undefined) ?? undefined;
-  if (labelInput && labelInput.encoding !== 'one-hot') fail(`label encoding '${String(labelInput.encoding)}' is not supported (expected 'one-hot')`);
-  const zInput = inputs.find((i) => i.name !== labelInput?.name);
-  if (!zInput) fail(`metadata 'inputs' has no latent input`);
-  if (outputs.length === 0) fail(`metadata 'outputs' is empty`);
-  const numClasses = metadata.numClasses;
-  if (labelInput && (typeof numClasses !== 'number' || numClasses < 1)) fail(`conditional decoder without metadata 'numClasses'`);
-  return {
-    family: String(metadata.family),
-    latentSize: latentSize as number,
-    conditional: labelInput !== undefined,
-    numClasses: labelInput ? (numClasses as number) : undefined,
-    imageShape: shape as DecoderInfo['imageShape'],
-    valueRange: valueRange as PixelValueRange,
-    metadata,
-    zInput: zInput!.name,
-    labelInput: labelInput?.name,
-    output: outputs[0].name,
-  };
+  let info: ArtifactInfo;
+  try {
+    info = describeArtifact(validateMetadata(metadata, url, 'BAD_DATA'), { where: url });
+  } catch (error) {
+    return fail((error as Error).message.replace(`${url}: `, ''));
+  }
+  if (!DECODING_PARTS.includes(info.part)) fail(`artifact part is '${info.part}', expected a decoder or generator`);
+  if (info.label && info.label.encoding !== 'one-hot') fail(`label encoding '${info.label.encoding}' is not supported (expected 'one-hot')`);
+  if (!info.latentInput) fail("metadata 'inputs' has no [batch, latentSize] latent input");
+  if (!info.imageOutput) fail("metadata 'outputs' has no NCHW image output");
+  return info as ArtifactInfo & { latentInput: { name: string; size: number }; imageOutput: string };
 }
 
 /** Rows of latents as one flat Float32Array, checked against the latent size. */
@@ -243,40 +201,36 @@ export async function loadDecoder(url: string, options: LoadDecoderOptions = {})
     throw new Error(`aekit-web: ${url} is not an ONNX model (${(error as Error).message})`);
   }
   const info = decoderInfo(metadata, url);
+  let summary: ModelSummary;
+  try {
+    summary = summarizeModel(info, url);
+  } catch (error) {
+    throw new Error(`aekit-web: ${(error as Error).message}`);
+  }
   const threads = configureRuntime(options, log);
   const providers = await resolveProviders(options.executionProviders, log);
-  const failures: string[] = [];
-  let session: ort.InferenceSession | undefined;
-  let provider: WebExecutionProvider | undefined;
-  for (const ep of providers) {
-    try {
-      session = await oneAtATime(() => ort.InferenceSession.create(bytes, { executionProviders: [ep], graphOptimizationLevel: 'all' }));
-      provider = ep;
-      break;
-    } catch (error) {
-      failures.push(`${ep}: ${(error as Error).message}`);
-      log('warn', `execution provider '${ep}' could not load ${url}: ${(error as Error).message}`);
-    }
-  }
-  if (!session || !provider) throw new Error(`aekit-web: no execution provider could load ${url}: ${failures.join('; ')}`);
+  const { session, provider } = await openSession(bytes, providers, url, log);
   log('info', `${url}: ${info.family} decoder on ${provider}${provider === 'wasm' ? ` (${threads} thread${threads === 1 ? '' : 's'})` : ''}`);
   const opened = session;
-  const { channels, height, width } = info.imageShape;
+  const { channels, height, width } = summary.imageShape;
+  const latentSize = info.latentInput.size;
 
   const decode = async (z: number[] | number[][] | Float32Array, opts: LabelOption = {}): Promise<ImageBatch> => {
-    const flat = latentRows(z, info.latentSize);
-    const rows = flat.length / info.latentSize;
-    const feeds: Record<string, ort.Tensor> = { [info.zInput]: new ort.Tensor('float32', flat, [rows, info.latentSize]) };
-    if (info.labelInput) feeds[info.labelInput] = new ort.Tensor('float32', oneHotLabels(opts.label, rows, info.numClasses!), [rows, info.numClasses!]);
+    const flat = latentRows(z, latentSize);
+    const rows = flat.length / latentSize;
+    const feeds: Record<string, ort.Tensor> = { [info.latentInput.name]: new ort.Tensor('float32', flat, [rows, latentSize]) };
+    if (info.label) feeds[info.label.input] = new ort.Tensor('float32', oneHotLabels(opts.label, rows, info.label.numClasses), [rows, info.label.numClasses]);
     else if (opts.label !== undefined) throw new Error('aekit-web: this decoder is not conditional; leave out label');
     const results = await opened.run(feeds);
-    const out = results[info.output];
+    const out = results[info.imageOutput];
     const data = (await out.getData()) as Float32Array;
     return { data: Float32Array.from(data), shape: [rows, channels, height, width], valueRange: info.valueRange };
   };
 
   return {
-    ...info,
+    ...summary,
+    info,
+    metadata: info.metadata,
     executionProvider: provider,
     threads,
     decode,
@@ -284,7 +238,8 @@ export async function loadDecoder(url: string, options: LoadDecoderOptions = {})
       if (!Number.isInteger(n) || n < 1) throw new Error(`aekit-web: sample(n) needs a positive whole n, got ${n}`);
       const usedSeed = seed ?? Math.floor(Math.random() * MAX_SEED);
       if (!Number.isInteger(usedSeed) || usedSeed < 0 || usedSeed > MAX_SEED) throw new Error(`aekit-web: seed must be a whole number in 0 .. ${MAX_SEED}, got ${seed}`);
-      const z = normalSamples(n * info.latentSize, usedSeed);
+      if (!info.canSample) throw new Error(`aekit-web: this ${info.family} ${info.part} cannot be sampled: ${info.whyNoSample}; use decode() with your own z`);
+      const z = drawLatents(info, n, usedSeed);
       const images = await decode(z, opts);
       return { ...images, z, seed: usedSeed };
     },

@@ -7,14 +7,13 @@
  * Re-exported by ./aekit-web.ts, so it ships in `dist/web/aekit-web.js` with `onnxruntime-web` as
  * an external import (see there).
  */
-import * as ort from 'onnxruntime-web';
-import { TRAIN_STEP_FILES, TRAIN_STEP_FORMAT, TRAIN_STEP_VERSION } from '../../train/engines/ort/train-step-format';
-import type { TrainStepManifest, TrainStepNoise, TrainStepTensor } from '../../train/engines/ort/train-step-format';
-import { WEB_EXECUTION_PROVIDERS } from './aekit-web';
-import type { WebExecutionProvider } from './aekit-web';
-import { MAX_SEED, normalSamples, uniformSamples } from './image-math';
+import { TRAIN_STEP_FILES, TRAIN_STEP_FORMAT, TRAIN_STEP_VERSION } from '../../artifact/train-step-format';
+import type { TrainStepManifest, TrainStepNoise, TrainStepTensor } from '../../artifact/train-step-format';
+import { checkProviders, defaultLog, openSession, ort } from './ort';
+import type { WebExecutionProvider, WebLog } from './ort';
+import { MAX_SEED, normalSamples, uniformSamples } from '../../artifact/prior';
 
-export type { TrainStepManifest, TrainStepNoise, TrainStepTensor, TrainStepTensorRole } from '../../train/engines/ort/train-step-format';
+export type { TrainStepManifest, TrainStepNoise, TrainStepTensor, TrainStepTensorRole } from '../../artifact/train-step-format';
 
 /** Options of {@link loadTrainer}. */
 export interface LoadTrainerOptions {
@@ -32,7 +31,7 @@ export interface LoadTrainerOptions {
    */
   numThreads?: number;
   /** Where notes and warnings go (default: console). */
-  log?: (level: 'info' | 'warn', message: string) => void;
+  log?: WebLog;
   /** fetch to use (default: globalThis.fetch). */
   fetch?: typeof fetch;
 }
@@ -72,11 +71,6 @@ export interface Trainer {
   /** Free the session. */
   release(): Promise<void>;
 }
-
-const defaultLog = (level: 'info' | 'warn', message: string): void => {
-  if (level === 'warn') console.warn(`aekit-web: ${message}`);
-  else console.info(`aekit-web: ${message}`);
-};
 
 /** A bundle file's URL: `name` next to the manifest. Plain string work, so relative URLs and paths work too. */
 function besideManifest(manifestUrl: string, name: string): string {
@@ -126,15 +120,6 @@ function drawNoise(noise: TrainStepNoise, seed: number): Float32Array {
   return out;
 }
 
-function checkProviders(choice: WebExecutionProvider[] | undefined): WebExecutionProvider[] {
-  if (choice === undefined) return ['wasm'];
-  if (!Array.isArray(choice) || choice.length === 0) throw new Error(`aekit-web: executionProviders must be a non-empty list of: ${WEB_EXECUTION_PROVIDERS.join(', ')}`);
-  for (const ep of choice) {
-    if (!WEB_EXECUTION_PROVIDERS.includes(ep)) throw new Error(`aekit-web: unknown execution provider '${String(ep)}'; expected one of: ${WEB_EXECUTION_PROVIDERS.join(', ')}`);
-  }
-  return choice;
-}
-
 /**
  * Load a fine-tuning bundle: `url` is its `train-step.json` (or the folder URL ending in '/'); the
  * step graph and state are fetched from beside it. Opens an onnxruntime-web session on the first
@@ -155,7 +140,7 @@ export async function loadTrainer(url: string, options: LoadTrainerOptions = {})
     throw new Error(`aekit-web: ${manifestUrl} is not JSON (${(error as Error).message})`);
   }
   const manifest = checkManifest(parsed, manifestUrl);
-  const providers = checkProviders(options.executionProviders);
+  const providers = checkProviders(options.executionProviders ?? ['wasm']);
   const [modelBytes, stateBuffer] = await Promise.all([
     fetchBytes(doFetch, besideManifest(manifestUrl, manifest.files.model)),
     fetchBytes(doFetch, besideManifest(manifestUrl, manifest.files.state)),
@@ -173,20 +158,7 @@ export async function loadTrainer(url: string, options: LoadTrainerOptions = {})
   if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
   if (options.numThreads !== undefined) ort.env.wasm.numThreads = options.numThreads;
   const bytes = new Uint8Array(modelBytes);
-  const failures: string[] = [];
-  let session: ort.InferenceSession | undefined;
-  let provider: WebExecutionProvider | undefined;
-  for (const ep of providers) {
-    try {
-      session = await ort.InferenceSession.create(bytes, { executionProviders: [ep], graphOptimizationLevel: 'all' });
-      provider = ep;
-      break;
-    } catch (error) {
-      failures.push(`${ep}: ${(error as Error).message}`);
-      log('warn', `execution provider '${ep}' could not load ${manifestUrl}: ${(error as Error).message}`);
-    }
-  }
-  if (!session || !provider) throw new Error(`aekit-web: no execution provider could load ${manifestUrl}: ${failures.join('; ')}`);
+  const { session, provider } = await openSession(bytes, providers, manifestUrl, log);
   log('info', `${manifestUrl}: ${manifest.family} fine-tuning step (batch ${manifest.batchSize}) on ${provider}`);
   const opened = session;
   const { height, width, channels } = manifest.imageShape;

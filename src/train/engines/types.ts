@@ -6,16 +6,14 @@
  * engine-independent checkpoints.
  */
 import type { Logger } from '../../core/log';
-import type { OrtSessionRuntime } from '../../export/runtimes';
+import type { OrtSessionRuntime } from '../../artifact/runtime';
 import type { DataShape, FamilyModel, StepContext } from '../../models';
-import type { AdamSettings, AdamState } from '../optim';
+import type { AdamState } from '../../run/checkpoint';
+import type { AdamSettings } from '../optim';
+import type { EngineName } from '../../run/config';
 
-/** Engines a run can train with; 'auto' picks one per model (see `resolveEngine`). */
-export const ENGINE_NAMES = ['tfjs', 'ort'] as const;
-export type EngineName = (typeof ENGINE_NAMES)[number];
-/** Values of the `train.engine` config field and the `--engine` flag. */
-export const ENGINE_CHOICES = [...ENGINE_NAMES, 'auto'] as const;
-export type EngineChoice = (typeof ENGINE_CHOICES)[number];
+export { ENGINE_CHOICES, ENGINE_NAMES } from '../../run/config';
+export type { EngineChoice, EngineName } from '../../run/config';
 
 /** A batch as the data layer yields it: NHWC images in [0, 1] and class indices. */
 export interface HostBatch {

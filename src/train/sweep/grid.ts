@@ -7,8 +7,8 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { AekitError } from '../../core/errors';
 import { readJsonFile } from '../../core/json-file';
-import { resolveRunConfig } from '../config';
-import type { RunConfig } from '../config';
+import { resolveRunConfig } from '../../run/config';
+import type { RunConfig } from '../../run/config';
 
 /** The hold-out split of a sweep (train / validation / test), as in the VAE model-selection study. */
 export const DEFAULT_SWEEP_SPLIT: readonly [number, number, number] = [0.8, 0.1, 0.1];

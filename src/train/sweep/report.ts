@@ -4,7 +4,7 @@
  */
 import { lineChartPng } from '../../core/plot';
 import type { Series } from '../../core/plot';
-import type { EpochRecord } from '../run-folder';
+import type { EpochRecord } from '../../run/run-folder';
 import { shortKeys } from './grid';
 
 /** What happened to one configuration ('pending': not trained yet, after a dry run or an abort). */

@@ -18,8 +18,8 @@ import type { FamilyModel } from '../../../src/models';
 import { createEngine, ORT_FAMILIES, resolveEngine } from '../../../src/train/engines';
 import type { EngineSetup } from '../../../src/train/engines';
 import { train } from '../../../src/train/trainer';
-import { RunFolder } from '../../../src/train/run-folder';
-import type { StepRecord } from '../../../src/train/run-folder';
+import { RunFolder } from '../../../src/run/run-folder';
+import type { StepRecord } from '../../../src/run/run-folder';
 import { relativeDifference } from './helpers';
 
 /** The criterion: updated weights agree to 1e-4, relative (per tensor, in L2 norm). */

@@ -19,8 +19,8 @@
 import { AekitError } from '../../../core/errors';
 import { Rng } from '../../../core/rng';
 import { tf } from '../../../core/tfjs-backend';
-import { openOrtSession } from '../../../export/runtimes';
-import type { HostTensor, OrtSessionHandle } from '../../../export/runtimes';
+import { openOrtSession } from '../../../artifact/runtime';
+import type { HostTensor, OrtSessionHandle } from '../../../artifact/runtime';
 import type { FamilyModel, StepContext } from '../../../models';
 import type { AdamSettings, AdamState } from '../../optim';
 import type { EngineSetup, HostBatch, StepOutcome, TrainingEngine } from '../types';

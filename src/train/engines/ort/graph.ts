@@ -8,22 +8,16 @@
 import { onnx } from 'onnx-proto';
 import { OnnxGraphBuilder, valueInfo } from '../../../export/onnx-graph';
 import type { Attributes, OnnxElementType } from '../../../export/onnx-graph';
-import { aekitVersion } from '../../../export/metadata';
+import { AEKIT_VERSION } from '../../../core/version';
 import { inferShapes } from './shapes';
+import type { ValueInfo, ValueType } from './shapes';
 
 /** Opset of training graphs: the exporter's default, whose Reduce* ops still take axes as attributes (ReduceSum as an input). */
 export const TRAINING_OPSET = 17;
 /** IR version that goes with {@link TRAINING_OPSET} (onnx/docs/Versioning.md). */
 const TRAINING_IR_VERSION = 8;
 
-/** Element types a value of a training graph can have. */
-export type ValueType = OnnxElementType | 'bool';
-
-/** Static type and shape of one value. */
-export interface ValueInfo {
-  dtype: ValueType;
-  shape: number[];
-}
+export type { ValueInfo, ValueType } from './shapes';
 
 /** Resolves a learned weight the exporter's layer converters ask for to a value name. */
 export type WeightResolver = (key: string, nameBase: string, dims: readonly number[], data: Float32Array) => string;
@@ -150,7 +144,7 @@ export class TrainingGraph extends OnnxGraphBuilder {
       irVersion: TRAINING_IR_VERSION,
       opsetImport: [{ domain: '', version: TRAINING_OPSET }],
       producerName: 'aekit',
-      producerVersion: aekitVersion(),
+      producerVersion: AEKIT_VERSION,
       graph: onnx.GraphProto.create({ name, node: this.nodes, initializer: this.initializers, input: inputInfos, output: outputInfos }),
     });
   }

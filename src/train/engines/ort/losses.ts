@@ -3,8 +3,8 @@
  * same reductions (over the pixels of each image by `reduction`, then the mean over the batch), so
  * that both engines minimise the same number.
  */
-import { BCE_EPSILON } from '../../losses';
-import type { PixelReduction, ReconstructionLoss } from '../../losses';
+import { BCE_EPSILON } from '../../../models/losses';
+import type { PixelReduction, ReconstructionLoss } from '../../../models/losses';
 import type { TrainingGraph } from './graph';
 
 /** Per-image reduction of a [B, ...] tensor, then the batch mean: a scalar. */

@@ -5,7 +5,16 @@
  */
 import type { onnx } from 'onnx-proto';
 import { int64ToNumber } from '../../../export/onnx-graph';
-import type { ValueInfo, ValueType } from './graph';
+import type { OnnxElementType } from '../../../export/onnx-graph';
+
+/** Element types a value of a training graph can have. */
+export type ValueType = OnnxElementType | 'bool';
+
+/** Static type and shape of one value. */
+export interface ValueInfo {
+  dtype: ValueType;
+  shape: number[];
+}
 
 /** Reads an attribute of a node. */
 export function attr(node: onnx.INodeProto, name: string): onnx.IAttributeProto | undefined {

@@ -16,18 +16,18 @@ import type { Logger } from '../../../core/log';
 import { silentLogger } from '../../../core/log';
 import { useBackend } from '../../../core/tfjs-backend';
 import type { StepContext } from '../../../models';
-import { loadCheckpoint, weightName } from '../../checkpoint';
-import { resolveRunConfig } from '../../config';
-import type { RunConfig, RunConfigInput } from '../../config';
+import { loadCheckpoint, weightName } from '../../../run/checkpoint';
+import { resolveRunConfig } from '../../../run/config';
+import type { RunConfig, RunConfigInput } from '../../../run/config';
 import { exponentialLr } from '../../optim';
 import { compilePhases } from './compile';
 import type { VariableIo } from './compile';
 import { modelBytes } from './graph';
-import { TRAIN_STEP_FILES, TRAIN_STEP_FORMAT, TRAIN_STEP_VERSION } from './train-step-format';
-import type { TrainStepManifest, TrainStepNoise, TrainStepTensor } from './train-step-format';
+import { TRAIN_STEP_FILES, TRAIN_STEP_FORMAT, TRAIN_STEP_VERSION } from '../../../artifact/train-step-format';
+import type { TrainStepManifest, TrainStepNoise, TrainStepTensor } from '../../../artifact/train-step-format';
 
-export { TRAIN_STEP_FILES, TRAIN_STEP_FORMAT, TRAIN_STEP_VERSION } from './train-step-format';
-export type { TrainStepManifest, TrainStepNoise, TrainStepTensor, TrainStepTensorRole } from './train-step-format';
+export { TRAIN_STEP_FILES, TRAIN_STEP_FORMAT, TRAIN_STEP_VERSION } from '../../../artifact/train-step-format';
+export type { TrainStepManifest, TrainStepNoise, TrainStepTensor, TrainStepTensorRole } from '../../../artifact/train-step-format';
 
 /** Options of {@link exportTrainingStep}. */
 export interface TrainingStepExportOptions {

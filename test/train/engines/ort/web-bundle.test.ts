@@ -19,11 +19,11 @@ import { Rng } from '../../../../src/core/rng';
 import { tf } from '../../../../src/core/tfjs-backend';
 import { batches, epochOrder } from '../../../../src/data/batches';
 import { loadTrainer } from '../../../../src/serve/web/aekit-web';
-import { resolveRunConfig } from '../../../../src/train/config';
+import { resolveRunConfig } from '../../../../src/run/config';
 import { exportTrainingStep, TRAIN_STEP_FILES } from '../../../../src/train/engines/ort/web-bundle';
 import type { TrainStepManifest } from '../../../../src/train/engines/ort/web-bundle';
-import { RunFolder } from '../../../../src/train/run-folder';
-import type { StepRecord } from '../../../../src/train/run-folder';
+import { RunFolder } from '../../../../src/run/run-folder';
+import type { StepRecord } from '../../../../src/run/run-folder';
 import { prepareData, train } from '../../../../src/train/trainer';
 import { relativeDifference } from '../helpers';
 

@@ -6,11 +6,19 @@
 import { z } from 'zod';
 import { AekitError } from '../core/errors';
 import { TFJS_BACKENDS } from '../core/tfjs-backend';
-import { ORT_SESSION_RUNTIMES } from '../export/runtimes';
-import { ENGINE_CHOICES } from './engines/types';
+import { ORT_SESSION_RUNTIMES } from '../artifact/runtime';
 import { datasetSpecSchema } from '../data';
 import { getFamily } from '../models';
 import type { BaseModelConfig } from '../models';
+
+/** Engines a run can train with (src/train/engines); 'auto' picks one per model (see `resolveEngine`). */
+export const ENGINE_NAMES = ['tfjs', 'ort'] as const;
+/** See {@link ENGINE_NAMES}. */
+export type EngineName = (typeof ENGINE_NAMES)[number];
+/** Values of the `train.engine` config field and the `--engine` flag. */
+export const ENGINE_CHOICES = [...ENGINE_NAMES, 'auto'] as const;
+/** See {@link ENGINE_CHOICES}. */
+export type EngineChoice = (typeof ENGINE_CHOICES)[number];
 
 export const trainSettingsSchema = z.object({
   epochs: z.number().int().positive().default(10),

@@ -16,7 +16,12 @@ import { readJsonFile } from '../core/json-file';
 import { tf } from '../core/tfjs-backend';
 import { getFamily } from '../models';
 import type { BaseModelConfig, DataShape, FamilyModel, PartName } from '../models';
-import type { AdamState } from './optim';
+
+/** Saved optimizer state of one phase: Adam's step count and moments, in the order of the phase's variables. */
+export interface AdamState {
+  step: number;
+  moments: { m: Float32Array; v: Float32Array; shape: number[] }[];
+}
 
 export const CHECKPOINT_FORMAT = 'aekit-checkpoint';
 export const CHECKPOINT_VERSION = 1;

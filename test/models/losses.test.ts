@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { tf, useBackend } from '../../src/core/tfjs-backend';
-import { accuracy, binaryCrossEntropy, gaussianKl, meanSquaredError, softmaxCrossEntropy } from '../../src/train/losses';
+import { accuracy, binaryCrossEntropy, gaussianKl, meanSquaredError, softmaxCrossEntropy } from '../../src/models/losses';
 
 const close = (actual: number, expected: number, tol = 1e-5) =>
   assert.ok(Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)), `expected ${expected}, got ${actual}`);

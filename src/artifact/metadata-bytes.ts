@@ -2,7 +2,9 @@
  * Read an ONNX file's `aekit.*` metadata in the browser without a protobuf library: onnxruntime-web
  * sessions do not expose `metadata_props`, and onnx-proto (what the Node side uses) is too big for
  * a page. This walks only the top level of `ModelProto` and skips every other field by its length.
+ * Pure code: the browser module bundles it.
  */
+import { aekitFields } from './metadata';
 
 /** Field number of `ModelProto.metadata_props` (onnx.proto3: `repeated StringStringEntryProto metadata_props = 14`). */
 const METADATA_PROPS_FIELD = 14;
@@ -16,8 +18,6 @@ const WIRE_FIXED64 = 1;
 const WIRE_LENGTH_DELIMITED = 2;
 const WIRE_FIXED32 = 5;
 
-/** Prefix of aekit's metadata keys (same as `METADATA_KEY_PREFIX` in src/export/metadata.ts). */
-const AEKIT_PREFIX = 'aekit.';
 
 class Reader {
   pos = 0;
@@ -99,17 +99,10 @@ export function readOnnxMetadataProps(bytes: Uint8Array): Record<string, string>
 
 /**
  * The `aekit.*` metadata of an artifact, JSON-decoded, keys without the prefix (`latentSize`,
- * `valueRange`, `inputs`, ...). Empty when the file has none.
+ * `valueRange`, `inputs`, ...), not validated. Empty when the file has none.
+ *
+ * @throws Error when the bytes are not a protobuf message; AekitError BAD_DATA for a value that is not JSON.
  */
-export function readAekitMetadata(bytes: Uint8Array): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(readOnnxMetadataProps(bytes))) {
-    if (!key.startsWith(AEKIT_PREFIX)) continue;
-    try {
-      out[key.slice(AEKIT_PREFIX.length)] = JSON.parse(value);
-    } catch {
-      throw new Error(`metadata key '${key}' is not valid JSON: ${value.slice(0, 80)}`);
-    }
-  }
-  return out;
+export function readAekitMetadata(bytes: Uint8Array, where = '<bytes>'): Record<string, unknown> {
+  return aekitFields(Object.entries(readOnnxMetadataProps(bytes)).map(([key, value]) => ({ key, value })), where);
 }
