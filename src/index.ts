@@ -35,6 +35,7 @@ export { exportTrainingStep, TRAIN_STEP_FILES, TRAIN_STEP_FORMAT, TRAIN_STEP_VER
 export type { TrainingStepExport, TrainingStepExportOptions, TrainStepManifest, TrainStepNoise, TrainStepTensor, TrainStepTensorRole } from './train/engines/ort/web-bundle';
 export { runSweep, loadSweepConfig, resolveSweepConfig, sweepPoints, sweepMarkdown, DEFAULT_SWEEP_SPLIT } from './train/sweep';
 export type { SweepConfig, SweepConfigInput, SweepOptions, SweepPoint, SweepResult, SweepRunResult } from './train/sweep';
+export { quickstart, QUICKSTART_CONFIG, QUICKSTART_EVAL_COUNT, type QuickstartEvent, type QuickstartOptions, type QuickstartResult } from './train/quickstart';
 
 export * from './eval';
 export * from './eval/latent';

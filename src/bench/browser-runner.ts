@@ -4,6 +4,7 @@
  * WebGPU rows never share a renderer.
  */
 import { existsSync, promises as fs } from 'node:fs';
+import { DECODING_PARTS } from '../artifact/info';
 import type { HostTensor } from '../artifact/runtime';
 import { ORT_URL_PREFIX, WEB_MODULE_FILE } from '../serve/static-files';
 import { BENCH_MODEL_URL, startBenchPageServer } from './browser-page';
@@ -96,10 +97,11 @@ export async function startBrowserWorker(runtime: 'chromium-wasm' | 'chromium-we
       if (!existsSync(chromiumPath)) return unavailable(`no Chromium at ${chromiumPath} (apt-get install -y chromium, or set AEKIT_CHROMIUM)`);
       if (!existsSync(webModuleFile)) return unavailable(`aekit's web module is not built (${webModuleFile}); run npm run build`);
       const artifact = describeBenchArtifact(request.onnxPath, new Uint8Array(await fs.readFile(request.onnxPath)));
-      const part = artifact.metadata.part;
-      const useWebModule = part === 'decoder' || part === 'generator';
-      const labelName = artifact.labelInput?.name;
-      io = { labelName, zName: artifact.inputs.find((i) => i.name !== labelName)?.name, outputName: artifact.outputs[0].name };
+      // Decoders and generators go through the web module's decoder; it needs their code and label inputs.
+      const info = artifact.info;
+      const useWebModule = info !== undefined && DECODING_PARTS.includes(info.part);
+      const labelName = info?.label?.input;
+      io = { labelName, zName: info?.latentInput?.name ?? artifact.inputs.find((i) => i.name !== labelName)?.name, outputName: artifact.outputs[0].name };
 
       server = await startBenchPageServer(request.onnxPath, webModuleFile);
       browser = await playwright.chromium.launch({

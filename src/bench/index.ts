@@ -2,8 +2,13 @@
  * The runtime benchmark (`aekit bench`): one ONNX artifact on every runtime aekit supports, with
  * latency, throughput, achieved GFLOP/s, peak memory and numerical agreement side by side.
  */
-export { benchmark, compareOutputs, findRunFolder, AGREEMENT_TOLERANCE, BENCH_DEFAULTS, BENCH_REPORT_SCHEMA } from './bench';
-export type { Agreement, BenchOptions, BenchReport, BenchRow, MachineInfo } from './bench';
+export { benchmark, BENCH_DEFAULTS, BENCH_REPORT_SCHEMA } from './bench';
+export type { BenchOptions, BenchReport } from './bench';
+export { compareOutputs, AGREEMENT_TOLERANCE } from './agreement';
+export type { Agreement } from './agreement';
+export { findRunFolder } from './artifact-source';
+export type { MachineInfo } from './machine';
+export type { BenchRow } from './runtime-state';
 export { BENCH_RUNTIMES, BENCH_RUNTIME_NAMES, REFERENCE_RUNTIME, checkBenchRuntime } from './runtimes';
 export type { BenchRuntime, BenchRuntimeInfo } from './runtimes';
 export { countFlops, FLOP_COUNTED_OPS } from './flops';

@@ -1,7 +1,7 @@
 /**
- * What the benchmark knows about the artifact (its graph inputs and outputs and aekit metadata),
- * and the seeded inputs every runtime gets: the same bytes at each batch size, so outputs can be
- * compared across runtimes.
+ * What the benchmark knows about the artifact (its graph inputs and outputs and, for aekit
+ * artifacts, their description from the artifact layer), and the seeded inputs every runtime gets:
+ * the same bytes at each batch size, so outputs can be compared across runtimes.
  */
 import { onnx } from 'onnx-proto';
 import { AekitError } from '../core/errors';
@@ -9,7 +9,7 @@ import { Rng } from '../core/rng';
 import { BATCH_DIM, VALUE_RANGES, validateMetadata } from '../artifact/metadata';
 import { artifactInfo, decodeModel, rawMetadataOf } from '../artifact/onnx-io';
 import type { ArtifactInfo } from '../artifact/info';
-import type { LabelInput, ValueRange } from '../artifact/metadata';
+import type { ValueRange } from '../artifact/metadata';
 import { int64ToNumber } from '../export/onnx-graph';
 import type { HostTensor } from '../artifact/runtime';
 
@@ -28,14 +28,15 @@ export interface BenchArtifact {
   model: onnx.ModelProto;
   inputs: GraphTensor[];
   outputs: GraphTensor[];
-  /** The `aekit.*` metadata (empty for files written by other tools). */
-  metadata: Record<string, unknown>;
   /** What the artifact is, for aekit artifacts (undefined for files written by other tools). */
   info?: ArtifactInfo;
-  valueRange: ValueRange;
-  labelInput?: LabelInput;
-  numClasses?: number;
 }
+
+/**
+ * Value range of the images of a file written by another tool (no aekit metadata): [0, 1], the
+ * range most image models take and every aekit artifact but the GANs' (which say so).
+ */
+const FOREIGN_VALUE_RANGE: ValueRange = 'unit';
 
 function graphTensor(v: onnx.IValueInfoProto, where: string): GraphTensor {
   const tensorType = v.type?.tensorType;
@@ -56,31 +57,37 @@ export function describeBenchArtifact(path: string, bytes: Uint8Array): BenchArt
   const inputs = graph.input.filter((v) => !initializers.has(v.name ?? '')).map((v) => graphTensor(v, path));
   const outputs = graph.output.map((v) => graphTensor(v, path));
   const metadata = rawMetadataOf(model, path);
-  // Files from other tools have no (or partial) aekit metadata: they get [0, 1] images and no label input.
+  // Files from other tools have no (or partial) aekit metadata: no description, so their inputs are
+  // told apart by rank alone (see benchInputs).
   let info: ArtifactInfo | undefined;
   try {
     info = Object.keys(metadata).length > 0 ? artifactInfo(validateMetadata(metadata, path, 'BAD_DATA'), path) : undefined;
   } catch {
     info = undefined;
   }
-  return {
-    path,
-    bytes,
-    model,
-    inputs,
-    outputs,
-    metadata,
-    info,
-    valueRange: info?.valueRange ?? 'unit',
-    labelInput: info?.label ? { name: info.label.input, encoding: info.label.encoding } : undefined,
-    numClasses: info?.numClasses,
-  };
+  return { path, bytes, model, inputs, outputs, info };
+}
+
+/** What the benchmark feeds an input: a class label, pixels, or N(0, 1) values (latent codes). */
+type InputRole = { kind: 'label'; encoding: 'one-hot' | 'index'; classes: number } | { kind: 'image'; valueRange: ValueRange } | { kind: 'normal' };
+
+/**
+ * The role of an input: for aekit artifacts from their description (label input, image input);
+ * for other files, rank-4 inputs are images in [0, 1] and the rest N(0, 1).
+ */
+function inputRole(artifact: BenchArtifact, input: GraphTensor): InputRole {
+  const info = artifact.info;
+  if (!info) return input.shape.length === 4 ? { kind: 'image', valueRange: FOREIGN_VALUE_RANGE } : { kind: 'normal' };
+  if (info.label?.input === input.name) return { kind: 'label', encoding: info.label.encoding, classes: info.label.numClasses };
+  if (info.imageInput === input.name) return { kind: 'image', valueRange: info.valueRange };
+  return { kind: 'normal' };
 }
 
 /**
  * Seeded inputs at a batch size: one-hot rows (or class numbers) for the label input, pixels in
- * the artifact's value range for images (rank 4), N(0, 1) for everything else (latent codes).
- * Layout is the artifact's (NCHW images).
+ * the artifact's value range for images, N(0, 1) for everything else (latent codes); which input
+ * is which comes from the artifact's description (see {@link inputRole}). Layout is the artifact's
+ * (NCHW images).
  *
  * @throws AekitError BAD_DATA when an input has a symbolic dimension other than the batch.
  */
@@ -95,16 +102,13 @@ export function benchInputs(artifact: BenchArtifact, batch: number, seed: number
     const size = dims.reduce((a, b) => a * b, 1);
     const rng = Rng.derive(seed, 'bench-input', batch, i);
     const values = new Float32Array(size);
-    const label = artifact.labelInput;
-    if (label?.name === input.name) {
-      const classes = label.encoding === 'one-hot' ? dims[dims.length - 1] : (artifact.numClasses ?? 2);
-      if (label.encoding === 'one-hot') {
-        for (let row = 0; row < size / classes; row++) values[row * classes + rng.int(classes)] = 1;
-      } else {
-        for (let k = 0; k < size; k++) values[k] = rng.int(classes);
-      }
-    } else if (dims.length === 4) {
-      const [low, high] = VALUE_RANGES[artifact.valueRange];
+    const role = inputRole(artifact, input);
+    if (role.kind === 'label' && role.encoding === 'one-hot') {
+      for (let row = 0; row < size / role.classes; row++) values[row * role.classes + rng.int(role.classes)] = 1;
+    } else if (role.kind === 'label') {
+      for (let k = 0; k < size; k++) values[k] = rng.int(role.classes);
+    } else if (role.kind === 'image') {
+      const [low, high] = VALUE_RANGES[role.valueRange];
       for (let k = 0; k < size; k++) values[k] = low + (high - low) * rng.next();
     } else {
       values.set(rng.normalArray(size));

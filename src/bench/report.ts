@@ -5,7 +5,8 @@
  */
 import { writeFileAtomic } from '../core/atomic-write';
 import { barChartPng } from '../core/plot';
-import type { BenchReport, BenchRow } from './bench';
+import type { BenchReport } from './bench';
+import type { BenchRow } from './runtime-state';
 
 /** Columns of the table, shared by the text and Markdown forms. */
 const COLUMNS = [

@@ -77,3 +77,9 @@ export type WorkerRequest =
 
 /** Replies from a child worker process. */
 export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string };
+
+/** The first non-empty line of an error's message (runtimes' errors can run to pages). */
+export function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return (message.split('\n').find((l) => l.trim() !== '') ?? message).trim();
+}

@@ -1,23 +1,21 @@
 /**
- * `aekit quickstart`: the README's first command — train a small conv VAE on MNIST end to end,
- * export it to ONNX (`<run>/onnx`) and evaluate the artifacts, ending with a table of metrics.
+ * `aekit quickstart`: the README's first command — {@link quickstart} (train a small conv VAE on
+ * MNIST end to end, export it to ONNX in `<run>/onnx`, evaluate the artifacts), printed as it goes
+ * and ending with a table of metrics.
  */
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { consoleLogger } from '../../core/log';
-import { EXPERIMENTS_DIR } from '../../core/paths';
-import { evaluate } from '../../eval/evaluate';
-import type { EvalMetric } from '../../eval/evaluate';
-import { DEFAULT_FID_CLASSIFIER } from '../../eval/fid-features';
-import { formatReportTable, writeReport } from '../../eval/report';
+import { formatReportTable } from '../../eval/report';
 import { RUN_ONNX_FOLDER } from '../../eval/target';
-import { exportRun } from '../../export/run-export';
-import { intFlag, parseOptions, readJsonFile, setPath } from '../common';
-import { evalProgress } from '../progress';
+import { QUICKSTART_CONFIG, QUICKSTART_EVAL_COUNT, quickstart } from '../../train/quickstart';
+import type { QuickstartEvent } from '../../train/quickstart';
+import { intFlag, parseOptions } from '../common';
+import { TRAIN_INTERRUPT, onInterrupt } from '../interrupt';
+import { evalProgress, trainProgress } from '../progress';
 import { describeExport } from './export';
-import { runTraining, summarise } from './train';
+import { summarise } from './train';
 
 const optionsSchema = z.object({
   outDir: z.string().default('runs'),
@@ -27,22 +25,7 @@ const optionsSchema = z.object({
   eval: z.boolean().default(true),
 });
 
-/** The recipe the quickstart runs. */
-export const QUICKSTART_CONFIG = path.join(EXPERIMENTS_DIR, 'quickstart.json');
-
-/**
- * Test images the quickstart evaluates on: half the MNIST test split keeps evaluating the
- * quickstart VAE (FID, SSIM, PSNR, ELBO) at ~16 s on 2 cores (measured; docs/benchmarks.md), next
- * to minutes of training; `aekit eval` uses all 10,000.
- */
-export const QUICKSTART_EVAL_COUNT = 5000;
-
-/**
- * The ELBO/IWAE estimate decodes each image K = 64 times (7 s for 500 images of this VAE on 2
- * cores): a tenth of the evaluated images keeps it under half of the evaluation time.
- */
-const QUICKSTART_ELBO_FRACTION = 0.1;
-
+/** The `quickstart` verb. */
 export function quickstartCommand(): Command {
   return new Command('quickstart')
     .description(
@@ -56,31 +39,39 @@ export function quickstartCommand(): Command {
     .addHelpText('after', '\nExamples:\n  npx aekit quickstart\n  npx aekit quickstart --epochs 1 --eval-n 1000\n')
     .action(async (raw: Record<string, unknown>) => {
       const flags = parseOptions(optionsSchema, raw);
-      const config = await readJsonFile(QUICKSTART_CONFIG);
-      setPath(config, 'outDir', flags.outDir);
-      if (flags.epochs !== undefined) setPath(config, 'train.epochs', flags.epochs);
-      if (flags.limit !== undefined) setPath(config, 'data.dataset.limit', flags.limit);
-      const result = await runTraining(config, { resume: false, overwrite: true });
-      process.stdout.write(summarise(result) + '\n');
-      if (!flags.eval || result.interrupted) return;
-
-      const logger = consoleLogger();
-      const onnxDir = path.join(result.runDir, RUN_ONNX_FOLDER);
-      const exported = await exportRun(result.runDir, { out: onnxDir, force: true, logger });
-      process.stdout.write(describeExport(exported) + '\n');
-      const count = flags.evalN ?? Math.min(QUICKSTART_EVAL_COUNT, Math.max(2, flags.limit ?? QUICKSTART_EVAL_COUNT));
-      const metrics: EvalMetric[] = ['ssim', 'psnr', 'elbo'];
-      if (existsSync(DEFAULT_FID_CLASSIFIER)) metrics.unshift('fid');
-      else logger.warn(`FID skipped: the MNIST classifier ${DEFAULT_FID_CLASSIFIER} is not installed`);
-      logger.info(`evaluating ${onnxDir} on ${count} MNIST test images (aekit eval uses all 10,000)`);
-      const report = await evaluate(onnxDir, {
-        metrics,
-        count,
-        elboCount: Math.max(1, Math.round(count * QUICKSTART_ELBO_FRACTION)),
-        logger,
-        onProgress: evalProgress(),
-      });
-      const files = await writeReport(path.join(result.runDir, 'eval'), report);
-      process.stdout.write(`\n${formatReportTable(report)}\nreport: ${path.dirname(files[0])}\n`);
+      // Ctrl-C stops training with a checkpoint; once training is over it quits at once.
+      const interrupt = onInterrupt(TRAIN_INTERRUPT);
+      const showTraining = trainProgress();
+      const showEvaluation = evalProgress();
+      const onEvent = (event: QuickstartEvent): void => {
+        switch (event.type) {
+          case 'train':
+            return showTraining(event.event);
+          case 'trained':
+            interrupt.release();
+            process.stdout.write(summarise(event.result) + '\n');
+            return;
+          case 'exported':
+            process.stdout.write(describeExport(event.result) + '\n');
+            return;
+          case 'evaluate':
+            return showEvaluation(event.progress);
+        }
+      };
+      try {
+        const result = await quickstart({
+          outDir: flags.outDir,
+          epochs: flags.epochs,
+          limit: flags.limit,
+          evalCount: flags.evalN,
+          evaluate: flags.eval,
+          logger: consoleLogger(),
+          signal: interrupt.signal,
+          onEvent,
+        });
+        if (result.report) process.stdout.write(`\n${formatReportTable(result.report)}\nreport: ${result.reportDir}\n`);
+      } finally {
+        interrupt.release();
+      }
     });
 }

@@ -5,6 +5,7 @@ import { consoleLogger } from '../../core/log';
 import { loadSweepConfig, runSweep, sweepMarkdown } from '../../train/sweep';
 import type { SweepConfig } from '../../train/sweep';
 import { applySets, collect, intFlag, parseOptions, setPath } from '../common';
+import { onInterrupt } from '../interrupt';
 
 const optionsSchema = z.object({
   config: z.string().min(1),
@@ -73,15 +74,9 @@ A sweep file:
     .action(async (raw: Record<string, unknown>) => {
       const flags = parseOptions(optionsSchema, raw);
       const config = applySweepFlags(await loadSweepConfig(flags.config), flags);
-      const controller = new AbortController();
-      const onSigint = () => {
-        if (controller.signal.aborted) process.exit(130);
-        process.stderr.write('\ninterrupt: running runs write a checkpoint and stop; rerun the same command to resume (Ctrl-C again to quit now)\n');
-        controller.abort();
-      };
-      process.on('SIGINT', onSigint);
+      const interrupt = onInterrupt('running runs write a checkpoint and stop; rerun the same command to resume');
       try {
-        const result = await runSweep(config, { jobs: flags.jobs, dryRun: flags.dryRun, logger: consoleLogger(), signal: controller.signal });
+        const result = await runSweep(config, { jobs: flags.jobs, dryRun: flags.dryRun, logger: consoleLogger(), signal: interrupt.signal });
         if (flags.dryRun) return;
         process.stdout.write(sweepMarkdown(result));
         process.stdout.write(`\nwritten: ${[result.files.markdown, result.files.json, result.files.curves].filter(Boolean).join(', ')}\n`);
@@ -92,7 +87,7 @@ A sweep file:
           process.exitCode = 1;
         }
       } finally {
-        process.off('SIGINT', onSigint);
+        interrupt.release();
       }
     });
 }

@@ -9,6 +9,7 @@ import type { SampleMetricsHook, TrainResult } from '../../train/trainer';
 import { trainingFid } from '../../train/sample-fid';
 import { familyNames } from '../../models';
 import { applySets, collect, intFlag, numberFlag, parseOptions, readJsonFile, setPath } from '../common';
+import { TRAIN_INTERRUPT, onInterrupt } from '../interrupt';
 import { trainProgress, fmt } from '../progress';
 
 const optionsSchema = z.object({
@@ -88,18 +89,12 @@ export async function configFromFlags(flags: TrainFlags): Promise<Record<string,
 }
 
 /** Run training with progress output and Ctrl-C handling (first: checkpoint and stop; second: exit). */
-export async function runTraining(config: Record<string, unknown>, opts: { resume: boolean; overwrite: boolean; sampleMetrics?: SampleMetricsHook }): Promise<TrainResult> {
-  const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\ninterrupt: finishing this step and writing a checkpoint (Ctrl-C again to quit now)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
+async function runTraining(config: Record<string, unknown>, opts: { resume: boolean; overwrite: boolean; sampleMetrics?: SampleMetricsHook }): Promise<TrainResult> {
+  const interrupt = onInterrupt(TRAIN_INTERRUPT);
   try {
-    return await train(config, { ...opts, onEvent: trainProgress(), signal: controller.signal });
+    return await train(config, { ...opts, onEvent: trainProgress(), signal: interrupt.signal });
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.release();
   }
 }
 

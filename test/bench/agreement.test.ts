@@ -1,0 +1,22 @@
+/** Agreement of outputs with the reference: the largest difference, and why outputs cannot be compared. */
+import { strict as assert } from 'node:assert';
+import { compareOutputs } from '../../src/bench/agreement';
+
+describe('bench: compareOutputs', () => {
+  const t = (values: number[], dims = [values.length]) => ({ data: Float32Array.from(values), dims });
+
+  it('takes the largest difference over every output', () => {
+    const a = compareOutputs({ mu: t([1, 2]), logvar: t([0, 0.5]) }, { mu: t([1, 2.0004]), logvar: t([0.002, 0.5]) }, 1e-3);
+    assert.ok(Math.abs(a.maxAbsDiff - 0.002) < 1e-7);
+    assert.equal(a.ok, false);
+  });
+
+  it('counts a missing output, another shape or NaN as infinitely far, saying why', () => {
+    const missing = compareOutputs({}, { image: t([1]) }, 1e-3);
+    assert.equal(missing.maxAbsDiff, Infinity);
+    assert.match(missing.note!, /output 'image' missing/);
+    const shape = compareOutputs({ image: t([1, 2], [1, 2]) }, { image: t([1, 2], [2, 1]) }, 1e-3);
+    assert.match(shape.note!, /shape \[1, 2\], reference \[2, 1\]/);
+    assert.equal(compareOutputs({ image: t([NaN]) }, { image: t([1]) }, 1e-3).maxAbsDiff, Infinity);
+  });
+});
