@@ -1,6 +1,6 @@
 /**
  * What a metric runner is: one metric's (or one pair's, SSIM and PSNR) computation over the
- * shared evaluation context. `evaluate` runs them in {@link METRIC_RUNNERS} order (src/eval/runners/index.ts).
+ * shared evaluation context. `evaluate` runs them in `METRIC_RUNNERS` order (src/eval/runners/index.ts).
  */
 import type { EvalMetric } from '../applicability';
 import type { EncodingNeeds, EvalContext, EvalSetup } from '../context';
