@@ -12,7 +12,6 @@
  */
 import { AekitError } from '../core/errors';
 import { silentLogger } from '../core/log';
-import type { Logger } from '../core/log';
 import { AEKIT_VERSION } from '../core/version';
 import { EVAL_METRICS, familySupports, metricApplicability, partNames } from './applicability';
 import type { EvalMetric } from './applicability';
