@@ -14,7 +14,7 @@ import type { ValueRange } from '../data/types';
 import { featureStats } from './metrics/fid';
 import type { FeatureStats } from './metrics/fid';
 import { sha256File, sha256Text } from './cache';
-import { convertRange, toArtifactImages } from './images';
+import { convertRange, describeShape, toArtifactImages } from './images';
 import type { ImageShape } from './images';
 import { OnnxModel } from './onnx-session';
 import type { OnnxModelOptions, RowProgress } from './onnx-session';
@@ -63,12 +63,13 @@ export class FidFeatureNet {
     const [model, sha256] = await Promise.all([OnnxModel.load(file, options), sha256File(file)]);
     const where = (field: string) => `${file}: aekit.${field}`;
     try {
-      if (model.metadata.part !== 'classifier') {
-        throw new AekitError('BAD_DATA', `expected a classifier artifact for FID features, found part '${model.metadata.part}'`, { where: where('part') });
+      if (model.info.part !== 'classifier') {
+        throw new AekitError('BAD_DATA', `expected a classifier artifact for FID features, found part '${model.info.part}'`, { where: where('part') });
       }
       const size = model.output(FID_FEATURES_OUTPUT).shape[1];
       if (typeof size !== 'number') throw new AekitError('BAD_DATA', `output '${FID_FEATURES_OUTPUT}' has no fixed width`, { where: where('outputs') });
-      if (!model.metadata.imageShape) throw new AekitError('BAD_DATA', 'expected a fixed image shape', { where: where('imageShape') });
+      if (!model.info.imageShape) throw new AekitError('BAD_DATA', 'expected a fixed image shape', { where: where('imageShape') });
+      if (!model.info.imageInput) throw new AekitError('BAD_DATA', 'expected an image input (layout NCHW)', { where: where('inputs') });
       return new FidFeatureNet(model, sha256, size);
     } catch (error) {
       await model.release();
@@ -78,13 +79,13 @@ export class FidFeatureNet {
 
   /** The image shape the classifier takes. */
   get imageShape(): ImageShape {
-    const { channels, height, width } = this.model.metadata.imageShape!;
+    const { channels, height, width } = this.model.info.imageShape!;
     return { channels, height, width };
   }
 
   /** The value range the classifier takes. */
   get valueRange(): ValueRange {
-    return this.model.metadata.valueRange;
+    return this.model.info.valueRange;
   }
 
   /**
@@ -107,7 +108,7 @@ export class FidFeatureNet {
   /** Features (count×featureSize) of NCHW images in `range`. */
   async features(nchw: Float32Array, count: number, range: ValueRange, progress?: RowProgress): Promise<Float32Array> {
     const { channels, height, width } = this.imageShape;
-    const image = this.model.metadata.inputs[0].name;
+    const image = this.model.info.imageInput!;
     const out = await this.model.run({ [image]: { data: convertRange(nchw, range, this.valueRange), dims: [count, channels, height, width] } }, [FID_FEATURES_OUTPUT], progress);
     return out[FID_FEATURES_OUTPUT].data;
   }
@@ -121,10 +122,6 @@ export class FidFeatureNet {
   release(): Promise<void> {
     return this.model.release();
   }
-}
-
-function describeShape(shape: ImageShape): string {
-  return `${shape.height}x${shape.width}x${shape.channels}`;
 }
 
 /** What identifies a set of reference statistics. */

@@ -63,3 +63,8 @@ export function toArtifactImages(unitNhwc: Float32Array, count: number, shape: I
 export function fromArtifactImages(nchw: Float32Array, count: number, shape: ImageShape, range: ValueRange): Float32Array {
   return nchwToNhwc(convertRange(nchw, range, 'unit'), count, shape);
 }
+
+/** `HxWxC`, as messages name an image shape. */
+export function describeShape(shape: ImageShape): string {
+  return `${shape.height}x${shape.width}x${shape.channels}`;
+}

@@ -31,7 +31,8 @@ export { writeReport, reportJson, reportMarkdown, formatReportTable, summaryRows
 export { DEFAULT_FID_CLASSIFIER, DEFAULT_FID_IMAGE_SHAPE, FID_FEATURES_OUTPUT, FidFeatureNet, referenceStats, dataStats, type ReferenceKey, type ReferenceStats } from './fid-features';
 export { CACHE_DIR_ENV, DEFAULT_CACHE_FOLDER, defaultCacheDir } from './cache';
 export { OnnxModel, DEFAULT_EVAL_BATCH, DEFAULT_EVAL_RUNTIME, type FloatTensor, type OnnxModelOptions, type RowProgress } from './onnx-session';
-export { ModelIo, EVAL_PRIORS, familyEvaluation, oneHot, type PriorKind, type TranslationDirection, type Encoded, type LatentPrior } from './model-io';
+export { ModelIo, familyEvaluation, oneHot, type TranslationDirection, type Encoded } from './model-io';
+export { EVAL_PRIORS, type PriorKind, type LatentPrior } from './priors';
 export { loadTarget, RUN_ONNX_FOLDER, EVAL_PARTS, type EvalPart, type LoadedTarget, type LoadTargetOptions } from './target';
 export { estimateElbo, likelihoodFor, describeLikelihood, logMeanExp, DEFAULT_IWAE_SAMPLES, GAUSSIAN_LIKELIHOOD_SIGMA, type ElboEstimate, type ElboInput, type ReconstructionLikelihood } from './metrics/elbo';
 export { scoreClassifiers, LATENT_CLASSIFIERS, KNN_NEIGHBOURS, DENSE_CLASSIFIER_SETTINGS, type LatentClassifierName, type LabelledFeatures, type ClassifierScore, type ScoreClassifiersOptions } from './metrics/latent-classifiers';

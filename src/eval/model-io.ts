@@ -1,30 +1,20 @@
 /**
  * A loaded model seen through its families' conventions: which encoder output is the code, how the
  * decoder is fed (z, plus a one-hot label for conditional models), and how samples are drawn.
- * Parts and shapes are read from artifact metadata and output names; what a family supports (its
+ * Parts and shapes are read from the artifacts' description (`OnnxModel.info`) and output names; what a family supports (its
  * metrics and its prior) from its registry entry (`FamilyDefinition.evaluation`).
  */
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { AekitError } from '../core/errors';
-import { Rng } from '../core/rng';
 import type { ValueRange } from '../data/types';
+import type { CategoricalLayout } from '../artifact/metadata';
 import { familyNames, getFamily } from '../models';
-import type { FamilyEvaluation, SamplePrior } from '../models/types';
+import type { FamilyEvaluation } from '../models/types';
+import { EVAL_PRIORS, categoricalPrior, fittedGaussian } from './priors';
+import type { LatentPrior, PriorKind } from './priors';
 import type { FloatTensor, OnnxModel, RowProgress } from './onnx-session';
 import type { LoadedTarget } from './target';
 import { toArtifactImages } from './images';
 import type { ImageShape } from './images';
-
-/**
- * The priors eval draws from: 'standard-normal' is the N(0, I) prior of VAEs and GANs;
- * 'fitted-gaussian' fits a Gaussian (mean, full covariance) to the codes of training images, the
- * usual way to sample a deterministic autoencoder; the categorical priors (gumbel-vae, joint-vae:
- * uniform one-hot groups, after N(0, I) for joint-vae) need the layout in the run's model config
- * (`categorical`), which artifacts do not carry, so they work on targets inside a run folder.
- */
-export const EVAL_PRIORS = ['standard-normal', 'fitted-gaussian', 'uniform-categorical', 'gaussian-and-categorical'] as const;
-/** See {@link EVAL_PRIORS}. */
-export type PriorKind = (typeof EVAL_PRIORS)[number];
 
 /** A family's evaluation entry from the registry, or undefined for a family this aekit does not know. */
 export function familyEvaluation(family: string): FamilyEvaluation | undefined {
@@ -34,12 +24,7 @@ export function familyEvaluation(family: string): FamilyEvaluation | undefined {
 /** The classifier output holding class scores (src/models/classifier.ts). */
 export const CLASSIFIER_LOGITS = 'logits';
 
-/** N categorical variables of K classes each (gumbel-vae, joint-vae), from the run's model config. */
-export interface CategoricalLayout {
-  variables: number;
-  classes: number;
-}
-
+/** The categorical layout in a run's model config: where artifacts from before `aekit.categorical` keep it. */
 function categoricalLayoutOf(model: Record<string, unknown> | undefined): CategoricalLayout | undefined {
   const c = model?.categorical as { variables?: unknown; classes?: unknown } | undefined;
   const ok = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
@@ -55,13 +40,6 @@ export interface Encoded {
   code?: Float32Array;
   mu?: Float32Array;
   logvar?: Float32Array;
-}
-
-/** A prior to draw decoder inputs from. */
-export interface LatentPrior {
-  kind: PriorKind;
-  /** Draw `count` codes, row-major count×latentSize, from the stream `rng`. */
-  sample(count: number, rng: Rng): Float32Array;
 }
 
 /** Direction of an unpaired translation model: generatorAB maps domain A to B, generatorBA back. */
@@ -109,7 +87,7 @@ export class ModelIo {
 
   /** Value range of the artifacts (the first part's; eval checks they agree). */
   get valueRange(): ValueRange {
-    return (this.encoder ?? this.generator ?? this.classifier ?? this.translators?.AB)!.metadata.valueRange;
+    return (this.encoder ?? this.generator ?? this.classifier ?? this.translators?.AB)!.info.valueRange;
   }
 
   /**
@@ -216,7 +194,7 @@ export class ModelIo {
     if (!encoder) throw new AekitError('BAD_ARGUMENT', 'the model has no encoder artifact', { where: 'encode' });
     const { height, width, channels } = this.shape;
     const feeds: Record<string, FloatTensor> = {
-      [this.imageInputName(encoder)]: { data: toArtifactImages(unitNhwc, count, this.shape, encoder.metadata.valueRange), dims: [count, channels, height, width] },
+      [this.imageInputName(encoder)]: { data: toArtifactImages(unitNhwc, count, this.shape, encoder.info.valueRange), dims: [count, channels, height, width] },
     };
     this.addLabels(feeds, encoder, count, labels);
     const out = await encoder.run(feeds, undefined, progress);
@@ -305,7 +283,7 @@ export class ModelIo {
     const classifier = this.classifier;
     if (!classifier) throw new AekitError('BAD_ARGUMENT', 'the model has no classifier artifact', { where: 'classify' });
     const { height, width, channels } = this.shape;
-    const image = { data: toArtifactImages(unitNhwc, count, this.shape, classifier.metadata.valueRange), dims: [count, channels, height, width] };
+    const image = { data: toArtifactImages(unitNhwc, count, this.shape, classifier.info.valueRange), dims: [count, channels, height, width] };
     const logits = (await classifier.run({ [this.imageInputName(classifier)]: image }, [CLASSIFIER_LOGITS], progress))[CLASSIFIER_LOGITS].data;
     const classes = logits.length / count;
     const out = new Int32Array(count);
@@ -333,67 +311,4 @@ export class ModelIo {
     if (!this.generator) throw new AekitError('BAD_ARGUMENT', 'the model has no decoder or generator artifact', { where: what });
     return this.generator;
   }
-}
-
-/** N(0, I) for the first (size - V*K) values (none for 'uniform-categorical'), then V one-hot groups of K uniform classes. */
-function categoricalPrior(kind: PriorKind, layout: CategoricalLayout, size: number): LatentPrior {
-  const gaussian = size - layout.variables * layout.classes;
-  return {
-    kind,
-    sample(count, rng) {
-      const out = new Float32Array(count * size);
-      for (let r = 0; r < count; r++) {
-        for (let j = 0; j < gaussian; j++) out[r * size + j] = rng.normal();
-        for (let v = 0; v < layout.variables; v++) out[r * size + gaussian + v * layout.classes + rng.int(layout.classes)] = 1;
-      }
-      return out;
-    },
-  };
-}
-
-/**
- * N(mean, cov) fitted to codes (unbiased covariance), sampled as mean + V sqrt(Λ) eps from the
- * symmetric eigendecomposition cov = V Λ V^T. Unlike a Cholesky factor this also works when dead
- * code units make the covariance singular (their eigenvalues are clamped to 0).
- */
-function fittedGaussian(codes: Float32Array, count: number, size: number): LatentPrior {
-  if (count < 2) throw new AekitError('BAD_ARGUMENT', `need at least 2 training codes to fit a Gaussian, found ${count}`, { where: 'prior' });
-  const mean = new Float64Array(size);
-  for (let r = 0; r < count; r++) for (let j = 0; j < size; j++) mean[j] += codes[r * size + j] / count;
-  const cov = new Matrix(size, size);
-  for (let r = 0; r < count; r++) {
-    for (let i = 0; i < size; i++) {
-      const di = codes[r * size + i] - mean[i];
-      for (let j = 0; j <= i; j++) cov.set(i, j, cov.get(i, j) + di * (codes[r * size + j] - mean[j]));
-    }
-  }
-  for (let i = 0; i < size; i++) {
-    for (let j = 0; j <= i; j++) {
-      const v = cov.get(i, j) / (count - 1);
-      cov.set(i, j, v);
-      cov.set(j, i, v);
-    }
-  }
-  const eig = new EigenvalueDecomposition(cov, { assumeSymmetric: true });
-  const vectors = eig.eigenvectorMatrix;
-  const roots = eig.realEigenvalues.map((l) => Math.sqrt(Math.max(l, 0)));
-  // factor = V sqrt(Λ), row-major size×size.
-  const factor = new Float64Array(size * size);
-  for (let i = 0; i < size; i++) for (let k = 0; k < size; k++) factor[i * size + k] = vectors.get(i, k) * roots[k];
-  return {
-    kind: 'fitted-gaussian',
-    sample(n, rng) {
-      const out = new Float32Array(n * size);
-      const eps = new Float64Array(size);
-      for (let r = 0; r < n; r++) {
-        for (let k = 0; k < size; k++) eps[k] = rng.normal();
-        for (let i = 0; i < size; i++) {
-          let v = mean[i];
-          for (let k = 0; k < size; k++) v += factor[i * size + k] * eps[k];
-          out[r * size + i] = v;
-        }
-      }
-      return out;
-    },
-  };
 }

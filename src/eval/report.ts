@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write';
 import { imageGridPng } from '../core/image-io';
-import type { EvalFigures, EvalReport } from './evaluate';
+import type { EvalFigures, EvalReport } from './report-types';
 import { scatterPng } from './latent/scatter';
 
 /** File names inside a report folder. */

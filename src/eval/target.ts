@@ -1,23 +1,26 @@
 /**
  * What `aekit eval` evaluates: one `.onnx` artifact, a folder of artifacts, or a run folder (its
- * `onnx/` artifacts when they exist, else a fresh export to a temporary folder). Resolves the
- * target to one onnxruntime session per part, all from the same run.
+ * exported artifacts when they exist, else a fresh export to a temporary folder). Resolves the
+ * target to one onnxruntime session per part, all from the same run; where the run's files are is
+ * src/run/run-folder.ts's business.
  */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AekitError } from '../core/errors';
+import { AekitError, isAekitError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { silentLogger } from '../core/log';
 import { parseDatasetSpec } from '../data/registry';
 import type { DatasetSpec } from '../data/registry';
 import { readMetadata } from '../artifact/onnx-io';
+import { RUN_EXPORT_FOLDER, RunFolder } from '../run/run-folder';
+import type { RunConfig } from '../run/config';
 import { exportRun } from '../export/run-export';
 import { OnnxModel } from './onnx-session';
 import type { OnnxModelOptions } from './onnx-session';
 
-/** Sub-folder of a run that `aekit export <run> --out <run>/onnx` fills and eval looks for first. */
-export const RUN_ONNX_FOLDER = 'onnx';
+/** Sub-folder of a run that `aekit export <run> --out <run>/onnx` fills and eval looks for first (the run layer's {@link RUN_EXPORT_FOLDER}). */
+export const RUN_ONNX_FOLDER = RUN_EXPORT_FOLDER;
 
 /**
  * Parts eval uses. A classifier is evaluated (its accuracy) only when the target has none of the
@@ -51,6 +54,8 @@ export interface LoadedTarget {
    * their test images by seed), so evaluation must split with it too to stay off training images.
    */
   runSeed?: number;
+  /** The run's config file the three fields above come from, for messages. */
+  runConfigPath?: string;
   /** Release the sessions and remove the temporary export. */
   release(): Promise<void>;
 }
@@ -60,33 +65,30 @@ export interface LoadTargetOptions extends OnnxModelOptions {
   logger?: Logger;
 }
 
-async function statOrNull(file: string): Promise<import('node:fs').Stats | null> {
-  return fs.stat(file).catch(() => null);
-}
-
 async function onnxFilesIn(dir: string): Promise<string[]> {
   const names = await fs.readdir(dir).catch(() => [] as string[]);
   return names.filter((n) => n.endsWith('.onnx')).sort().map((n) => path.join(dir, n));
 }
 
 /** Warn when a run's checkpoints are newer than its exported artifacts (re-export needed). */
-async function warnIfStale(runDir: string, files: string[], logger: Logger): Promise<void> {
-  const latest = await statOrNull(path.join(runDir, 'checkpoints', 'latest.json'));
-  if (!latest) return;
+async function warnIfStale(run: RunFolder, files: string[], logger: Logger): Promise<void> {
+  const latest = await run.latestCheckpointTime();
+  if (latest === undefined) return;
   const stats = await Promise.all(files.map((f) => fs.stat(f)));
   const oldest = Math.min(...stats.map((s) => s.mtimeMs));
-  if (latest.mtimeMs > oldest) {
-    logger.warn(`${path.join(runDir, RUN_ONNX_FOLDER)} is older than the run's latest checkpoint; re-run 'aekit export' to evaluate the newest weights`);
+  if (latest > oldest) {
+    logger.warn(`${run.exportDir} is older than the run's latest checkpoint; re-run 'aekit export' to evaluate the newest weights`);
   }
 }
 
 /**
  * Resolve `target` to artifact files: a `.onnx` file; a folder holding `.onnx` files; a run folder
- * with `onnx/`; or a run folder (or checkpoint) without, exported with `exportRun` to a temporary
- * folder (verified on onnxruntime-node, the runtime eval uses).
+ * with exported artifacts ({@link RunFolder.exportedArtifacts}); or a run folder (or checkpoint)
+ * without, exported with `exportRun` to a temporary folder (verified on onnxruntime-node, the
+ * runtime eval uses).
  */
 async function resolveFiles(target: string, logger: Logger): Promise<{ files: string[]; exportedTo?: string }> {
-  const stat = await statOrNull(target);
+  const stat = await fs.stat(target).catch(() => null);
   if (!stat) throw new AekitError('FILE_NOT_FOUND', 'no such ONNX file or run folder', { where: target });
   if (stat.isFile()) {
     if (!target.endsWith('.onnx')) throw new AekitError('BAD_ARGUMENT', 'expected a .onnx file or a run folder', { where: target });
@@ -94,14 +96,15 @@ async function resolveFiles(target: string, logger: Logger): Promise<{ files: st
   }
   const here = await onnxFilesIn(target);
   if (here.length > 0) return { files: here };
-  const exported = await onnxFilesIn(path.join(target, RUN_ONNX_FOLDER));
+  const run = new RunFolder(target);
+  const exported = await run.exportedArtifacts();
   if (exported.length > 0) {
-    await warnIfStale(target, exported, logger);
+    await warnIfStale(run, exported, logger);
     return { files: exported };
   }
   const out = await fs.mkdtemp(path.join(os.tmpdir(), 'aekit-eval-'));
   try {
-    logger.info(`${target} has no ${RUN_ONNX_FOLDER}/ folder: exporting its latest checkpoint to ${out}`);
+    logger.info(`${target} has no ${RUN_EXPORT_FOLDER}/ folder: exporting its latest checkpoint to ${out}`);
     const result = await exportRun(target, { out, runtimes: ['ort-node-cpu'], logger });
     return { files: result.artifacts.map((a) => a.path), exportedTo: out };
   } catch (error) {
@@ -110,36 +113,25 @@ async function resolveFiles(target: string, logger: Logger): Promise<{ files: st
   }
 }
 
-type RunConfigParts = Pick<LoadedTarget, 'runDataset' | 'runModel' | 'runSeed'>;
+type RunConfigParts = Pick<LoadedTarget, 'runDataset' | 'runModel' | 'runSeed' | 'runConfigPath'>;
 
-/** The dataset, model config and seed in the config.json of the run folder `target` is in (or is), if any. */
-async function runConfigOf(target: string): Promise<RunConfigParts> {
-  const stat = await statOrNull(target);
-  const dir = stat?.isFile() ? path.dirname(target) : target;
-  for (const candidate of [dir, path.dirname(dir)]) {
-    const file = path.join(candidate, 'config.json');
-    let config: { data?: { dataset?: Record<string, unknown> }; model?: Record<string, unknown>; train?: { seed?: unknown } };
-    try {
-      config = JSON.parse(await fs.readFile(file, 'utf8'));
-    } catch {
-      continue; // No run config here: the caller falls back to the metadata.
-    }
-    const out: RunConfigParts = {};
-    if (config.model && typeof config.model === 'object') out.runModel = config.model;
-    // The trainer's default seed is 0 (src/train/config.ts), so a config without one was split with 0.
-    const seed = config.train?.seed ?? 0;
-    if (typeof seed === 'number' && Number.isInteger(seed) && seed >= 0) out.runSeed = seed;
-    if (config.data?.dataset) {
-      const { limit: _limit, ...whole } = config.data.dataset;
-      try {
-        out.runDataset = parseDatasetSpec(whole, file);
-      } catch {
-        // A dataset this version cannot load by spec: the caller falls back to the metadata.
-      }
-    }
-    return out;
+/**
+ * The dataset, model config and seed of the run folder `target` is in (or is), if any. A config
+ * that does not resolve is reported and left out: the caller falls back to the artifacts' metadata.
+ */
+async function runConfigOf(target: string, logger: Logger): Promise<RunConfigParts> {
+  const run = await RunFolder.containing(target);
+  if (!run) return {};
+  let config: RunConfig;
+  try {
+    config = await run.readConfig();
+  } catch (error) {
+    if (!isAekitError(error)) throw error;
+    logger.warn(`ignoring the run config (${error.message}); evaluating with what the artifacts record`);
+    return {};
   }
-  return {};
+  const { limit: _limit, ...whole } = config.data.dataset as DatasetSpec & { limit?: number };
+  return { runModel: config.model, runSeed: config.train.seed, runDataset: parseDatasetSpec(whole, `${run.configPath}: data.dataset`), runConfigPath: run.configPath };
 }
 
 /**
@@ -186,7 +178,7 @@ export async function loadTarget(target: string, options: LoadTargetOptions = {}
         where: target,
       });
     }
-    return { source: target, family: first.metadata.family, runId: first.metadata.runId, parts, exportedTo, ...(await runConfigOf(target)), release };
+    return { source: target, family: first.metadata.family, runId: first.metadata.runId, parts, exportedTo, ...(await runConfigOf(target, logger)), release };
   } catch (error) {
     await release();
     throw error;

@@ -7,10 +7,19 @@
  *                    progress.gif: those grids as one animation (src/train/progress-gif.ts)
  *   loss-curve.png   training and validation loss so far
  *   run.json         environment: aekit version, backend, start/end times, status
+ *   onnx/            the artifacts of `aekit export <run> --out <run>/onnx`, when exported there
+ *
+ * Other stages find these files through {@link RunFolder}, never by joining the names themselves.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write';
+import { readJsonFile } from '../core/json-file';
+import { resolveRunConfig } from './config';
+import type { RunConfig } from './config';
+
+/** Sub-folder of a run that `aekit export <run> --out <run>/onnx` fills, and where eval looks for a run's artifacts first. */
+export const RUN_EXPORT_FOLDER = 'onnx';
 
 /** A line of metrics.jsonl for a logged step. */
 export interface StepRecord {
@@ -40,9 +49,24 @@ export interface EpochRecord {
 
 export type MetricsRecord = StepRecord | EpochRecord;
 
-/** Paths and writers of a run folder. */
+/** Paths, readers and writers of a run folder. */
 export class RunFolder {
   constructor(readonly dir: string) {}
+
+  /**
+   * The run folder `location` is in or is: `location` itself (a folder), or the folder holding it
+   * (a file, or a sub-folder such as `<run>/onnx`), whichever has a `config.json` first; undefined
+   * when neither has one (loose artifacts).
+   */
+  static async containing(location: string): Promise<RunFolder | undefined> {
+    const stat = await fs.stat(location).catch(() => undefined);
+    const dir = stat?.isFile() ? path.dirname(location) : location;
+    for (const candidate of [dir, path.dirname(dir)]) {
+      const folder = new RunFolder(candidate);
+      if (await folder.exists()) return folder;
+    }
+    return undefined;
+  }
 
   get configPath(): string {
     return path.join(this.dir, 'config.json');
@@ -58,6 +82,42 @@ export class RunFolder {
   }
   get runInfoPath(): string {
     return path.join(this.dir, 'run.json');
+  }
+  /** `checkpoints/`: one folder per checkpoint and `latest.json`, which names the newest (see checkpoint.ts). */
+  get checkpointsDir(): string {
+    return path.join(this.dir, 'checkpoints');
+  }
+  /** The pointer to the newest checkpoint. */
+  get latestCheckpointPath(): string {
+    return path.join(this.checkpointsDir, 'latest.json');
+  }
+  /** Where `aekit export <run> --out <run>/onnx` puts the run's artifacts ({@link RUN_EXPORT_FOLDER}). */
+  get exportDir(): string {
+    return path.join(this.dir, RUN_EXPORT_FOLDER);
+  }
+
+  /**
+   * The run's config.json, validated and resolved as the trainer resolves it.
+   * @throws AekitError FILE_NOT_FOUND when it cannot be read, BAD_CONFIG (or UNKNOWN_NAME for an
+   *   unknown family or dataset) when it is not a valid run config, naming the file.
+   */
+  async readConfig(): Promise<RunConfig> {
+    return resolveRunConfig(await readJsonFile(this.configPath, { what: 'run config', object: true }), this.configPath);
+  }
+
+  /** The `.onnx` files in {@link exportDir}, sorted by name (none when the run was not exported there). */
+  async exportedArtifacts(): Promise<string[]> {
+    const names = await fs.readdir(this.exportDir).catch(() => [] as string[]);
+    return names
+      .filter((n) => n.endsWith('.onnx'))
+      .sort()
+      .map((n) => path.join(this.exportDir, n));
+  }
+
+  /** When the newest checkpoint was saved (ms since the epoch, from `latest.json`), or undefined when the run has none. */
+  async latestCheckpointTime(): Promise<number | undefined> {
+    const stat = await fs.stat(this.latestCheckpointPath).catch(() => undefined);
+    return stat?.mtimeMs;
   }
 
   async create(): Promise<void> {

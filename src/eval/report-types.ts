@@ -1,0 +1,130 @@
+/**
+ * What {@link EvalReport} holds: one typed section per metric (the runners in src/eval/runners
+ * fill them), the data and target it was measured on, and the images of the report figures.
+ * src/eval/report.ts writes it as files.
+ */
+import type { DatasetSpec } from '../data/registry';
+import type { EvalMetric } from './applicability';
+import type { ImageShape } from './images';
+import type { ElboEstimate } from './metrics/elbo';
+import type { LatentClassifierName } from './metrics/latent-classifiers';
+import type { Projection } from './latent/scatter';
+import type { PriorKind } from './priors';
+import type { EvalPart } from './target';
+
+/** FID results; every distance is against the test split's first `count` images. */
+export interface FidReport {
+  classifier: { path: string; sha256: string; featureSize: number };
+  /** The test-split statistics: the cache file, and whether it was read (true) or written. */
+  reference: { cacheFile: string; cached: boolean };
+  count: number;
+  /** Prior samples through the decoder vs test images. */
+  samples?: number;
+  /** How samples were drawn: N(0, I), or a Gaussian fitted to training codes. */
+  prior?: PriorKind;
+  /** Why no samples were scored, when {@link samples} is absent. */
+  samplesSkipped?: string;
+  /** Reconstructions of the test images vs the test images. */
+  reconstructions?: number;
+  /** Training images vs test images: the FID of real data, for scale. */
+  trainVsTest: number;
+}
+
+/** SSIM and PSNR of one domain's test images against their round trip through both generators. */
+export interface CycleReport {
+  count: number;
+  ssim: number;
+  /** In dB. */
+  psnr: number;
+}
+
+/** Cycle consistency of an unpaired translation model (cyclegan). */
+export interface TranslationReport {
+  /** Domain B's dataset (domain A is the report's dataset): the run config's `model.domainB`, without its `limit`. */
+  domainB: DatasetSpec;
+  /** A -> B -> A: domain A's test images through generatorAB, then generatorBA, against themselves. */
+  cycleA: CycleReport;
+  /** B -> A -> B: domain B's test images through generatorBA, then generatorAB. */
+  cycleB: CycleReport;
+}
+
+/** Mean of a per-image metric over reconstructions of test images. */
+export interface ImageMetricReport {
+  mean: number;
+  count: number;
+}
+
+/** ELBO and IWAE estimates with the likelihood they assume. */
+export interface ElboReport extends ElboEstimate {
+  likelihood: string;
+}
+
+/** Test accuracy of one classifier on latent codes and on pixels. */
+export interface LatentClassifierRow {
+  classifier: LatentClassifierName;
+  codes: number;
+  pixels: number;
+}
+
+/** Latent-classifier results. */
+export interface LatentReport {
+  trainCount: number;
+  testCount: number;
+  codeSize: number;
+  pixelSize: number;
+  /** Accuracy of always guessing the most frequent training class. */
+  chance: number;
+  classifiers: LatentClassifierRow[];
+}
+
+/** Images for the report figures; all NHWC in [0, 1]. */
+export interface EvalFigures {
+  shape: ImageShape;
+  samples?: { images: Float32Array; count: number };
+  reconstructions?: { originals: Float32Array; reconstructions: Float32Array; count: number };
+  /** 2-D positions (count×2) of test codes: the code itself when it has 2 dimensions, else its first two principal components. */
+  latentScatter?: Projection & { labels: Int32Array; classNames: string[] };
+  /** Decoded codes on the segment between two test images' codes. */
+  interpolation?: { images: Float32Array; count: number };
+  /**
+   * Six rows of `columns` images: A, A -> B, A -> B -> A, B, B -> A, B -> A -> B (test images of
+   * each domain, their translations and their round trips).
+   */
+  translations?: { images: Float32Array; count: number; columns: number };
+}
+
+/** The report's section of each metric: what one metric runner returns. */
+export type MetricResults = Partial<Pick<EvalReport, EvalMetric>>;
+
+/** Everything `evaluate` measured. */
+export interface EvalReport {
+  aekitVersion: string;
+  createdAt: string;
+  target: { source: string; family: string; runId: string; parts: Partial<Record<EvalPart, string>>; exportedTo?: string };
+  /**
+   * The data; `seed` is the seed its hold-out split (image folders, IDX pairs) and coloured MNIST's
+   * tints were drawn with: the run's `train.seed` when the target is in a run folder, so that a
+   * folder is split as in training, else the report's seed.
+   */
+  dataset: { spec: DatasetSpec; height: number; width: number; channels: number; testCount: number; trainCount: number; seed: number };
+  seed: number;
+  count: number;
+  fid?: FidReport;
+  ssim?: ImageMetricReport;
+  /** PSNR in dB. */
+  psnr?: ImageMetricReport;
+  elbo?: ElboReport;
+  latent?: LatentReport;
+  /** Top-1 accuracy of a classifier artifact on the first `count` test images. */
+  accuracy?: ImageMetricReport;
+  translation?: TranslationReport;
+  /**
+   * Metrics the family supports that this target could not give, and why (when no metrics were
+   * asked for explicitly; asking for one that does not apply is an error instead).
+   */
+  skipped: { metric: EvalMetric; reason: string }[];
+  /** Seconds per stage, in order. */
+  timings: { stage: string; seconds: number }[];
+  /** Images for the figures; not part of the JSON report (see `reportJson`). */
+  figures?: EvalFigures;
+}
