@@ -63,3 +63,5 @@ export {
   type ClassifyResult,
   type RepresentationScores,
 } from './classify';
+export { attributeEditGrid, codeScatter, latentGridPng, sampleGrid, type CodeScatter, type SampleGrid, type SampleGridOptions } from './figures';
+export { imagePairs, loadAttributeVector, openLatentModels } from './loading';
