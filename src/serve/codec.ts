@@ -1,13 +1,14 @@
 /**
- * The wire formats of the API: request bodies checked field by field (every mistake becomes a 400
- * naming the field, what was expected and what came), content negotiation, and the three image
- * encodings (JSON float arrays, raw float32, PNG).
+ * The wire formats of the API: request bodies checked against the model row by row after their
+ * schema (src/serve/requests.ts) checked their structure (every mistake becomes a 400 naming the
+ * field, what was expected and what came), content negotiation, and the three image encodings
+ * (JSON float arrays, raw float32, PNG).
  */
 import { imageGridPng } from '../core/image-io';
 import { badField, HttpError } from './http-error';
 import type { ServedModel } from './models';
+import { checkBody, classOutside, decodeWords, DecodeRequestSchema, describe, ImagesRequestSchema, imagesWords, notFinite, SampleRequestSchema, sampleWords } from './requests';
 import { toUnitInterval } from './web/image-math';
-import { MAX_SEED } from '../artifact/prior';
 import { VALUE_RANGES } from '../data/types';
 
 /** Per-request limits. */
@@ -29,72 +30,45 @@ export interface RowsInput {
   labels?: Float32Array;
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}...` : value)}`;
-  if (typeof value === 'number') return String(value);
-  return typeof value;
-}
-
-/** The body as an object with only `allowed` fields (`label` is always allowed, so that its own check can say why it is wrong). */
-function objectBody(body: unknown, allowed: readonly string[], example: string): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new HttpError(400, 'INVALID_BODY', `expected a JSON object like ${example}, got ${describe(body)}`);
-  }
-  for (const key of Object.keys(body)) {
-    if (!allowed.includes(key)) throw badField('INVALID_BODY', key, `unknown field; expected: ${allowed.join(', ')}`);
-  }
-  return body as Record<string, unknown>;
-}
-
 function checkRows(rows: number, where: string, limits: RequestLimits): void {
-  if (rows === 0) throw badField('INVALID_BODY', where, 'is empty; give at least one row');
   if (rows > limits.maxRowsPerRequest) throw badField('TOO_MANY_ROWS', where, `${rows} rows, the limit per request is ${limits.maxRowsPerRequest}`);
 }
 
 function finite(value: unknown, where: string): number {
   if (typeof value !== 'number') throw badField('INVALID_BODY', where, `expected a number, got ${describe(value)}`);
-  // JSON has no NaN/Infinity literals, but numbers beyond ~1.8e308 parse to Infinity.
-  if (!Number.isFinite(value)) throw badField('NOT_FINITE', where, `expected a finite number, got ${value} (the JSON number overflows float64)`);
+  if (!Number.isFinite(value)) throw notFinite(where, value);
   return value;
 }
 
-/** One-hot labels from `label` (one class for all rows, or one per row), or an error. */
-function parseLabels(value: unknown, rows: number, model: ServedModel): Float32Array | undefined {
+/** One-hot labels from `label` (one class for all rows, or one per row; whole numbers >= 0, as the schema checked), or an error. */
+function parseLabels(value: number | number[] | undefined, rows: number, model: ServedModel): Float32Array | undefined {
   if (!model.conditional) {
     if (value !== undefined) throw badField('BAD_LABEL', 'label', `model '${model.name}' is not conditional; leave out 'label'`);
     return undefined;
   }
   const classes = model.numClasses!;
   if (value === undefined) throw badField('BAD_LABEL', 'label', `model '${model.name}' is conditional: give a class in 0..${classes - 1} (one number for all rows, or one per row)`);
-  const labels = Array.isArray(value) ? value : new Array<unknown>(rows).fill(value);
+  const labels = Array.isArray(value) ? value : new Array<number>(rows).fill(value);
   if (labels.length !== rows) throw badField('BAD_LABEL', 'label', `${labels.length} labels for ${rows} rows; give one per row or a single number`);
   const out = new Float32Array(rows * classes);
   labels.forEach((label, r) => {
-    const where = Array.isArray(value) ? `label[${r}]` : 'label';
-    if (typeof label !== 'number' || !Number.isInteger(label)) throw badField('BAD_LABEL', where, `expected a whole class number, got ${describe(label)}`);
-    if (label < 0 || label >= classes) throw badField('BAD_LABEL', where, `class ${label} is outside 0..${classes - 1} (model '${model.name}' has ${classes} classes)`);
+    if (label >= classes) throw badField('BAD_LABEL', Array.isArray(value) ? `label[${r}]` : 'label', classOutside(label, model));
     out[r * classes + label] = 1;
   });
   return out;
 }
 
-/** `{"z": number[][], "label"?: number | number[]}` for `/decode`. */
+/** `{"z": number[][], "label"?: number | number[]}` for `/decode` ({@link DecodeRequestSchema}), checked against the model. */
 export function parseDecodeBody(body: unknown, model: ServedModel, limits: RequestLimits): RowsInput {
+  const { z, label } = checkBody(DecodeRequestSchema, body, decodeWords, model);
   const size = model.latentSize;
-  const fields = objectBody(body, ['z', 'label'], `{"z": [[${size} numbers]]${model.conditional ? ', "label": 3' : ''}}`);
-  const z = fields.z;
-  if (z === undefined) throw badField('INVALID_BODY', 'z', `missing; expected a list of latent rows of ${size} numbers`);
-  if (!Array.isArray(z)) throw badField('INVALID_BODY', 'z', `expected a list of rows (number[][]), got ${describe(z)}`);
   checkRows(z.length, 'z', limits);
   const data = new Float32Array(z.length * size);
-  z.forEach((row: unknown, r) => {
-    if (!Array.isArray(row)) throw badField('INVALID_BODY', `z[${r}]`, `expected a row of ${size} numbers, got ${describe(row)}${typeof row === 'number' ? ' (z is a list of rows: [[...]])' : ''}`);
+  z.forEach((row, r) => {
     if (row.length !== size) throw badField('WRONG_SIZE', `z[${r}]`, `has ${row.length} numbers; model '${model.name}' has latent size ${size}`);
-    for (let i = 0; i < size; i++) data[r * size + i] = finite(row[i], `z[${r}][${i}]`);
+    data.set(row, r * size);
   });
-  return { rows: z.length, data, labels: parseLabels(fields.label, z.length, model) };
+  return { rows: z.length, data, labels: parseLabels(label, z.length, model) };
 }
 
 /** A sample request: how many, the seed used (given or drawn), and labels. */
@@ -104,43 +78,30 @@ export interface SampleInput {
   labels?: Float32Array;
 }
 
-/** `{"n": number, "seed"?: number, "label"?: number | number[]}` for `/sample`. */
+/** `{"n": number, "seed"?: number, "label"?: number | number[]}` for `/sample` ({@link SampleRequestSchema}). */
 export function parseSampleBody(body: unknown, model: ServedModel, limits: RequestLimits, randomSeed: () => number): SampleInput {
-  const fields = objectBody(body, ['n', 'seed', 'label'], `{"n": 4, "seed": 0${model.conditional ? ', "label": 3' : ''}}`);
-  const n = fields.n;
-  if (n === undefined) throw badField('INVALID_BODY', 'n', 'missing; expected how many images to sample');
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw badField('INVALID_BODY', 'n', `expected a whole number, got ${describe(n)}`);
-  if (n < 1) throw badField('INVALID_BODY', 'n', `expected at least 1, got ${n}`);
+  const { n, seed, label } = checkBody(SampleRequestSchema, body, sampleWords, model);
   checkRows(n, 'n', limits);
-  let seed = randomSeed();
-  if (fields.seed !== undefined) {
-    const s = fields.seed;
-    if (typeof s !== 'number' || !Number.isInteger(s) || s < 0 || s > MAX_SEED) throw badField('INVALID_BODY', 'seed', `expected a whole number in 0..${MAX_SEED}, got ${describe(s)}`);
-    seed = s;
-  }
-  return { rows: n, seed, labels: parseLabels(fields.label, n, model) };
+  return { rows: n, seed: seed ?? randomSeed(), labels: parseLabels(label, n, model) };
 }
 
 /**
- * `{"images": [...], "label"?: ...}` for `/encode` and `/reconstruct`. Each image is a flat list
- * of channels*height*width numbers (CHW order) or nested [channels][height][width] (or
- * [height][width] for one channel), with values in the model's value range.
+ * `{"images": [...], "label"?: ...}` for `/encode` and `/reconstruct` ({@link ImagesRequestSchema}).
+ * Each image is a flat list of channels*height*width numbers (CHW order) or nested
+ * [channels][height][width] (or [height][width] for one channel), with values in the model's value
+ * range: checked here, value by value, while copying.
  */
 export function parseImagesBody(body: unknown, model: ServedModel, limits: RequestLimits): RowsInput {
+  const { images, label } = checkBody(ImagesRequestSchema, body, imagesWords, model);
   const { channels, height, width } = model.imageShape;
   const size = channels * height * width;
-  const shapeText = `${channels}x${height}x${width}`;
-  const fields = objectBody(body, ['images', 'label'], `{"images": [[${size} numbers]]${model.conditional ? ', "label": 3' : ''}}`);
-  const images = fields.images;
-  if (images === undefined) throw badField('INVALID_BODY', 'images', `missing; expected a list of ${shapeText} images`);
-  if (!Array.isArray(images)) throw badField('INVALID_BODY', 'images', `expected a list of images, got ${describe(images)}`);
   checkRows(images.length, 'images', limits);
   const [lo, hi] = VALUE_RANGES[model.valueRange];
   const data = new Float32Array(images.length * size);
-  images.forEach((image: unknown, r) => {
+  images.forEach((image, r) => {
     const where = `images[${r}]`;
     const flat = flattenImage(image, where, [channels, height, width]);
-    if (flat.length !== size) throw badField('WRONG_SIZE', where, `has ${flat.length} values; model '${model.name}' takes ${shapeText} = ${size} (flat CHW or nested)`);
+    if (flat.length !== size) throw badField('WRONG_SIZE', where, `has ${flat.length} values; model '${model.name}' takes ${channels}x${height}x${width} = ${size} (flat CHW or nested)`);
     for (let i = 0; i < size; i++) {
       const v = finite(flat[i], `${where}[${i}]`);
       if (v < lo - VALUE_RANGE_SLACK || v > hi + VALUE_RANGE_SLACK) {
@@ -149,12 +110,11 @@ export function parseImagesBody(body: unknown, model: ServedModel, limits: Reque
       data[r * size + i] = v;
     }
   });
-  return { rows: images.length, data, labels: parseLabels(fields.label, images.length, model) };
+  return { rows: images.length, data, labels: parseLabels(label, images.length, model) };
 }
 
 /** A flat list of an image's values: given flat, or nested as [C][H][W] (or [H][W] when C = 1). */
-function flattenImage(image: unknown, where: string, chw: [number, number, number]): unknown[] {
-  if (!Array.isArray(image)) throw badField('INVALID_BODY', where, `expected an image (a list of numbers or nested lists), got ${describe(image)}`);
+function flattenImage(image: unknown[], where: string, chw: [number, number, number]): unknown[] {
   if (image.length === 0 || !Array.isArray(image[0])) return image;
   const expected = chw[0] === 1 && !Array.isArray((image[0] as unknown[])[0]) ? chw.slice(1) : chw;
   const out: unknown[] = [];

@@ -1,10 +1,15 @@
 /**
  * The OpenAPI 3.1 document served at `/openapi.json`, built for the models this server loaded
- * (their names are the `name` path parameter's enum). Written by hand next to the handlers it
- * describes; test/serve checks every documented operation against the running server.
+ * (their names are the `name` path parameter's enum). The request bodies are the zod schemas the
+ * server validates them with (requests.ts); paths and responses are written here, next to the
+ * route table (routes.ts) they describe. test/serve checks every documented operation against the
+ * running server.
  */
+import { z } from 'zod';
 import { AEKIT_VERSION } from '../core/version';
 import type { ServedModel } from './models';
+import { OPERATIONS } from './operations';
+import { REQUEST_SCHEMAS } from './requests';
 
 type Schema = Record<string, unknown>;
 
@@ -25,13 +30,23 @@ const imageResponses = (description: string, schema: string) => ({
     },
   },
   400: error('Invalid body: the message names the field, what was expected and what came.'),
-  404: error('Unknown model, or the model lacks the artifact this operation needs.'),
+  404: error("Unknown model, or a model that does not offer this operation (it lacks the artifact, a prior to sample, or a code output): the message says which."),
   406: error('The Accept header asks for a format this endpoint does not produce.'),
   413: error('The body is larger than the server allows.'),
   415: error('The body is not JSON.'),
   408: error('The body did not arrive within the request timeout.'),
   503: error('The answer was not ready within the request timeout.'),
 });
+
+/** The request bodies' JSON Schemas (draft 2020-12, OpenAPI 3.1's dialect), from their zod schemas. */
+function requestSchemas(): Record<string, Schema> {
+  return Object.fromEntries(
+    Object.entries(REQUEST_SCHEMAS).map(([name, schema]) => {
+      const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io: 'input' });
+      return [name, json];
+    }),
+  );
+}
 
 /** The document for a server with these models. */
 export function openApiDocument(models: readonly ServedModel[]): Record<string, unknown> {
@@ -41,10 +56,6 @@ export function openApiDocument(models: readonly ServedModel[]): Record<string, 
     required: true,
     description: 'Model name (the run id of its artifacts).',
     schema: { type: 'string', enum: models.map((m) => m.name) },
-  };
-  const label = {
-    description: 'Conditional models only: one class for every row, or one per row.',
-    oneOf: [{ type: 'integer', minimum: 0 }, { type: 'array', items: { type: 'integer', minimum: 0 } }],
   };
   const post = (operationId: string, summary: string, body: string, responses: Record<string, unknown>) => ({
     post: {
@@ -96,7 +107,7 @@ export function openApiDocument(models: readonly ServedModel[]): Record<string, 
         },
       },
       '/v1/models/{name}/decode': post('decode', 'Latents -> images.', 'DecodeRequest', imageResponses('Decoded images.', 'ImagesResponse')),
-      '/v1/models/{name}/sample': post('sample', 'Images from latents drawn from N(0, I) with a seed (VAE-family decoders).', 'SampleRequest', imageResponses('Sampled images; the seed and latents come back.', 'SampleResponse')),
+      '/v1/models/{name}/sample': post('sample', "Images from latents drawn from the decoder's prior with a seed (models whose `operations` list sample).", 'SampleRequest', imageResponses('Sampled images; the seed and latents come back.', 'SampleResponse')),
       '/v1/models/{name}/encode': post('encode', 'Images -> latent codes (the posterior mean for VAEs).', 'ImagesRequest', {
         ...imageResponses('Latent codes.', 'EncodeResponse'),
         200: {
@@ -109,27 +120,7 @@ export function openApiDocument(models: readonly ServedModel[]): Record<string, 
     },
     components: {
       schemas: {
-        DecodeRequest: {
-          type: 'object',
-          required: ['z'],
-          additionalProperties: false,
-          properties: { z: { type: 'array', minItems: 1, items: { type: 'array', items: { type: 'number' } }, description: 'Rows of latentSize finite numbers.' }, label },
-        },
-        SampleRequest: {
-          type: 'object',
-          required: ['n'],
-          additionalProperties: false,
-          properties: { n: { type: 'integer', minimum: 1 }, seed: { type: 'integer', minimum: 0, maximum: 4294967295, description: 'Random when left out; returned.' }, label },
-        },
-        ImagesRequest: {
-          type: 'object',
-          required: ['images'],
-          additionalProperties: false,
-          properties: {
-            images: { type: 'array', minItems: 1, items: { type: 'array' }, description: 'Each image a flat CHW list of channels*height*width numbers or nested [C][H][W] ([H][W] for one channel), in the model value range.' },
-            label,
-          },
-        },
+        ...requestSchemas(),
         ImagesResponse: {
           type: 'object',
           required: ['model', 'shape', 'layout', 'valueRange', 'images'],
@@ -165,7 +156,7 @@ export function openApiDocument(models: readonly ServedModel[]): Record<string, 
             numClasses: { type: 'integer' },
             imageShape: { type: 'object', properties: { channels: { type: 'integer' }, height: { type: 'integer' }, width: { type: 'integer' } } },
             valueRange: { enum: ['unit', 'symmetric'] },
-            operations: { type: 'array', items: { enum: ['decode', 'sample', 'encode', 'reconstruct'] } },
+            operations: { type: 'array', items: { enum: [...OPERATIONS] } },
             artifacts: { type: 'object', additionalProperties: { type: 'object', properties: { url: { type: 'string' }, bytes: { type: 'integer' } } } },
             metadata: { type: 'object', description: "Each artifact's aekit metadata, by part." },
           },

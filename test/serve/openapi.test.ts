@@ -3,7 +3,9 @@
  * to a valid request, with a documented content type and every required field of its schema.
  */
 import { strict as assert } from 'node:assert';
+import { z } from 'zod';
 import { startServer } from '../../src/serve';
+import { REQUEST_SCHEMAS } from '../../src/serve/requests';
 import type { AekitServer } from '../../src/serve';
 import { request, testArtifacts } from './helpers';
 
@@ -58,6 +60,13 @@ describe('serve: OpenAPI document', function () {
     for (const ref of refs) assert.ok(doc.components.schemas[JSON.parse(ref).replace('#/components/schemas/', '')], ref);
     const decode = doc.paths['/v1/models/{name}/decode'].post as unknown as { parameters: { schema: { enum: string[] } }[] };
     assert.deepEqual(decode.parameters[0].schema.enum, ['ae', 'cvae', 'vae']);
+  });
+
+  it('documents the request bodies with the zod schemas the server validates them with', () => {
+    for (const [name, schema] of Object.entries(REQUEST_SCHEMAS)) {
+      const { $schema: _dialect, ...expected } = z.toJSONSchema(schema, { io: 'input' });
+      assert.deepEqual(doc.components.schemas[name], expected, name);
+    }
   });
 
   it('documents exactly the operations the server has, and each answers as documented', async () => {

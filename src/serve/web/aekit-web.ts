@@ -84,7 +84,7 @@ export interface Decoder extends ModelSummary {
   readonly threads: number;
   /** Decode latents: one row (`number[]`), rows (`number[][]`) or a flat row-major Float32Array. */
   decode(z: number[] | number[][] | Float32Array, options?: LabelOption): Promise<ImageBatch>;
-  /** Decode `n` latents drawn from N(0, I) with `seed` (random when left out; returned). */
+  /** Decode `n` latents drawn from the artifact's prior with `seed` (random when left out; returned); only when {@link canSample}. */
   sample(n: number, seed?: number, options?: LabelOption): Promise<ImageBatch & { z: Float32Array; seed: number }>;
   /** Free the session. */
   release(): Promise<void>;

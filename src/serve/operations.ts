@@ -1,0 +1,212 @@
+/**
+ * What the server does, apart from HTTP: decode, sample, encode and reconstruct on parsed inputs
+ * through the dynamic batchers, which operations a model offers (and why not), and the model list.
+ * Plain typed results; the HTTP layer (routes.ts, replies.ts) turns them into responses.
+ */
+import { AekitError } from '../core/errors';
+import { drawLatents } from '../artifact/prior';
+import type { ImageShape, ValueRange } from '../artifact/metadata';
+import type { DynamicBatcher, BatchStats, RowFeeds } from './batcher';
+import type { RowsInput, SampleInput } from './codec';
+import { firstNonFinite } from './codec';
+import { HttpError } from './http-error';
+import type { ServedArtifact, ServedModel, ServedRole } from './models';
+
+/** The operations of the API, in the order `/v1/models` lists them. */
+export const OPERATIONS = Object.freeze(['decode', 'sample', 'encode', 'reconstruct'] as const);
+/** See {@link OPERATIONS}. */
+export type Operation = (typeof OPERATIONS)[number];
+
+/** The artifacts an operation runs. */
+const OPERATION_NEEDS: Readonly<Record<Operation, readonly ServedRole[]>> = Object.freeze({
+  decode: ['decoder'],
+  sample: ['decoder'],
+  encode: ['encoder'],
+  reconstruct: ['encoder', 'decoder'],
+});
+
+/** The artifacts a model has, decoder first. */
+export function servedRoles(model: ServedModel): ServedRole[] {
+  return (['decoder', 'encoder'] as const).filter((r) => model[r] !== undefined);
+}
+
+/**
+ * Why `model` cannot do `operation`, or undefined when it can. `/sample` needs a prior the decoder
+ * can draw from (`ArtifactInfo.canSample`); `/encode` and `/reconstruct` need an encoder output
+ * that is the decoder's whole input (`ArtifactInfo.codeOutput`), which categorical and joint
+ * codes (gumbel-vae, joint-vae) do not have.
+ */
+export function whyUnsupported(model: ServedModel, operation: Operation): string | undefined {
+  for (const role of OPERATION_NEEDS[operation]) {
+    if (!model[role]) return `model '${model.name}' has no ${role} artifact, which /${operation} needs; it has: ${servedRoles(model).join(', ')}`;
+  }
+  if (operation === 'sample' && !model.canSample) {
+    return `model '${model.name}' (family ${model.family}) cannot be sampled: ${model.decoder?.info.whyNoSample ?? 'no decoder'}; use /decode with your own z`;
+  }
+  const encoder = model.encoder;
+  if ((operation === 'encode' || operation === 'reconstruct') && encoder && !encoder.info.codeOutput) {
+    const outputs = encoder.metadata.outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ');
+    return `model '${model.name}' (family ${model.family}) has no code to /${operation}: its encoder has no output that is the decoder's whole input ('mu' or 'code' of ${model.latentSize} values); its outputs: ${outputs}`;
+  }
+  return undefined;
+}
+
+/** The operations `model` offers. */
+export function offeredOperations(model: ServedModel): Operation[] {
+  return OPERATIONS.filter((op) => whyUnsupported(model, op) === undefined);
+}
+
+/** A model as `/v1/models` lists it. */
+export interface ModelListing {
+  name: string;
+  family: string;
+  latentSize: number;
+  conditional: boolean;
+  numClasses?: number;
+  imageShape: ImageShape;
+  valueRange: ValueRange;
+  operations: Operation[];
+  /** Where to download each artifact, and its size in bytes. */
+  artifacts: Partial<Record<ServedRole, { url: string; bytes: number }>>;
+  /** Each artifact's aekit metadata. */
+  metadata: Partial<Record<ServedRole, ServedArtifact['metadata']>>;
+}
+
+/** The listing of one model. */
+export function listModel(model: ServedModel): ModelListing {
+  const roles = servedRoles(model);
+  return {
+    name: model.name,
+    family: model.family,
+    latentSize: model.latentSize,
+    conditional: model.conditional,
+    ...(model.numClasses !== undefined ? { numClasses: model.numClasses } : {}),
+    imageShape: model.imageShape,
+    valueRange: model.valueRange,
+    operations: offeredOperations(model),
+    artifacts: Object.fromEntries(roles.map((r) => [r, { url: `/v1/models/${encodeURIComponent(model.name)}/artifacts/${r}.onnx`, bytes: model[r]!.bytes.length }])),
+    metadata: Object.fromEntries(roles.map((r) => [r, model[r]!.metadata])),
+  };
+}
+
+/** Decoded images: `rows` NCHW images in the model's value range, flat. */
+export interface ImagesResult {
+  model: ServedModel;
+  rows: number;
+  images: Float32Array;
+  /** For `/sample`: the seed and the latents drawn with it. */
+  sampled?: { seed: number; z: Float32Array };
+}
+
+/** Codes of `rows` images: the encoder's code output, and its log-variance when it has one. */
+export interface CodesResult {
+  model: ServedModel;
+  rows: number;
+  z: Float32Array;
+  logvar?: Float32Array;
+}
+
+/** The batching counters of one artifact. */
+export interface ArtifactStats {
+  model: string;
+  part: ServedRole;
+  stats: BatchStats;
+}
+
+/** The models, their batchers and the four operations. */
+export class Inference {
+  private readonly byName: Map<string, ServedModel>;
+  private draining = false;
+
+  constructor(
+    readonly models: readonly ServedModel[],
+    private readonly batchers: ReadonlyMap<ServedArtifact, DynamicBatcher>,
+  ) {
+    this.byName = new Map(models.map((m) => [m.name, m]));
+  }
+
+  /**
+   * The model called `name`.
+   * @throws HttpError 404 UNKNOWN_MODEL listing the models.
+   */
+  model(name: string): ServedModel {
+    const model = this.byName.get(name);
+    if (!model) throw new HttpError(404, 'UNKNOWN_MODEL', `no model '${name}'; models: ${[...this.byName.keys()].join(', ')}`);
+    return model;
+  }
+
+  /**
+   * Check that `model` offers `operation`.
+   * @throws HttpError 404 UNSUPPORTED_OPERATION saying why.
+   */
+  require(model: ServedModel, operation: Operation): void {
+    const why = whyUnsupported(model, operation);
+    if (why) throw new HttpError(404, 'UNSUPPORTED_OPERATION', why);
+  }
+
+  /** Latents -> images. */
+  async decode(model: ServedModel, input: RowsInput): Promise<ImagesResult> {
+    this.require(model, 'decode');
+    return { model, rows: input.rows, images: await this.runDecoder(model, input.data, input.rows, input.labels) };
+  }
+
+  /** Images from `input.rows` latents drawn from the decoder's prior with `input.seed`. */
+  async sample(model: ServedModel, input: SampleInput): Promise<ImagesResult> {
+    this.require(model, 'sample');
+    const z = drawLatents(model.decoder!.info, input.rows, input.seed);
+    const images = await this.runDecoder(model, z, input.rows, input.labels);
+    return { model, rows: input.rows, images, sampled: { seed: input.seed, z } };
+  }
+
+  /** Images -> codes. */
+  async encode(model: ServedModel, input: RowsInput): Promise<CodesResult> {
+    this.require(model, 'encode');
+    return { model, rows: input.rows, ...(await this.runEncoder(model, input.data, input.rows, input.labels)) };
+  }
+
+  /** Images -> codes -> images. */
+  async reconstruct(model: ServedModel, input: RowsInput): Promise<ImagesResult> {
+    this.require(model, 'reconstruct');
+    const codes = await this.runEncoder(model, input.data, input.rows, input.labels);
+    return { model, rows: input.rows, images: await this.runDecoder(model, codes.z, input.rows, input.labels) };
+  }
+
+  /** Batching counters per artifact, models in order, decoder first. */
+  stats(): ArtifactStats[] {
+    return this.models.flatMap((model) => servedRoles(model).map((part) => ({ model: model.name, part, stats: { ...this.batchers.get(model[part]!)!.stats } })));
+  }
+
+  /** From now on queued rows run at once (the server is shutting down). */
+  drain(): void {
+    this.draining = true;
+    for (const batcher of this.batchers.values()) batcher.flush();
+  }
+
+  private run(artifact: ServedArtifact, feeds: RowFeeds, rows: number): Promise<RowFeeds> {
+    const batcher = this.batchers.get(artifact)!;
+    const pending = batcher.submit(feeds, rows);
+    if (this.draining) batcher.flush();
+    return pending;
+  }
+
+  private async runDecoder(model: ServedModel, z: Float32Array, rows: number, labels?: Float32Array): Promise<Float32Array> {
+    const decoder = model.decoder!;
+    const feeds: RowFeeds = { [decoder.mainInput]: z };
+    if (decoder.labelInput) feeds[decoder.labelInput] = labels!;
+    const out = (await this.run(decoder, feeds, rows))[decoder.info.imageOutput!];
+    const bad = firstNonFinite(out);
+    if (bad >= 0) throw new AekitError('SERVE_FAILED', `model '${model.name}' decoded a non-finite value (${out[bad]}) at index ${bad}`);
+    return out;
+  }
+
+  private async runEncoder(model: ServedModel, images: Float32Array, rows: number, labels?: Float32Array): Promise<{ z: Float32Array; logvar?: Float32Array }> {
+    const encoder = model.encoder!;
+    const feeds: RowFeeds = { [encoder.mainInput]: images };
+    if (encoder.labelInput) feeds[encoder.labelInput] = labels!;
+    const out = await this.run(encoder, feeds, rows);
+    const z = out[encoder.info.codeOutput!.name];
+    const bad = firstNonFinite(z);
+    if (bad >= 0) throw new AekitError('SERVE_FAILED', `model '${model.name}' encoded a non-finite value (${z[bad]}) at index ${bad}`);
+    return { z, logvar: out.logvar };
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Every endpoint of `aekit serve`, in one table: method, path, the route label of the request
+ * counters, and a handler that parses the request, calls an operation and shapes its answer.
+ * `/openapi.json` (openapi.ts) documents the same endpoints; test/serve checks that the two agree.
+ */
+import { randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { MAX_SEED } from '../artifact/prior';
+import { negotiate, parseDecodeBody, parseImagesBody, parseSampleBody } from './codec';
+import type { RequestLimits, ResponseFormat } from './codec';
+import { demoPageHtml } from './demo-page';
+import { HttpError } from './http-error';
+import type { ServedModel } from './models';
+import { listModel, OPERATIONS, servedRoles } from './operations';
+import type { Inference, Operation } from './operations';
+import { openApiDocument } from './openapi';
+import { bytesReply, codesReply, imagesReply, jsonReply } from './replies';
+import type { Method, Reply, Route } from './router';
+import type { HealthReport } from './status';
+import { ISOLATION_HEADERS, ORT_URL_PREFIX, ortWebDist, SHAREABLE_HEADERS, WEB_MODULE_FILE, WEB_MODULE_URL } from './static-files';
+
+/** What the handlers need. */
+export interface RouteDeps {
+  inference: Inference;
+  limits: RequestLimits;
+  /** onnxruntime-web files that may be served under `/ort/`. */
+  ortFiles: ReadonlySet<string>;
+  health(): HealthReport;
+  metrics(): string;
+}
+
+/** Formats of image answers, and of code answers (a PNG of latent codes means nothing). */
+const IMAGE_FORMATS: readonly ResponseFormat[] = ['json', 'octet', 'png'];
+const CODE_FORMATS: readonly ResponseFormat[] = ['json', 'octet'];
+
+const route = (method: Method, path: string, name: string, handle: Route['handle']): Route => ({ method, path, name, handle });
+
+/** The 404 for a path no route has. */
+export function noRoute(method: string, pathname: string): HttpError {
+  const hint = /^\/v1\/models\/[^/]+\/[^/]+$/.test(pathname) ? `operations: ${OPERATIONS.join(', ')} (see /openapi.json)` : 'see /openapi.json';
+  return new HttpError(404, 'NOT_FOUND', `no route ${method} ${pathname}; ${hint}`);
+}
+
+/** The endpoints of a server over `deps.inference`'s models. */
+export function serveRoutes(deps: RouteDeps): Route[] {
+  const { inference, limits } = deps;
+  // Fixed for the server's life: serialised once.
+  const listings = inference.models.map(listModel);
+  const modelsJson = JSON.stringify({ models: listings });
+  const modelJson = new Map(listings.map((l) => [l.name, JSON.stringify(l)]));
+  const openApiJson = JSON.stringify(openApiDocument(inference.models));
+  const demoHtml = Buffer.from(demoPageHtml());
+  const staticHeaders = { ...ISOLATION_HEADERS, ...SHAREABLE_HEADERS };
+
+  const builtFile = (url: string, file: string): Route =>
+    route('GET', url, 'static', () => {
+      if (!existsSync(file)) throw new HttpError(404, 'NOT_FOUND', `${url} is not built (${file} is missing): run \`npm run build\``);
+      return { file, headers: staticHeaders };
+    });
+
+  /** POST /v1/models/:name/<operation>: the model and the answer format are settled before the body is read. */
+  const operation = (op: Operation, formats: readonly ResponseFormat[], answer: (model: ServedModel, body: unknown, format: ResponseFormat) => Promise<Reply>): Route =>
+    route('POST', `/v1/models/:name/${op}`, op, async (request) => {
+      const model = inference.model(request.params.name);
+      inference.require(model, op);
+      const format = negotiate(request.accept, formats);
+      return answer(model, await request.json(), format);
+    });
+
+  return [
+    route('GET', '/', 'demo', () => bytesReply('text/html; charset=utf-8', demoHtml, { ...ISOLATION_HEADERS, 'Cache-Control': 'no-cache' })),
+    route('GET', '/healthz', 'healthz', () => {
+      const health = deps.health();
+      return jsonReply(JSON.stringify(health), health.status === 'ok' ? 200 : 503);
+    }),
+    route('GET', '/metrics', 'metrics', () => bytesReply('text/plain; version=0.0.4; charset=utf-8', Buffer.from(deps.metrics()))),
+    route('GET', '/openapi.json', 'openapi', () => jsonReply(openApiJson, 200, { 'Access-Control-Allow-Origin': '*' })),
+    builtFile(WEB_MODULE_URL, WEB_MODULE_FILE),
+    builtFile(`${WEB_MODULE_URL}.map`, `${WEB_MODULE_FILE}.map`),
+    route('GET', `${ORT_URL_PREFIX}:file`, 'static', ({ params }) => {
+      if (!deps.ortFiles.has(params.file)) {
+        throw new HttpError(404, 'NOT_FOUND', `no onnxruntime-web file '${params.file}'; available: ${[...deps.ortFiles].filter((f) => !f.endsWith('.map')).join(', ')}`);
+      }
+      return { file: path.join(ortWebDist(), params.file), headers: staticHeaders };
+    }),
+    route('GET', '/v1/models', 'models', () => jsonReply(modelsJson)),
+    route('GET', '/v1/models/:name', 'model', ({ params }) => jsonReply(modelJson.get(inference.model(params.name).name)!)),
+    route('GET', '/v1/models/:name/artifacts/:file', 'artifact', ({ params }) => {
+      const model = inference.model(params.name);
+      const role = params.file.endsWith('.onnx') ? params.file.slice(0, -'.onnx'.length) : undefined;
+      const artifact = role === 'decoder' || role === 'encoder' ? model[role] : undefined;
+      if (!artifact) throw new HttpError(404, 'NOT_FOUND', `model '${model.name}' has no artifact '${params.file}'; it has: ${servedRoles(model).map((r) => `${r}.onnx`).join(', ')}`);
+      return bytesReply('application/octet-stream', Buffer.from(artifact.bytes.buffer, artifact.bytes.byteOffset, artifact.bytes.byteLength), SHAREABLE_HEADERS);
+    }),
+    operation('decode', IMAGE_FORMATS, async (model, body, format) => imagesReply(format, await inference.decode(model, parseDecodeBody(body, model, limits)))),
+    operation('sample', IMAGE_FORMATS, async (model, body, format) => {
+      const input = parseSampleBody(body, model, limits, () => randomInt(0, MAX_SEED + 1));
+      return imagesReply(format, await inference.sample(model, input));
+    }),
+    operation('encode', CODE_FORMATS, async (model, body, format) => codesReply(format, await inference.encode(model, parseImagesBody(body, model, limits)))),
+    operation('reconstruct', IMAGE_FORMATS, async (model, body, format) => imagesReply(format, await inference.reconstruct(model, parseImagesBody(body, model, limits)))),
+  ];
+}
