@@ -27,7 +27,7 @@ import { RunFolder } from '../run/run-folder';
 import type { EpochRecord, MetricsRecord } from '../run/run-folder';
 import { cyclicRows, prepareData, prepareDomainB } from './data';
 import { assertEngineSupports, createEngine, resolveEngine } from './engines';
-import type { EngineName, StepOutcome, TrainingEngine } from './engines';
+import type { EngineName, EngineSetup, StepOutcome, TrainingEngine } from './engines';
 import { epochLabel, EpochMeter, EpochReporter } from './epoch-report';
 import type { SampleMetricsHook } from './epoch-report';
 import { exponentialLr, warmedUpBeta } from './optim';
@@ -117,16 +117,8 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
   const { model, savedOptimizers, resumedFrom, records } = start;
   let state = start.state;
   const domainB = model.domainB ? await prepareDomainB(model.domainB, config, data.shape) : undefined;
-  let engine: TrainingEngine;
-  try {
-    const setup = { model, shape: data.shape, batchSize: config.train.batchSize, adam: config.train.adam, clipNorm: config.train.clipNorm, threads: config.train.ortThreads, runtime: config.train.ortRuntime, savedOptimizers, logger };
-    engine = await createEngine(resolveEngine(config.train.engine, config.model.family, backend), setup, config.train.engine === 'auto');
-  } catch (error) {
-    // A model the engine refuses leaves no half-made run behind (a retry with --engine tfjs works).
-    model.dispose();
-    if (!options.resume) await fs.rm(folder.dir, { recursive: true, force: true });
-    throw error;
-  }
+  const setup: EngineSetup = { model, shape: data.shape, batchSize: config.train.batchSize, adam: config.train.adam, clipNorm: config.train.clipNorm, threads: config.train.ortThreads, runtime: config.train.ortRuntime, savedOptimizers, logger };
+  const engine = await startEngine(config, backend, setup, folder, options.resume ?? false);
   await folder.writeJson(folder.configPath, config);
   await folder.writeJson(folder.runInfoPath, {
     aekitVersion: AEKIT_VERSION,
@@ -173,7 +165,7 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
   let lastEpoch: EpochRecord | undefined;
   let checkpointDir = resumedFrom ?? '';
   try {
-    while (state.epoch < epochs && !interrupted) {
+    while (state.epoch < epochs) {
       const epoch = state.epoch;
       const lr = exponentialLr(config.train.learningRate, config.train.lrDecay, epoch);
       const order = epochOrder(data.train.count, seed, epoch);
@@ -252,6 +244,20 @@ async function openRunFolder(folder: RunFolder, options: TrainOptions): Promise<
     throw new AekitError('FILE_NOT_FOUND', 'nothing to resume: no run folder with a config.json', { where: folder.dir });
   }
   await folder.create();
+}
+
+/**
+ * Build the engine the run resolves to. A model the engine refuses leaves no half-made run behind
+ * (a retry with --engine tfjs works): the model is disposed and a new run's folder removed.
+ */
+async function startEngine(config: RunConfig, backend: BackendChoice, setup: EngineSetup, folder: RunFolder, resume: boolean): Promise<TrainingEngine> {
+  try {
+    return await createEngine(resolveEngine(config.train.engine, config.model.family, backend), setup, config.train.engine === 'auto');
+  } catch (error) {
+    setup.model.dispose();
+    if (!resume) await fs.rm(folder.dir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 /** Where a run starts from: its model, trainer state and optimizer state, and its metrics so far. */

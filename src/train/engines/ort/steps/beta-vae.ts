@@ -1,4 +1,3 @@
-/** beta-vae (src/models/beta-vae.ts): its own KL weight schedule and free bits; logs beta and the active units. */
 import { ACTIVE_UNIT_THRESHOLD } from '../../../../models/beta-vae';
 import type { BetaVae } from '../../../../models/beta-vae';
 import { applyModel } from '../forward';

@@ -1,4 +1,3 @@
-/** classifier (src/models/classifier.ts): softmax cross-entropy of the labels. */
 import { applyModel } from '../forward';
 import { accuracy, softmaxCrossEntropy } from '../losses';
 import { batchImages, batchOneHot } from './builder';

@@ -1,4 +1,3 @@
-/** cyclegan (src/models/cyclegan.ts): the generators' phase, then the discriminators', on two image domains. */
 import type { tf } from '../../../../core/tfjs-backend';
 import type { CycleganConfig } from '../../../../models/cyclegan';
 import { applyModel } from '../forward';

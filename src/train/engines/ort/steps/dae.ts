@@ -1,14 +1,10 @@
-/**
- * dae (src/models/dae.ts): the shared autoencoder step (./autoencoder.ts) with the encoder fed a
- * corrupted batch, the noise drawn outside the graph as the tfjs model draws it.
- */
 import type { DaeConfig } from '../../../../models/dae';
 import { autoencoderStep } from './autoencoder';
 import type { TrainingInput } from './autoencoder';
 import { nchwInput } from './builder';
 import type { StepBuilder } from './builder';
 
-/** `dae`'s training-time corruption (DenoisingAutoencoder.trainingInput). */
+/** `dae`'s training-time corruption (DenoisingAutoencoder.trainingInput), the noise drawn outside the graph as tfjs draws it. */
 const corrupt: TrainingInput = (ctx, x) => {
   const { g } = ctx;
   const { noise } = ctx.model.config as unknown as DaeConfig;
@@ -25,5 +21,5 @@ const corrupt: TrainingInput = (ctx, x) => {
   return g.node('Where', [pepper, g.scalar(low), salt], 'dae/corrupted');
 };
 
-/** The ort training step of `dae`. */
+/** The ort training step of `dae` (src/models/dae.ts): the shared autoencoder step (./autoencoder.ts) on a corrupted batch. */
 export const daeStep: StepBuilder = autoencoderStep({ variational: false, trainingInput: corrupt });

@@ -1,4 +1,3 @@
-/** dcgan (src/models/dcgan.ts): a discriminator phase and a generator phase, each its own graph. */
 import type { tf } from '../../../../core/tfjs-backend';
 import { applyModel } from '../forward';
 import type { TrainingGraph } from '../graph';

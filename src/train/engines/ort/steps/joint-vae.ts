@@ -1,4 +1,3 @@
-/** joint-vae (src/models/joint-vae.ts): a Gaussian and a Gumbel-softmax code, side by side. */
 import type { JointVaeConfig } from '../../../../models/joint-vae';
 import { applyModel } from '../forward';
 import { categoricalKlToUniform, gaussianKl, reconstructionLoss } from '../losses';

@@ -1,4 +1,3 @@
-/** sparse-ae (src/models/sparse-ae.ts): the shared autoencoder step (./autoencoder.ts) plus the sparsity penalty on the code. */
 import { BCE_EPSILON } from '../../../../models/losses';
 import type { SparseAeConfig } from '../../../../models/sparse-ae';
 import { autoencoderStep } from './autoencoder';
@@ -25,5 +24,5 @@ const sparsityPenalty: CodePenalty = (g, model, code) => {
   return [{ name: 'sparsity', value: g.node('Mul', [g.scalar(sparsity.weight), penalty], 'sparsity') }];
 };
 
-/** The ort training step of `sparse-ae`. */
+/** The ort training step of `sparse-ae` (src/models/sparse-ae.ts): the shared autoencoder step (./autoencoder.ts) plus the sparsity penalty. */
 export const sparseAeStep: StepBuilder = autoencoderStep({ variational: false, codePenalty: sparsityPenalty });
