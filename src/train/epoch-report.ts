@@ -41,8 +41,8 @@ export interface SampledImages {
   channels: number;
 }
 
-/** Batch size of validation (forward passes only). */
-const VALIDATION_BATCH_SIZE = 256;
+/** Batch size of validation and of the sweep's test split (forward passes only). */
+export const EVALUATION_BATCH_SIZE = 256;
 
 /** Largest number of images decoded in one go by {@link sampleMetrics}. */
 const SAMPLE_METRICS_CHUNK = 256;
@@ -143,7 +143,7 @@ export class EpochReporter {
    */
   async record(epoch: number, step: number, lr: number, trained: EpochTraining): Promise<EpochRecord> {
     const { model, data, domainB, seed } = this.run;
-    const validation = data.validation ? await evaluate(model, data.validation, data.shape, seed, VALIDATION_BATCH_SIZE, domainB?.validation ?? domainB?.train) : {};
+    const validation = data.validation ? await evaluate(model, data.validation, data.shape, seed, EVALUATION_BATCH_SIZE, domainB?.validation ?? domainB?.train) : {};
     if (this.run.sampleMetrics) Object.assign(validation, await sampleMetrics(model, data.shape, this.run.sampleMetrics, seed));
     const record: EpochRecord = { kind: 'epoch', epoch, step, lr, ...trained, validation, time: new Date().toISOString() };
     for (const warning of model.epochWarnings?.(record) ?? []) this.run.logger.warn(`epoch ${epoch}: ${warning}`);

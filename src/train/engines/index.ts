@@ -22,8 +22,7 @@ import type { EngineChoice, EngineName, EngineSetup, TrainingEngine } from './ty
 
 export { ENGINE_CHOICES, ENGINE_NAMES } from './types';
 export type { EngineChoice, EngineName, EngineSetup, HostBatch, StepOutcome, TrainingEngine } from './types';
-export { ortFamilies, ortFamilyStep } from './ort/steps';
-export type { OrtFamilyStep, OrtOptOut } from './ort/steps';
+export { ortFamilies } from './ort/steps';
 
 /** Whether `--engine ort` trains a family (the layers of a custom architecture may still be refused). */
 export function ortSupportsFamily(family: string): boolean {

@@ -25,7 +25,7 @@ import type { RunConfig } from '../../run/config';
 import { RunFolder } from '../../run/run-folder';
 import type { EpochRecord } from '../../run/run-folder';
 import { prepareData } from '../data';
-import { evaluate, primaryMetric } from '../epoch-report';
+import { evaluate, EVALUATION_BATCH_SIZE, primaryMetric } from '../epoch-report';
 import { resolveSweepConfig, sweepDir, sweepPoints } from './grid';
 import type { SweepConfig, SweepPoint } from './grid';
 import { sweepCurvesPng, sweepMarkdown } from './report';
@@ -35,9 +35,6 @@ export { DEFAULT_SWEEP_SPLIT, loadSweepConfig, resolveSweepConfig, sweepConfigSc
 export type { SweepConfig, SweepConfigInput, SweepPoint } from './grid';
 export { formatMetric, sweepMarkdown, CURVES_MAX_RUNS } from './report';
 export type { SweepAction, SweepResult, SweepRunResult, SweepRunStatus } from './report';
-
-/** Batch size of the test-split evaluation (forward passes only; the trainer validates with the same). */
-const TEST_BATCH_SIZE = 256;
 
 /** Options of {@link runSweep}. */
 export interface SweepOptions {
@@ -216,7 +213,7 @@ async function evaluateOnTest(run: SweepRunResult, config: RunConfig): Promise<{
   if (!data.test) throw new AekitError('BAD_CONFIG', 'the test split is empty; use a larger dataset or a larger test fraction', { where: run.runDir });
   const loaded = await loadCheckpoint(run.runDir);
   try {
-    return { count: data.test.count, metrics: await evaluate(loaded.model, data.test, data.shape, config.train.seed, TEST_BATCH_SIZE) };
+    return { count: data.test.count, metrics: await evaluate(loaded.model, data.test, data.shape, config.train.seed, EVALUATION_BATCH_SIZE) };
   } finally {
     loaded.model.dispose();
   }
