@@ -5,8 +5,8 @@
  * the shared family checklist (test/models/describe-family.ts) fails for a registered family that
  * has neither, so a family cannot be added without deciding how (or whether) ort trains it.
  *
- * A family's child (e.g. a registered test double) may change the loss, so it is never trained
- * through its parent's entry: it needs its own.
+ * Entries are by registry key only: a family registered as a variant of another (which may change
+ * the loss) gets no step from its parent's entry, so it is refused rather than trained wrongly.
  */
 import { AekitError } from '../../../../core/errors';
 import { familyNames } from '../../../../models';
