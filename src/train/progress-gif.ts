@@ -16,7 +16,7 @@ export const PROGRESS_GIF = 'progress.gif';
 /** Frame time: one frame per epoch, slow enough to compare two epochs by eye. */
 export const PROGRESS_GIF_DELAY_MS = 500;
 
-/** The per-epoch grids the trainer writes (see `epochLabel` in trainer.ts). */
+/** The per-epoch grids the trainer writes (see `epochLabel` in epoch-report.ts). */
 const EPOCH_GRID = /^epoch-\d+\.png$/;
 
 /**

@@ -13,7 +13,7 @@ import { loadDataset } from '../data';
 import { DEFAULT_FID_CLASSIFIER, FidFeatureNet } from '../eval/fid-features';
 import { featureStats, frechetDistance } from '../eval/metrics/fid';
 import { resolveRunConfig } from '../run/config';
-import type { SampleMetricsHook } from './trainer';
+import type { SampleMetricsHook } from './epoch-report';
 
 /**
  * Images per side of the FID during training: 1000 samples (the same codes every epoch) against

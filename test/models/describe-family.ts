@@ -50,7 +50,7 @@ async function snapshot(model: FamilyModel): Promise<Float32Array[]> {
   return Promise.all(Object.values(model.parts).flatMap((p) => p!.weights.map(async (w) => (await w.read().data()) as Float32Array)));
 }
 
-/** Extra checks other stages register for every family (export parity, eval). */
+/** Extra checks other stages register for every family (families.test.ts adds them, e.g. the ort engine's training step). */
 export const familyChecks: { name: string; run: (family: string) => Promise<void> }[] = [];
 
 export function describeFamily(name: string): void {

@@ -8,7 +8,8 @@ import type { ImageDataset } from '../../src/data';
 import { resolveRunConfig } from '../../src/run/config';
 import { loadSweepConfig, runSweep, sweepPoints } from '../../src/train/sweep';
 import type { SweepConfig } from '../../src/train/sweep';
-import { prepareData, train } from '../../src/train/trainer';
+import { prepareData } from '../../src/train/data';
+import { train } from '../../src/train/trainer';
 import type { Logger } from '../../src/core/log';
 
 const RECIPE = path.resolve(__dirname, '..', '..', 'experiments', 'mnist-vae-grid-small.json');

@@ -1,7 +1,7 @@
 /**
- * Training engines and how a run picks one. `tfjs` is the trainer's own step (tfjs's tape on the
- * selected tfjs backend, src/train/trainer.ts); `ort` compiles the training step to ONNX and runs
- * it on onnxruntime-node (./ort).
+ * Training engines and how a run picks one. `tfjs` differentiates with tfjs's tape on the
+ * selected tfjs backend (./tfjs.ts); `ort` compiles the training step to ONNX and runs it on
+ * onnxruntime-node (./ort). Both implement ./types.ts's `TrainingEngine`.
  *
  * `auto` picks `ort` for every family and model it can train, unless tfjs runs on a GPU
  * (tfjs-node-gpu); anything else falls back to tfjs. Why: on CPU the ort engine runs a whole step
@@ -15,17 +15,18 @@
  * The config default stays `tfjs`, so existing recipes train exactly as before.
  */
 import type { BackendChoice } from '../../core/tfjs-backend';
-import { ORT_FAMILIES, unsupportedFamily } from './ort/compile';
 import { OrtEngine } from './ort/engine';
+import { ortFamilies, unsupportedFamily } from './ort/steps';
+import { TfjsEngine } from './tfjs';
 import type { EngineChoice, EngineName, EngineSetup, TrainingEngine } from './types';
 
 export { ENGINE_CHOICES, ENGINE_NAMES } from './types';
 export type { EngineChoice, EngineName, EngineSetup, HostBatch, StepOutcome, TrainingEngine } from './types';
-export { ORT_FAMILIES } from './ort/compile';
+export { ortFamilies } from './ort/steps';
 
 /** Whether `--engine ort` trains a family (the layers of a custom architecture may still be refused). */
 export function ortSupportsFamily(family: string): boolean {
-  return ORT_FAMILIES.includes(family);
+  return ortFamilies().includes(family);
 }
 
 /**
@@ -45,17 +46,16 @@ export function resolveEngine(choice: EngineChoice, family: string, backend: Bac
 }
 
 /**
- * Build the engine a run resolved to; undefined means the trainer's own tfjs step. With
- * `fallback` (the 'auto' choice), a model whose layers the ort engine cannot train falls back to
- * tfjs with a log line instead of an error.
+ * Build the engine a run resolved to. With `fallback` (the 'auto' choice), a model whose layers
+ * the ort engine cannot train falls back to tfjs with a log line instead of an error.
  */
-export async function createEngine(name: EngineName, setup: EngineSetup, fallback = false): Promise<TrainingEngine | undefined> {
-  if (name === 'tfjs') return undefined;
+export async function createEngine(name: EngineName, setup: EngineSetup, fallback = false): Promise<TrainingEngine> {
+  if (name === 'tfjs') return new TfjsEngine(setup);
   try {
     return await OrtEngine.create(setup);
   } catch (error) {
     if (!fallback || !(error instanceof Error && (error as { code?: string }).code === 'BAD_CONFIG')) throw error;
     setup.logger.info(`engine auto: ${error.message}; training with tfjs`);
-    return undefined;
+    return new TfjsEngine(setup);
   }
 }

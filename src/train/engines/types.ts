@@ -1,9 +1,9 @@
 /**
- * What the trainer needs from a training engine other than its own tfjs step: run one optimisation
- * step on a batch, and hand the weights and optimizer state back in tfjs form (for validation,
- * sample grids and checkpoints). Everything else (data order, schedules, metrics, run folder,
- * resume) stays in the trainer, so every engine produces the same run folder and
- * engine-independent checkpoints.
+ * What the trainer needs from a training engine (./tfjs.ts, ./ort): run one optimisation step on
+ * a batch, and hand the weights and optimizer state back in tfjs form (for validation, sample
+ * grids and checkpoints). Everything else (data order, schedules, metrics, run folder, resume)
+ * stays in the trainer, so every engine produces the same run folder and engine-independent
+ * checkpoints.
  */
 import type { Logger } from '../../core/log';
 import type { OrtSessionRuntime } from '../../artifact/runtime';
@@ -33,6 +33,8 @@ export interface StepOutcome {
    * update of that phase was not applied, so the model still holds the last good weights.
    */
   nonFinite?: string;
+  /** With `nonFinite`: the phases of this step whose updates were applied before it (e.g. a GAN's discriminator). */
+  applied?: string[];
 }
 
 /** Everything an engine is built from. */

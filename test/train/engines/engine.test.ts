@@ -3,7 +3,8 @@
  * initial weights, batches and noise), training steps on both give the same weights, BatchNorm
  * statistics and Adam moments; the run folders have the same contents; runs switch engines on
  * resume; a family or layer the engine cannot train gets a clear error and `auto` falls back to
- * tfjs; the engine also runs on onnxruntime-web. Every registered family has a parity case.
+ * tfjs; the engine also runs on onnxruntime-web. The parity cases come from the model registry:
+ * every registered family the engine trains has at least one.
  */
 import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
@@ -15,7 +16,7 @@ import { tf } from '../../../src/core/tfjs-backend';
 import type { BackendChoice } from '../../../src/core/tfjs-backend';
 import { familyNames, getFamily } from '../../../src/models';
 import type { FamilyModel } from '../../../src/models';
-import { createEngine, ORT_FAMILIES, resolveEngine } from '../../../src/train/engines';
+import { createEngine, ortFamilies, resolveEngine } from '../../../src/train/engines';
 import type { EngineSetup } from '../../../src/train/engines';
 import { train } from '../../../src/train/trainer';
 import { RunFolder } from '../../../src/run/run-folder';
@@ -72,33 +73,76 @@ async function stepRecords(runDir: string): Promise<StepRecord[]> {
   return (await new RunFolder(runDir).readMetrics()).filter((r): r is StepRecord => r.kind === 'step');
 }
 
-const PARITY_CASES: [string, Record<string, unknown>, Record<string, unknown>?, Record<string, unknown>?][] = [
-  ['vae mlp', { family: 'vae', architecture: 'mlp', hiddenSizes: [32], latentSize: 4 }],
-  ['vae conv', { family: 'vae', convChannels: [4, 8], latentSize: 3 }],
-  // BatchNorm and clipping are checked apart: with both, the gradient of the first BatchNorm's beta
-  // at step 2 is a small residual (the next BatchNorm removes most of it) whose float32 value
-  // differs by a few % between any two summation orders; tfjs's own cpu and wasm backends differ
-  // from each other there exactly as much as ort differs from wasm (scratch/ort-engine/bnprobe3.ts).
-  ['vae conv, BatchNorm + leakyRelu', { family: 'vae', convChannels: [4, 8], latentSize: 3, batchNorm: true, activation: 'leakyRelu' }],
-  ['vae conv, clipped gradients, KL warm-up', { family: 'vae', convChannels: [4, 8], latentSize: 3, activation: 'leakyRelu' }, { clipNorm: 5, betaWarmupEpochs: 1, beta: 0.5 }],
-  ['vae mlp, elu, tanh output, mse mean', { family: 'vae', architecture: 'mlp', hiddenSizes: [24, 12], latentSize: 2, activation: 'elu', reconstruction: 'mse', reduction: 'mean' }, {}, { valueRange: 'symmetric' }],
-  ['ae conv', { family: 'ae', convChannels: [4, 8], latentSize: 3 }],
-  ['ae mlp, BatchNorm', { family: 'ae', architecture: 'mlp', hiddenSizes: [16], latentSize: 3, batchNorm: true }],
-  ['dae gaussian', { family: 'dae', convChannels: [4, 8], latentSize: 3, noise: { kind: 'gaussian', level: 0.3 } }],
-  ['dae masking', { family: 'dae', architecture: 'mlp', hiddenSizes: [16], latentSize: 3, noise: { kind: 'masking', level: 0.4 } }],
-  ['dae salt-and-pepper, symmetric range', { family: 'dae', architecture: 'mlp', hiddenSizes: [16], latentSize: 3, reconstruction: 'mse', noise: { kind: 'salt-and-pepper', level: 0.4 } }, {}, { valueRange: 'symmetric' }],
-  ['cvae conv', { family: 'cvae', convChannels: [4, 8], latentSize: 3 }],
-  ['beta-vae mlp, warm-up, free bits', { family: 'beta-vae', architecture: 'mlp', hiddenSizes: [16], latentSize: 3, beta: 2, warmupSteps: 2, freeBits: 0.05 }],
-  ['beta-vae conv', { family: 'beta-vae', convChannels: [4, 8], latentSize: 3 }],
-  ['gumbel-vae mlp', { family: 'gumbel-vae', architecture: 'mlp', hiddenSizes: [16], categorical: { variables: 3, classes: 4 }, temperature: { rate: 0.3 } }],
-  ['gumbel-vae conv', { family: 'gumbel-vae', convChannels: [4, 8], categorical: { variables: 2, classes: 3 } }],
-  ['joint-vae mlp', { family: 'joint-vae', architecture: 'mlp', hiddenSizes: [16], latentSize: 2, categorical: { variables: 2, classes: 3 } }],
-  ['joint-vae conv, annealed temperature', { family: 'joint-vae', convChannels: [4, 8], latentSize: 2, temperature: { initial: 1, min: 0.5, rate: 0.3 } }],
-  ['dcgan (two phases, BatchNorm in both networks)', { family: 'dcgan', latentSize: 8, generatorFeatures: 4, discriminatorFeatures: 4 }, {}, { valueRange: 'symmetric' }],
-  ['sparse-ae conv, KL sparsity', { family: 'sparse-ae', convChannels: [4, 8], latentSize: 3 }],
-  ['sparse-ae mlp, L1 sparsity', { family: 'sparse-ae', architecture: 'mlp', hiddenSizes: [16], latentSize: 3, sparsity: { kind: 'l1' } }],
-  ['classifier (BatchNorm, max-pooling)', { family: 'classifier', convChannels: [4, 8], featureSize: 8 }],
-];
+/** A parity case: a label, the model config, and overrides of the run's train and data settings. */
+type ParityCase = [string, Record<string, unknown>, Record<string, unknown>?, Record<string, unknown>?];
+
+/** Marks a family whose parity is measured against the spread of tfjs's own backends (its own @slow test below). */
+const BACKEND_SPREAD = 'backend-spread';
+
+/**
+ * The configurations each family is compared on, by registry key: variants worth checking apart
+ * (architectures, options). A family the engine trains that has no entry is compared on its
+ * registry `tinyConfig` (see {@link parityCases}), so a new family is covered without a line here.
+ */
+const PARITY_VARIANTS: Readonly<Record<string, ParityCase[] | typeof BACKEND_SPREAD>> = {
+  vae: [
+    ['vae mlp', { family: 'vae', architecture: 'mlp', hiddenSizes: [32], latentSize: 4 }],
+    ['vae conv', { family: 'vae', convChannels: [4, 8], latentSize: 3 }],
+    // BatchNorm and clipping are checked apart: with both, the gradient of the first BatchNorm's beta
+    // at step 2 is a small residual (the next BatchNorm removes most of it) whose float32 value
+    // differs by a few % between any two summation orders; tfjs's own cpu and wasm backends differ
+    // from each other there exactly as much as ort differs from wasm (scratch/ort-engine/bnprobe3.ts).
+    ['vae conv, BatchNorm + leakyRelu', { family: 'vae', convChannels: [4, 8], latentSize: 3, batchNorm: true, activation: 'leakyRelu' }],
+    ['vae conv, clipped gradients, KL warm-up', { family: 'vae', convChannels: [4, 8], latentSize: 3, activation: 'leakyRelu' }, { clipNorm: 5, betaWarmupEpochs: 1, beta: 0.5 }],
+    ['vae mlp, elu, tanh output, mse mean', { family: 'vae', architecture: 'mlp', hiddenSizes: [24, 12], latentSize: 2, activation: 'elu', reconstruction: 'mse', reduction: 'mean' }, {}, { valueRange: 'symmetric' }],
+  ],
+  ae: [
+    ['ae conv', { family: 'ae', convChannels: [4, 8], latentSize: 3 }],
+    ['ae mlp, BatchNorm', { family: 'ae', architecture: 'mlp', hiddenSizes: [16], latentSize: 3, batchNorm: true }],
+  ],
+  dae: [
+    ['dae gaussian', { family: 'dae', convChannels: [4, 8], latentSize: 3, noise: { kind: 'gaussian', level: 0.3 } }],
+    ['dae masking', { family: 'dae', architecture: 'mlp', hiddenSizes: [16], latentSize: 3, noise: { kind: 'masking', level: 0.4 } }],
+    ['dae salt-and-pepper, symmetric range', { family: 'dae', architecture: 'mlp', hiddenSizes: [16], latentSize: 3, reconstruction: 'mse', noise: { kind: 'salt-and-pepper', level: 0.4 } }, {}, { valueRange: 'symmetric' }],
+  ],
+  cvae: [
+    ['cvae conv', { family: 'cvae', convChannels: [4, 8], latentSize: 3 }],
+  ],
+  'beta-vae': [
+    ['beta-vae mlp, warm-up, free bits', { family: 'beta-vae', architecture: 'mlp', hiddenSizes: [16], latentSize: 3, beta: 2, warmupSteps: 2, freeBits: 0.05 }],
+    ['beta-vae conv', { family: 'beta-vae', convChannels: [4, 8], latentSize: 3 }],
+  ],
+  'gumbel-vae': [
+    ['gumbel-vae mlp', { family: 'gumbel-vae', architecture: 'mlp', hiddenSizes: [16], categorical: { variables: 3, classes: 4 }, temperature: { rate: 0.3 } }],
+    ['gumbel-vae conv', { family: 'gumbel-vae', convChannels: [4, 8], categorical: { variables: 2, classes: 3 } }],
+  ],
+  'joint-vae': [
+    ['joint-vae mlp', { family: 'joint-vae', architecture: 'mlp', hiddenSizes: [16], latentSize: 2, categorical: { variables: 2, classes: 3 } }],
+    ['joint-vae conv, annealed temperature', { family: 'joint-vae', convChannels: [4, 8], latentSize: 2, temperature: { initial: 1, min: 0.5, rate: 0.3 } }],
+  ],
+  dcgan: [
+    ['dcgan (two phases, BatchNorm in both networks)', { family: 'dcgan', latentSize: 8, generatorFeatures: 4, discriminatorFeatures: 4 }, {}, { valueRange: 'symmetric' }],
+  ],
+  'sparse-ae': [
+    ['sparse-ae conv, KL sparsity', { family: 'sparse-ae', convChannels: [4, 8], latentSize: 3 }],
+    ['sparse-ae mlp, L1 sparsity', { family: 'sparse-ae', architecture: 'mlp', hiddenSizes: [16], latentSize: 3, sparsity: { kind: 'l1' } }],
+  ],
+  classifier: [
+    ['classifier (BatchNorm, max-pooling)', { family: 'classifier', convChannels: [4, 8], featureSize: 8 }],
+  ],
+  cyclegan: BACKEND_SPREAD,
+};
+
+/** The parity cases of every registered family the ort engine trains, in registry order. */
+function parityCases(): ParityCase[] {
+  return ortFamilies().flatMap((family): ParityCase[] => {
+    const variants = PARITY_VARIANTS[family];
+    if (variants === BACKEND_SPREAD) return [];
+    if (variants) return variants;
+    const { tinyConfig, valueRange } = getFamily(family);
+    return [[`${family} (its tiny config)`, tinyConfig, {}, valueRange ? { valueRange } : {}]];
+  });
+}
 
 describe('train/engines: ort engine vs tfjs engine', function () {
   this.timeout(300_000);
@@ -110,7 +154,14 @@ describe('train/engines: ort engine vs tfjs engine', function () {
     await fs.rm(outDir, { recursive: true, force: true });
   });
 
-  for (const [label, model, trainSettings, data] of PARITY_CASES) {
+  it('has parity variants only for families the engine trains, each variant of its own family', () => {
+    for (const [family, variants] of Object.entries(PARITY_VARIANTS)) {
+      assert.ok(ortFamilies().includes(family), `parity variants of '${family}', which the ort engine does not train`);
+      if (variants !== BACKEND_SPREAD) for (const [label, model] of variants) assert.equal(model.family, family, label);
+    }
+  });
+
+  for (const [label, model, trainSettings, data] of parityCases()) {
     it(`${label}: two steps give the same weights, statistics and Adam moments`, async () => {
       const slug = label.replace(/[^a-z0-9]+/gi, '-');
       const reference = await train(runConfig(`${slug}-tfjs`, model, { ...trainSettings, engine: 'tfjs' }, data));
@@ -143,6 +194,7 @@ describe('train/engines: ort engine vs tfjs engine', function () {
     });
   }
 
+  // cyclegan's parity case (PARITY_VARIANTS: BACKEND_SPREAD).
   it("@slow cyclegan (two phases, second domain): one step agrees with tfjs as closely as tfjs's own backends agree", async () => {
     // CycleGAN's convolutions keep their bias before BatchNorm, which removes it: those biases'
     // gradients are zero up to rounding, Adam turns the rounding into full-size steps, and the
@@ -233,7 +285,7 @@ describe('train/engines: ort engine vs tfjs engine', function () {
 
   it("refuses a family it has no step for with a clear error; 'auto' then picks tfjs, and ort only on CPU backends", async () => {
     // Every registered family is trained today; a family added later starts without a step.
-    const family = familyNames().find((f) => !ORT_FAMILIES.includes(f)) ?? 'family-added-later';
+    const family = familyNames().find((f) => !ortFamilies().includes(f)) ?? 'family-added-later';
     const wasm: BackendChoice = { name: 'wasm', tfjsName: 'wasm', skipped: [] };
     assert.throws(
       () => resolveEngine('ort', family, wasm),
@@ -286,7 +338,9 @@ describe('train/engines: ort engine vs tfjs engine', function () {
         () => createEngine('ort', setup),
         (error: unknown) => error instanceof AekitError && error.code === 'BAD_CONFIG' && error.where === "layer 'drop' (Dropout)" && error.message.includes('--engine tfjs'),
       );
-      assert.equal(await createEngine('ort', setup, true), undefined, "'auto' trains it with tfjs");
+      const fallback = await createEngine('ort', setup, true);
+      assert.equal(fallback.name, 'tfjs', "'auto' trains it with tfjs");
+      await fallback.dispose();
     } finally {
       vae.dispose();
       encoder.dispose();

@@ -1,6 +1,6 @@
 /**
  * The onnxruntime engine: runs each phase's compiled training step (./compile.ts) on
- * onnxruntime-node's CPU provider (or another runtime of src/export/runtimes.ts, the one file that
+ * onnxruntime-node's CPU provider (or another runtime of src/artifact/runtime.ts, the one file that
  * loads onnxruntime: onnxruntime-web's wasm, onnxruntime-node's CUDA or WebGPU provider).
  *
  * Where Adam runs depends on the runtime. On onnxruntime-node's CPU provider the graph outputs the
@@ -218,6 +218,7 @@ export class OrtEngine implements TrainingEngine {
       throw new AekitError('BAD_ARGUMENT', `engine 'ort' was compiled for batches of ${this.batchSize}, got ${batch.size}`);
     }
     const terms: Record<string, number> = {};
+    const applied: string[] = [];
     const multi = this.runners.length > 1;
     for (const runner of this.runners) {
       const { compiled, optimizer } = runner;
@@ -264,11 +265,11 @@ export class OrtEngine implements TrainingEngine {
       const read = (name: string) => logged.get(name)!.data[0];
       const norm = read(compiled.gradNorm);
       const bad = compiled.terms.find((term) => !Number.isFinite(read(term.output)));
-      if (bad) return { terms, nonFinite: `loss term '${prefix}${bad.name}' is ${read(bad.output)}` };
-      if (!Number.isFinite(norm)) return { terms, nonFinite: `gradient norm of phase '${compiled.phase}' is ${norm}` };
+      if (bad) return { terms, nonFinite: `loss term '${prefix}${bad.name}' is ${read(bad.output)}`, applied };
+      if (!Number.isFinite(norm)) return { terms, nonFinite: `gradient norm of phase '${compiled.phase}' is ${norm}`, applied };
       if (optimizer.io.kind === 'host') {
         const host = optimizer as HostOptimizer;
-        // As src/train/trainer.ts: gradients scaled by clipNorm / norm when the norm exceeds it.
+        // As ../tfjs.ts: gradients scaled by clipNorm / norm when the norm exceeds it.
         const scale = this.clipNorm !== undefined && norm > this.clipNorm ? this.clipNorm / norm : 1;
         compiled.trained.forEach((io, i) => {
           const param = (this.weights.get(io.variable.name) as ArenaTensor).slice;
@@ -278,6 +279,7 @@ export class OrtEngine implements TrainingEngine {
       for (const buffer of written) buffer.swap();
       runner.iterations = t;
       this.dirty = true;
+      applied.push(compiled.phase);
       for (const term of compiled.terms) terms[`${prefix}${term.name}`] = read(term.output);
       terms[`${prefix}gradNorm`] = norm;
     }
@@ -295,7 +297,7 @@ export class OrtEngine implements TrainingEngine {
       case 'oneHot': {
         const [rows, classes] = shape;
         const data = new Float32Array(rows * classes);
-        // As toTrainBatch: unlabelled (-1) rows count as class 0.
+        // As toTrainBatch (src/train/data.ts): unlabelled (-1) rows count as class 0.
         for (let r = 0; r < rows; r++) data[r * classes + Math.max(0, batch.labels[r])] = 1;
         return data;
       }

@@ -1,5 +1,5 @@
 /**
- * The loss terms of src/train/losses.ts written as ONNX nodes, with the same constants and the
+ * The loss terms of src/models/losses.ts written as ONNX nodes, with the same constants and the
  * same reductions (over the pixels of each image by `reduction`, then the mean over the batch), so
  * that both engines minimise the same number.
  */
@@ -50,7 +50,7 @@ export function gaussianKl(g: TrainingGraph, mu: string, logvar: string): string
   return g.node('ReduceMean', [g.node('Mul', [perSample, g.scalar(-0.5)], 'kl/scaled')], 'kl', { keepdims: 0 });
 }
 
-/** Per-dimension KL averaged over the batch, [latentSize] (src/train/losses.ts gaussianKlPerDimension). */
+/** Per-dimension KL averaged over the batch, [latentSize] (src/models/losses.ts gaussianKlPerDimension). */
 export function gaussianKlPerDimension(g: TrainingGraph, mu: string, logvar: string): string {
   const inner = g.node(
     'Sub',
@@ -70,7 +70,7 @@ export function activeUnits(g: TrainingGraph, mu: string, threshold: number): st
 }
 
 /**
- * KL(q || uniform) of categorical logits [B, N, K] (src/train/losses.ts categoricalKlToUniform):
+ * KL(q || uniform) of categorical logits [B, N, K] (src/models/losses.ts categoricalKlToUniform):
  * sum_k q_k (log q_k + log K), summed over the N variables, averaged over the batch.
  */
 export function categoricalKlToUniform(g: TrainingGraph, logits: string): string {
@@ -95,4 +95,21 @@ export function accuracy(g: TrainingGraph, logits: string, oneHot: string): stri
   const actual = g.node('ArgMax', [oneHot], 'acc/label', { axis: 1, keepdims: 0 });
   const hits = g.node('Cast', [g.node('Equal', [predicted, actual], 'acc/eq')], 'acc/hits', { to: 1 });
   return g.node('ReduceMean', [hits], 'acc', { keepdims: 0 });
+}
+
+/** mean(softplus(-l)) for label 1, mean(softplus(l)) for 0: src/models/losses.ts logitBinaryCrossEntropy. */
+export function logitBinaryCrossEntropy(g: TrainingGraph, logits: string, label: 0 | 1): string {
+  const signed = label === 1 ? g.node('Neg', [logits], 'gan/neg_logits') : logits;
+  return g.node('ReduceMean', [g.node('Softplus', [signed], 'gan/softplus')], `gan/bce_${label}`, { keepdims: 0 });
+}
+
+/** mean((prediction - target)^2): src/models/losses.ts leastSquaresGanLoss. */
+export function leastSquaresGanLoss(g: TrainingGraph, prediction: string, target: 0 | 1): string {
+  const diff = target === 0 ? prediction : g.node('Sub', [prediction, g.scalar(target)], 'lsgan/diff');
+  return g.node('ReduceMean', [g.node('Mul', [diff, diff], 'lsgan/sq')], `lsgan_${target}`, { keepdims: 0 });
+}
+
+/** mean |target - predicted|: src/models/losses.ts meanAbsoluteError. */
+export function meanAbsoluteError(g: TrainingGraph, target: string, predicted: string): string {
+  return g.node('ReduceMean', [g.node('Abs', [g.node('Sub', [target, predicted], 'l1/diff')], 'l1/abs')], 'l1', { keepdims: 0 });
 }

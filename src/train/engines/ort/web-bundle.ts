@@ -1,9 +1,9 @@
 /**
  * Fine-tuning bundles: a run's training step compiled by ./compile.ts with Adam in the graph (the
  * variant ./engine.ts runs on every runtime but onnxruntime-node's CPU), plus the state it updates
- * and a manifest naming every input and output (./train-step-format.ts). The browser module's
- * `loadTrainer` (src/serve/web/fine-tune.ts) runs it on onnxruntime-web, so a model can be
- * fine-tuned in a page; any other onnxruntime can run it from the manifest alone.
+ * and a manifest naming every input and output (src/artifact/train-step-format.ts). The browser
+ * module's `loadTrainer` (src/serve/web/fine-tune.ts) runs it on onnxruntime-web, so a model can
+ * be fine-tuned in a page; any other onnxruntime can run it from the manifest alone.
  *
  * Adam in the graph rather than on the host: a page then needs no optimizer code of its own, and
  * on WebGPU the whole step stays one `session.run`.
@@ -57,7 +57,7 @@ export interface TrainingStepExport {
 
 /**
  * Write a fine-tuning bundle of a run (its latest checkpoint) or checkpoint into `outDir`:
- * `step.onnx`, `state.bin` and `train-step.json` (see ./train-step-format.ts).
+ * `step.onnx`, `state.bin` and `train-step.json` (see src/artifact/train-step-format.ts).
  *
  * @throws AekitError BAD_CONFIG for a family with several training phases (the GANs) or one the
  *   ort engine does not train; BAD_CHECKPOINT when the saved optimizer state does not fit the

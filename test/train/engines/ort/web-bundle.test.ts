@@ -24,7 +24,8 @@ import { exportTrainingStep, TRAIN_STEP_FILES } from '../../../../src/train/engi
 import type { TrainStepManifest } from '../../../../src/train/engines/ort/web-bundle';
 import { RunFolder } from '../../../../src/run/run-folder';
 import type { StepRecord } from '../../../../src/run/run-folder';
-import { prepareData, train } from '../../../../src/train/trainer';
+import { prepareData } from '../../../../src/train/data';
+import { train } from '../../../../src/train/trainer';
 import { relativeDifference } from '../helpers';
 
 /** The issue's criterion: updated weights agree to 1e-4, relative (per tensor, in L2 norm). */

@@ -1,5 +1,5 @@
 /**
- * `aekit sweep`'s library half: a grid of run configs (see sweep/grid.ts) trained as child
+ * `aekit sweep`'s library half: a grid of run configs (see ./grid.ts) trained as child
  * processes of the `aekit train` CLI, up to `jobs` at a time, all on one seeded
  * train/validation/test split (80/10/10 by default). Selection looks at validation metrics only;
  * the selected configurations are then evaluated once on the test split, which no run trained or
@@ -13,30 +13,28 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../core/atomic-write';
-import { AekitError } from '../core/errors';
-import type { Logger } from '../core/log';
-import { silentLogger } from '../core/log';
-import { PACKAGE_ROOT } from '../core/paths';
-import { useBackend } from '../core/tfjs-backend';
-import { loadCheckpoint } from '../run/checkpoint';
-import type { TrainerState } from '../run/checkpoint';
-import type { RunConfig } from '../run/config';
-import { RunFolder } from '../run/run-folder';
-import type { EpochRecord } from '../run/run-folder';
-import { resolveSweepConfig, sweepDir, sweepPoints } from './sweep/grid';
-import type { SweepConfig, SweepPoint } from './sweep/grid';
-import { sweepCurvesPng, sweepMarkdown } from './sweep/report';
-import type { SweepAction, SweepResult, SweepRunResult, SweepRunStatus } from './sweep/report';
-import { evaluate, prepareData, primaryMetric } from './trainer';
+import { writeFileAtomic } from '../../core/atomic-write';
+import { AekitError } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import { silentLogger } from '../../core/log';
+import { PACKAGE_ROOT } from '../../core/paths';
+import { useBackend } from '../../core/tfjs-backend';
+import { loadCheckpoint } from '../../run/checkpoint';
+import type { TrainerState } from '../../run/checkpoint';
+import type { RunConfig } from '../../run/config';
+import { RunFolder } from '../../run/run-folder';
+import type { EpochRecord } from '../../run/run-folder';
+import { prepareData } from '../data';
+import { evaluate, EVALUATION_BATCH_SIZE, primaryMetric } from '../epoch-report';
+import { resolveSweepConfig, sweepDir, sweepPoints } from './grid';
+import type { SweepConfig, SweepPoint } from './grid';
+import { sweepCurvesPng, sweepMarkdown } from './report';
+import type { SweepAction, SweepResult, SweepRunResult, SweepRunStatus } from './report';
 
-export { DEFAULT_SWEEP_SPLIT, loadSweepConfig, resolveSweepConfig, sweepConfigSchema, sweepDir, sweepPoints } from './sweep/grid';
-export type { SweepConfig, SweepConfigInput, SweepPoint } from './sweep/grid';
-export { formatMetric, sweepMarkdown, CURVES_MAX_RUNS } from './sweep/report';
-export type { SweepAction, SweepResult, SweepRunResult, SweepRunStatus } from './sweep/report';
-
-/** Batch size of the test-split evaluation (forward passes only; the trainer validates with the same). */
-const TEST_BATCH_SIZE = 256;
+export { DEFAULT_SWEEP_SPLIT, loadSweepConfig, resolveSweepConfig, sweepConfigSchema, sweepDir, sweepPoints } from './grid';
+export type { SweepConfig, SweepConfigInput, SweepPoint } from './grid';
+export { formatMetric, sweepMarkdown, CURVES_MAX_RUNS } from './report';
+export type { SweepAction, SweepResult, SweepRunResult, SweepRunStatus } from './report';
 
 /** Options of {@link runSweep}. */
 export interface SweepOptions {
@@ -215,7 +213,7 @@ async function evaluateOnTest(run: SweepRunResult, config: RunConfig): Promise<{
   if (!data.test) throw new AekitError('BAD_CONFIG', 'the test split is empty; use a larger dataset or a larger test fraction', { where: run.runDir });
   const loaded = await loadCheckpoint(run.runDir);
   try {
-    return { count: data.test.count, metrics: await evaluate(loaded.model, data.test, data.shape, config.train.seed, TEST_BATCH_SIZE) };
+    return { count: data.test.count, metrics: await evaluate(loaded.model, data.test, data.shape, config.train.seed, EVALUATION_BATCH_SIZE) };
   } finally {
     loaded.model.dispose();
   }
