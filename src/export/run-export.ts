@@ -79,14 +79,11 @@ export function artifactMetadata(model: FamilyModel, runId: string, dataset: str
 }
 
 async function runContext(checkpointDir: string): Promise<{ runId: string; dataset: string; metrics?: Record<string, number> }> {
-  // A checkpoint lives in <run>/checkpoints/<label>/; the run folder has config.json and metrics.jsonl.
-  const runDir = path.resolve(checkpointDir, '..', '..');
-  const folder = new RunFolder(runDir);
+  const folder = RunFolder.ofCheckpoint(checkpointDir);
   let dataset = 'unknown';
   try {
-    const config = JSON.parse(await fs.readFile(folder.configPath, 'utf8')) as { data?: { dataset?: { name?: string; path?: string } } };
-    const spec = config.data?.dataset;
-    dataset = spec?.name === 'folder' && spec.path ? `folder:${path.basename(spec.path)}` : (spec?.name ?? dataset);
+    const spec = (await folder.readConfig()).data.dataset;
+    dataset = spec.name === 'folder' ? `folder:${path.basename(spec.path)}` : spec.name;
   } catch {
     // A bare checkpoint folder without its run: the artifact says dataset 'unknown'.
   }
@@ -99,7 +96,7 @@ async function runContext(checkpointDir: string): Promise<{ runId: string; datas
         ['epochs', last.epoch] as const,
       ])
     : undefined;
-  return { runId: path.basename(runDir), dataset, metrics };
+  return { runId: path.basename(folder.dir), dataset, metrics };
 }
 
 /** Export the parts of a trained run (or checkpoint) to ONNX. */

@@ -68,6 +68,11 @@ export class RunFolder {
     return undefined;
   }
 
+  /** The run a checkpoint folder (`<run>/checkpoints/<label>/`) belongs to. */
+  static ofCheckpoint(checkpointDir: string): RunFolder {
+    return new RunFolder(path.resolve(checkpointDir, '..', '..'));
+  }
+
   get configPath(): string {
     return path.join(this.dir, 'config.json');
   }
