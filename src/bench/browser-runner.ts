@@ -4,6 +4,10 @@
  * WebGPU rows never share a renderer.
  */
 import { existsSync, promises as fs } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../core/browser';
+import type { FoundChromium } from '../core/browser';
+import { isAekitError } from '../core/errors';
 import { DECODING_PARTS } from '../artifact/info';
 import type { HostTensor } from '../artifact/runtime';
 import { ORT_URL_PREFIX, WEB_MODULE_FILE } from '../serve/static-files';
@@ -12,40 +16,19 @@ import type { BenchPageServer } from './browser-page';
 import { describeBenchArtifact } from './inputs';
 import type { MemoryReading, OpenRequest, OpenResult, RunResult, RuntimeWorker } from './worker';
 
-/** Where Debian's chromium package puts the browser; AEKIT_CHROMIUM overrides it. */
-export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
-
 /**
- * Chromium flags. Quiet, sandbox-free (root in containers), and no network chatter; `--disable-gpu`
- * for the wasm row (nothing to gain from a GPU process), `--enable-unsafe-webgpu` for the WebGPU row
- * (Linux ships WebGPU behind it; on a machine without a GPU, Dawn then uses SwiftShader).
- * `--enable-precise-memory-info` makes `performance.memory` exact instead of bucketed.
+ * Bench-only Chromium flags, after src/core/browser.ts's own: `--enable-precise-memory-info` makes
+ * `performance.memory` exact instead of bucketed. The wasm row runs without a GPU process, the
+ * WebGPU row with one (see CHROMIUM_FLAGS in core/browser.ts).
  */
-export const CHROMIUM_FLAGS = Object.freeze({
-  common: Object.freeze(['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info']),
-  'chromium-wasm': Object.freeze(['--disable-gpu']),
-  'chromium-webgpu': Object.freeze(['--enable-unsafe-webgpu']),
-});
+export const BENCH_CHROMIUM_FLAGS = Object.freeze(['--enable-precise-memory-info']);
 
 /** Options of {@link startBrowserWorker}. */
 export interface BrowserWorkerOptions {
+  /** Chromium to launch instead of the one src/core/browser.ts finds (AEKIT_CHROMIUM, system, bundled). */
   chromiumPath?: string;
   /** aekit's built web module (default dist/web/aekit-web.js). */
   webModuleFile?: string;
-}
-
-/** The subset of playwright-core the worker uses (it is a devDependency: loaded lazily). */
-interface Page {
-  goto(url: string): Promise<unknown>;
-  waitForFunction(expression: string, arg?: unknown, options?: { timeout?: number }): Promise<unknown>;
-  evaluate<R, A>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>;
-  on(event: 'pageerror', listener: (error: Error) => void): void;
-  on(event: 'console', listener: (message: { type(): string; text(): string }) => void): void;
-}
-interface Browser {
-  newPage(): Promise<Page>;
-  close(): Promise<void>;
-  version(): string;
 }
 
 /** Page-side API (see browser-page.ts). */
@@ -65,7 +48,6 @@ const PAGE_LOAD_TIMEOUT_MS = 60_000;
  * reported when the worker is opened, as the row's skip reason.
  */
 export async function startBrowserWorker(runtime: 'chromium-wasm' | 'chromium-webgpu', options: BrowserWorkerOptions = {}): Promise<RuntimeWorker> {
-  const chromiumPath = options.chromiumPath ?? process.env.AEKIT_CHROMIUM ?? DEFAULT_CHROMIUM;
   const webModuleFile = options.webModuleFile ?? WEB_MODULE_FILE;
   let browser: Browser | undefined;
   let server: BenchPageServer | undefined;
@@ -88,13 +70,6 @@ export async function startBrowserWorker(runtime: 'chromium-wasm' | 'chromium-we
 
   return {
     async open(request: OpenRequest): Promise<OpenResult> {
-      let playwright: { chromium: { launch(options: Record<string, unknown>): Promise<Browser> } };
-      try {
-        playwright = (await import('playwright-core')) as unknown as typeof playwright;
-      } catch {
-        return unavailable('playwright-core is not installed (npm install playwright-core)');
-      }
-      if (!existsSync(chromiumPath)) return unavailable(`no Chromium at ${chromiumPath} (apt-get install -y chromium, or set AEKIT_CHROMIUM)`);
       if (!existsSync(webModuleFile)) return unavailable(`aekit's web module is not built (${webModuleFile}); run npm run build`);
       const artifact = describeBenchArtifact(request.onnxPath, new Uint8Array(await fs.readFile(request.onnxPath)));
       // Decoders and generators go through the web module's decoder; it needs their code and label inputs.
@@ -103,12 +78,15 @@ export async function startBrowserWorker(runtime: 'chromium-wasm' | 'chromium-we
       const labelName = info?.label?.input;
       io = { labelName, zName: info?.latentInput?.name ?? artifact.inputs.find((i) => i.name !== labelName)?.name, outputName: artifact.outputs[0].name };
 
+      let chromium: FoundChromium;
+      try {
+        ({ browser, chromium } = await launchChromium({ gpu: runtime === 'chromium-webgpu' ? 'webgpu' : 'off', args: BENCH_CHROMIUM_FLAGS, executablePath: options.chromiumPath }));
+      } catch (error) {
+        // No playwright-core, no Chromium: the row is skipped with the reason, as for a missing runtime.
+        if (isAekitError(error) && error.code === 'BACKEND_UNAVAILABLE') return unavailable(error.message);
+        throw error;
+      }
       server = await startBenchPageServer(request.onnxPath, webModuleFile);
-      browser = await playwright.chromium.launch({
-        executablePath: chromiumPath,
-        headless: true,
-        args: [...CHROMIUM_FLAGS.common, ...CHROMIUM_FLAGS[runtime]],
-      });
       page = await browser.newPage();
       page.on('pageerror', (error) => (pageError = error.message));
       await page.goto(`${server.origin}/`);
@@ -129,7 +107,7 @@ export async function startBrowserWorker(runtime: 'chromium-wasm' | 'chromium-we
         await shutdown();
         return opened;
       }
-      return { ...opened, detail: `Chromium ${browser.version()}: ${opened.detail}` };
+      return { ...opened, detail: `${chromium.version} (${chromium.source}): ${opened.detail}` };
     },
     async setInputs(batch, feeds) {
       await api().evaluate((a) => (window as unknown as BenchWindow).aekitBench.setInputs(a.batch, a.feeds, a.labelName, a.zName), { batch, feeds, labelName: io.labelName, zName: io.zName });

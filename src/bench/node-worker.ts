@@ -4,6 +4,7 @@
  * only for the runtime asked for, so the process's memory is that runtime's.
  */
 import { promises as fs, readFileSync } from 'node:fs';
+import { SOFTWARE_VULKAN_HINT } from '../core/browser';
 import { AekitError } from '../core/errors';
 import { NCHW_TO_NHWC, NHWC_TO_NCHW, isImageRank, transposeArray } from '../export/layout';
 import type { HostTensor } from '../artifact/runtime';
@@ -27,9 +28,9 @@ const TFJS_NODE_MISSING =
 
 /**
  * Hint for a WebGPU provider that finds no adapter: Dawn needs a Vulkan driver, and on a machine
- * without a GPU, the SwiftShader (software Vulkan) driver Debian's chromium package ships serves.
+ * without a GPU, SwiftShader (software Vulkan, from the bundled Chromium) serves.
  */
-const NO_ADAPTER_HINT = 'no Vulkan driver found; without a GPU, set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (SwiftShader, from the chromium package)';
+const NO_ADAPTER_HINT = `no Vulkan driver found; ${SOFTWARE_VULKAN_HINT}`;
 
 /** Hint for a CUDA provider whose library does not load (its dependencies are not bundled). */
 const NO_CUDA_HINT = 'the CUDA provider needs an NVIDIA GPU with its driver and the CUDA and cuDNN runtime libraries onnxruntime-node was built against on the library path';

@@ -22,7 +22,7 @@ import type { MemoryReading, RuntimeWorker } from './worker';
 export interface WorkerLaunchOptions {
   /** Environment of the Node worker processes (default: this process's). */
   env?: NodeJS.ProcessEnv;
-  /** Chromium to launch for the browser rows (default /usr/bin/chromium, or AEKIT_CHROMIUM). */
+  /** Chromium to launch for the browser rows (default: AEKIT_CHROMIUM, else a system one, else the bundled one; see src/core/browser.ts). */
   chromiumPath?: string;
   /** aekit's built browser module for the browser rows (default dist/web/aekit-web.js). */
   webModuleFile?: string;

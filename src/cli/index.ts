@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { isAekitError } from '../core/errors';
 import { AEKIT_VERSION } from '../core/version';
 import { benchCommand } from './commands/bench';
+import { browserCommand } from './commands/browser';
 import { evalCommand } from './commands/eval';
 import { exportCommand } from './commands/export';
 import { latentCommand } from './commands/latent';
@@ -24,7 +25,8 @@ export function buildProgram(): Command {
     .addCommand(serveCommand())
     .addCommand(sweepCommand())
     .addCommand(latentCommand())
-    .addCommand(benchCommand());
+    .addCommand(benchCommand())
+    .addCommand(browserCommand());
 }
 
 /** Run the CLI; AekitErrors print as one clean line (no stack) and exit 1. */

@@ -5,7 +5,7 @@
  */
 export { startServer, SERVE_DEFAULTS } from './server';
 export type { AekitServer, HealthReport, ServeOptions } from './server';
-export { EXECUTION_PROVIDERS, EP_PARITY_TOLERANCE, SWIFTSHADER_VULKAN_ICD } from './node-session';
+export { EXECUTION_PROVIDERS, EP_PARITY_TOLERANCE } from './node-session';
 export type { ExecutionProviderName, ExecutionProviderReport } from './node-session';
 export type { ServedModel, ServedArtifact, ServedRole } from './models';
 export type { BatchStats } from './batcher';

@@ -4,6 +4,7 @@
  * (or refuses, when strict) with the reason when the requested provider cannot start, and checks
  * that a non-CPU provider computes the same numbers as the CPU before trusting it.
  */
+import { SOFTWARE_VULKAN_HINT } from '../core/browser';
 import { AekitError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { checkNodeExecutionProvider, NODE_EXECUTION_PROVIDERS, openOrtSession } from '../artifact/runtime';
@@ -29,9 +30,6 @@ export const EP_PARITY_TOLERANCE = 1e-3;
 const PROBE_ROWS = 2;
 /** Seed of the probe inputs (any fixed value: the probe must be the same on every start). */
 const PROBE_SEED = 20240601;
-
-/** Where SwiftShader's Vulkan driver lives when Debian's chromium package is installed. */
-export const SWIFTSHADER_VULKAN_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 /** What the server runs on; reported by /healthz. */
 export interface ExecutionProviderReport {
@@ -85,7 +83,7 @@ function hint(ep: ExecutionProviderName, message: string): string {
     return "onnxruntime-node's CUDA EP is not bundled in the npm package; it needs CUDA 12 + cuDNN 9 and `npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12`";
   }
   if (ep === 'webgpu' && /adapter/i.test(message)) {
-    return `no WebGPU adapter (no GPU with a Vulkan driver); on a machine without a GPU run \`apt-get install -y chromium libvulkan1\` and set VK_ICD_FILENAMES=${SWIFTSHADER_VULKAN_ICD} (SwiftShader)`;
+    return `no WebGPU adapter (no GPU with a Vulkan driver); ${SOFTWARE_VULKAN_HINT}`;
   }
   return '';
 }

@@ -15,7 +15,6 @@ import type { BenchRow } from '../../src/bench/runtime-state';
 import { countFlops } from '../../src/bench/flops';
 import { benchChartPng, benchMarkdown, formatBenchTable, writeBenchReport } from '../../src/bench/report';
 import { decodePng } from '../../src/core/image-io';
-import { requireChromium } from '../serve/helpers';
 import { ALTERATION, benchFixture } from './helpers';
 import type { BenchFixture } from './helpers';
 
@@ -137,8 +136,7 @@ describe('bench: browser rows @slow', function () {
   this.timeout(180_000);
 
   it('runs the decoder in headless Chromium (wasm and WebGPU) through the web module, in agreement', async () => {
-    // A missing chromium fails the test with the install command (as the serve tests do), never skips it.
-    if (!process.env.AEKIT_CHROMIUM) requireChromium();
+    // A missing Chromium shows as a skipped row, and the assertion below fails with its reason: never a skip.
     const fixture = await benchFixture();
     const report = await benchmark(fixture.decoder, { batches: [4], warmup: 1, runs: 3, threads: 1, runtimes: ['ort-node-cpu', 'chromium-wasm', 'chromium-webgpu'] });
     for (const runtime of ['chromium-wasm', 'chromium-webgpu']) {

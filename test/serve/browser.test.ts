@@ -1,20 +1,16 @@
 /**
- * The demo page served by `aekit serve`, in headless Chromium (Debian's package, driven by
- * playwright-core): it decodes a fixed z in the browser, and the canvas pixels match
+ * The demo page served by `aekit serve`, in headless Chromium (the one src/core/browser.ts finds:
+ * without a system browser, the one bundled in @sparticuz/chromium; driven by playwright-core): it decodes a fixed z in the browser, and the canvas pixels match
  * onnxruntime-node's output for that z after the same value mapping, once on the wasm EP and once
  * on the WebGPU EP (SwiftShader's adapter on a machine without a GPU).
  */
 import { strict as assert } from 'node:assert';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import type { ServeProcess, TestArtifacts } from './helpers';
-import { CHROMIUM, maxAbsDiff, oneHot, ortReference, requireChromium, startServeCli, stopServeCli, testArtifacts } from './helpers';
+import { launchTestChromium, maxAbsDiff, oneHot, ortReference, startServeCli, stopServeCli, testArtifacts } from './helpers';
 
 /** The serving issue's tolerance between the browser's and onnxruntime-node's numbers. */
 const BROWSER_TOLERANCE = 1e-3;
-
-/** Flags for a quiet, throwaway headless Chromium (playwright adds --headless and a fresh profile). */
-const CHROMIUM_FLAGS = ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 interface DemoState {
   state: string;
@@ -78,7 +74,6 @@ describe('serve: demo page in headless Chromium @slow', function () {
   const z = [0.8, -1.2, 0.35, 1.7];
 
   before(async () => {
-    requireChromium();
     artifacts = await testArtifacts();
     proc = await startServeCli([artifacts.root]);
   });
@@ -90,9 +85,8 @@ describe('serve: demo page in headless Chromium @slow', function () {
 
   for (const ep of ['wasm', 'webgpu'] as const) {
     it(`picks ${ep} by itself and renders a fixed z with it, matching onnxruntime-node within 1e-3 @slow`, async () => {
-      // WebGPU needs the GPU process (no --disable-gpu) and the unsafe-webgpu switch on Linux; the adapter is SwiftShader.
-      const args = ep === 'webgpu' ? [...CHROMIUM_FLAGS, '--enable-unsafe-webgpu'] : [...CHROMIUM_FLAGS, '--disable-gpu'];
-      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+      // WebGPU needs the GPU process and the unsafe-webgpu switch on Linux; the adapter is SwiftShader.
+      browser = await launchTestChromium(ep === 'webgpu' ? 'webgpu' : 'off');
       const page = await browser.newPage();
       const consoleLines: string[] = [];
       // ep=auto: the page itself picks WebGPU when the browser has an adapter, wasm otherwise.
@@ -124,7 +118,7 @@ describe('serve: demo page in headless Chromium @slow', function () {
   }
 
   it('logs the fall back to one wasm thread on a page that is not cross-origin isolated @slow', async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_FLAGS, '--disable-gpu'] });
+    browser = await launchTestChromium('off');
     const page = await browser.newPage();
     // /healthz is same-origin but sent without COOP/COEP.
     await page.goto(`${proc!.url}/healthz`);

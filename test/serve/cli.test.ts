@@ -1,13 +1,13 @@
 /**
  * `aekit serve` as a user runs it (the built CLI as a child process): graceful shutdown on
  * SIGTERM, and the WebGPU execution provider of onnxruntime-node (on SwiftShader's Vulkan driver
- * here) giving the CPU provider's numbers.
+ * from the bundled Chromium, in the child) giving the CPU provider's numbers.
  */
 import { strict as assert } from 'node:assert';
 import * as net from 'node:net';
 import { normalSamples } from '../../src/artifact/prior';
 import type { ServeProcess, TestArtifacts } from './helpers';
-import { maxAbsDiff, ortReference, request, requireChromium, startServeCli, stopServeCli, SWIFTSHADER_ICD, testArtifacts } from './helpers';
+import { maxAbsDiff, ortReference, request, softwareVulkanOrSkip, startServeCli, stopServeCli, testArtifacts } from './helpers';
 
 /** The serving issue's parity requirement between the WebGPU and CPU execution providers. */
 const EP_TOLERANCE = 1e-3;
@@ -86,12 +86,12 @@ describe('serve: the aekit serve command', function () {
     await assert.rejects(startServeCli([artifacts.root, '--max-batch', 'lots']), /--max-batch: expected a number, got 'lots'/);
   });
 
-  it('runs on the WebGPU execution provider with the CPU provider numbers (SwiftShader Vulkan)', async () => {
-    requireChromium();
-    proc = await startServeCli([artifacts.root, '--ep', 'webgpu', '--strict-ep'], { VK_ICD_FILENAMES: SWIFTSHADER_ICD });
+  it('runs on the WebGPU execution provider with the CPU provider numbers (SwiftShader Vulkan)', async function () {
+    const vulkan = await softwareVulkanOrSkip(this);
+    proc = await startServeCli([artifacts.root, '--ep', 'webgpu', '--strict-ep'], vulkan.env);
     const health = (await request(`${proc.url}/healthz`)).json;
     assert.equal(health.executionProvider.active, 'webgpu');
-    assert.equal(health.executionProvider.vulkanIcd, SWIFTSHADER_ICD);
+    assert.equal(health.executionProvider.vulkanIcd, vulkan.icd);
     assert.ok(health.executionProvider.parity.maxAbsDiff <= EP_TOLERANCE);
     const z = Array.from({ length: 8 }, (_, i) => Array.from(normalSamples(4, i)));
     const decoded = await request(`${proc.url}/v1/models/vae/decode`, { body: { z } });

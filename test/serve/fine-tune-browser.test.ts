@@ -15,19 +15,16 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { ISOLATION_HEADERS, ORT_URL_PREFIX, ORT_WEB_ENTRY, listOrtFiles, ortWebDist, sendFile } from '../../src/serve/static-files';
 import { loadTrainer } from '../../src/serve/web/aekit-web';
 import { exportTrainingStep, TRAIN_STEP_FILES } from '../../src/train/engines/ort/web-bundle';
 import { train } from '../../src/train/trainer';
-import { CHROMIUM, requireChromium } from './helpers';
+import { launchTestChromium } from './helpers';
 import { relativeDifference } from '../train/engines/helpers';
 
 /** The issue's criterion: updated weights agree to 1e-4, relative (per tensor, in L2 norm). */
 const WEIGHT_TOLERANCE = 1e-4;
-/** Flags for a quiet, throwaway headless Chromium (as test/serve/browser.test.ts). */
-const CHROMIUM_FLAGS = ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const BATCH = 8;
 const LATENT = 3;
 
@@ -54,7 +51,6 @@ describe('serve/web: fine-tuning in headless Chromium @slow', function () {
   let reference: { losses: Record<string, number>[]; parameters: Record<string, Float32Array> };
 
   before(async () => {
-    requireChromium();
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'aekit-fine-tune-browser-'));
     const run = await train({
       name: 'vae',
@@ -110,9 +106,8 @@ describe('serve/web: fine-tuning in headless Chromium @slow', function () {
 
   for (const ep of ['wasm', 'webgpu'] as const) {
     it(`two steps in the page on ${ep} give the weights Node gives, within ${WEIGHT_TOLERANCE} @slow`, async () => {
-      // WebGPU needs the GPU process (no --disable-gpu) and the unsafe-webgpu switch on Linux.
-      const args = ep === 'webgpu' ? [...CHROMIUM_FLAGS, '--enable-unsafe-webgpu'] : [...CHROMIUM_FLAGS, '--disable-gpu'];
-      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+      // WebGPU needs the GPU process and the unsafe-webgpu switch on Linux.
+      browser = await launchTestChromium(ep === 'webgpu' ? 'webgpu' : 'off');
       const page = await browser.newPage();
       const consoleLines: string[] = [];
       page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));

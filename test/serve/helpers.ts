@@ -8,6 +8,10 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { launchChromium, softwareVulkan } from '../../src/core/browser';
+import type { SoftwareVulkan } from '../../src/core/browser';
+import { isAekitError } from '../../src/core/errors';
 import { exportRun } from '../../src/export/run-export';
 import { runOnnx } from '../../src/artifact/runtime';
 import type { RunConfigInput } from '../../src/run/config';
@@ -149,14 +153,33 @@ export async function stopServeCli(proc: ServeProcess | undefined): Promise<void
   clearTimeout(timer);
 }
 
-/** Debian's chromium, used by the browser test; SwiftShader's Vulkan driver ships with it. */
-export const CHROMIUM = '/usr/bin/chromium';
-/** SwiftShader's Vulkan ICD from Debian's chromium package (WebGPU on a machine without a GPU). */
-export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+let announced = false;
 
-/** Fail (never skip) with the install command when chromium / SwiftShader are missing. */
-export function requireChromium(): void {
-  for (const file of [CHROMIUM, SWIFTSHADER_ICD]) {
-    if (!existsSync(file)) throw new Error(`${file} is missing: run \`apt-get install -y chromium libvulkan1\` (.ci/run does this on CI)`);
+/**
+ * Start the headless Chromium of the browser tests, found by src/core/browser.ts (AEKIT_CHROMIUM,
+ * else a system one, else the one bundled in @sparticuz/chromium), and say once per process which
+ * one it is. 'webgpu' gives a GPU process with WebGPU (SwiftShader's adapter without a GPU); 'off'
+ * none (wasm pages). A missing browser fails the test with the reason, never skips it.
+ */
+export async function launchTestChromium(gpu: 'webgpu' | 'off'): Promise<Browser> {
+  const { browser, chromium } = await launchChromium({ gpu });
+  if (!announced) {
+    announced = true;
+    process.stderr.write(`      (browser: ${chromium.description})\n`);
+  }
+  return browser;
+}
+
+/**
+ * The environment that runs onnxruntime-node's WebGPU provider on SwiftShader in a child process
+ * (src/core/browser.ts's softwareVulkan); without a Vulkan loader, skips the test with the reason.
+ */
+export async function softwareVulkanOrSkip(test: Mocha.Context): Promise<SoftwareVulkan> {
+  try {
+    return await softwareVulkan();
+  } catch (error) {
+    if (!isAekitError(error)) throw error;
+    console.log(`      skipped: no Vulkan loader for onnxruntime-node's WebGPU provider: ${error.message}`);
+    return test.skip();
   }
 }

@@ -55,13 +55,14 @@ export function benchCommand(): Command {
 Examples:
   aekit bench runs/quickstart/onnx/decoder.onnx --runtimes ort-node-cpu,ort-web-wasm,tfjs-wasm --batch 1,64 --runs 20
   aekit bench models/mnist-classifier.onnx --batch 1,16,256 --json bench.json --md bench.md --png bench.png
-  VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json aekit bench decoder.onnx --runtimes ort-node-cpu,ort-node-webgpu,chromium-webgpu
+  env $(aekit browser --vulkan-env) aekit bench decoder.onnx --runtimes ort-node-cpu,ort-node-webgpu,chromium-webgpu
   aekit bench runs/quickstart --part encoder --runs 10
 
 Notes:
-  ort-node-webgpu and chromium-webgpu need a Vulkan driver; without a GPU, Chromium's SwiftShader
-  (VK_ICD_FILENAMES above) runs them in software. The browser rows use /usr/bin/chromium
-  (AEKIT_CHROMIUM overrides it) and the built web module (npm run build).`,
+  ort-node-webgpu needs a Vulkan driver; without a GPU, the bundled Chromium's SwiftShader
+  (the env above) runs it in software. The browser rows use AEKIT_CHROMIUM, else a system
+  Chromium, else the one bundled in @sparticuz/chromium (\`aekit browser\` says which; WebGPU
+  there runs on SwiftShader without a GPU), and the built web module (npm run build).`,
     )
     .action(async (location: string, raw: Record<string, unknown>) => {
       const flags = parseOptions(optionsSchema, raw);

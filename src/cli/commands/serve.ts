@@ -44,7 +44,7 @@ Examples:
   aekit serve runs/quickstart/onnx                       # encoder + decoder of one run
   aekit serve models/ --port 0                           # every run under models/, any free port
   aekit serve decoder.onnx --max-batch 1                 # no dynamic batching
-  VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json aekit serve decoder.onnx --ep webgpu --strict-ep
+  env $(aekit browser --vulkan-env) aekit serve decoder.onnx --ep webgpu --strict-ep   # WebGPU on SwiftShader, no GPU
 
   curl -s localhost:8080/v1/models                      # names, latent sizes, classes
   curl -s localhost:8080/v1/models/quickstart/decode -H 'content-type: application/json' -d '{"z": [[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]]}'

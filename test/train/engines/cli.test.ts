@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCli } from '../../cli/cli-helpers';
+import { softwareVulkanOrSkip } from '../../serve/helpers';
 import { relativeDifference } from './helpers';
 
 describe('cli: aekit train --engine', function () {
@@ -30,13 +31,13 @@ describe('cli: aekit train --engine', function () {
     assert.match(stderr, /engine: ort/);
   });
 
-  it('@slow --engine ort on onnxruntime-node\'s WebGPU provider (SwiftShader): two steps agree with the CPU provider', async () => {
+  it('@slow --engine ort on onnxruntime-node\'s WebGPU provider (SwiftShader): two steps agree with the CPU provider', async function () {
     // The WebGPU provider runs Adam inside the graph (the CPU provider runs it in a host arena): two
-    // steps of a conv VAE on both must give the same weights and Adam moments. Without a GPU,
-    // SwiftShader (Debian's chromium package) is the Vulkan driver, as .ci/run installs it.
+    // steps of a conv VAE on both must give the same weights and Adam moments. The Vulkan driver is
+    // SwiftShader from the bundled Chromium (src/core/browser.ts), given to the child CLI.
     const args = ['train', '--model', 'vae', '--architecture', 'conv', '--latent', '4', '--dataset', 'mnist', '--limit', '64', '--epochs', '1'];
     const settings = ['--batch-size', '16', '--steps-per-epoch', '2', '--engine', 'ort', '--out-dir', dir, '--set', 'model.convChannels=[4,8]'];
-    const env = { VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.json' };
+    const { env } = await softwareVulkanOrSkip(this);
     const runs: Record<string, Float32Array> = {};
     for (const runtime of ['ort-node-cpu', 'ort-node-webgpu']) {
       const { code, stderr } = await runCli([...args, ...settings, '--name', `rt-${runtime}`, '--set', `train.ortRuntime="${runtime}"`], { env });
