@@ -80,7 +80,7 @@ export function labelProblem(classes: DatasetClasses): string | undefined {
 }
 
 /**
- * Refuses data without usable labels for `consumer` (e.g. "family 'cvae'", 'latent classifiers').
+ * Refuses data without usable labels for `consumer` (e.g. "model family 'cvae'", 'latent classification').
  * @throws AekitError BAD_DATA naming the consumer, the data and what it would take.
  */
 export function requireLabels(classes: DatasetClasses, consumer: string): void {

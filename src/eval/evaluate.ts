@@ -74,9 +74,10 @@ export async function evaluate(target: string, options: EvaluateOptions = {}): P
  * @throws AekitError BAD_ARGUMENT when a metric asked for does not apply.
  */
 function chooseMetrics(data: EvalData): { metrics: EvalMetric[]; skipped: EvalReport['skipped'] } {
-  const { io, test, target, options } = data;
-  // Classifiers (on codes, or a classifier's accuracy) need labels of at least two classes.
-  const why = metricApplicability(io, labelProblem(loadedClasses(test)) ?? true);
+  const { io, train, target, options } = data;
+  // Classifiers (on codes, or a classifier's accuracy) need labels of at least two classes among
+  // the images they learn from.
+  const why = metricApplicability(io, labelProblem(loadedClasses(train)) ?? true);
   // What the structure allows may still not fit the data: FID's classifier has one image shape,
   // and translation needs domain B's dataset.
   for (const runner of METRIC_RUNNERS) {

@@ -1,17 +1,20 @@
 import { strict as assert } from 'node:assert';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { isAekitError } from '../../src/core/errors';
 import type { Logger } from '../../src/core/log';
+import { fashionMnistDir } from '../../src/data/fashion-mnist';
 import { loadDataset } from '../../src/data/registry';
 import { parseOptions } from '../../src/cli/common';
 import { addDataFlags, dataFlagsShape, dataSourceFromFlags, reportingFolderReads } from '../../src/cli/data-flags';
 import type { DataFlags, FolderShape } from '../../src/cli/data-flags';
 import { z } from 'zod';
+import { runCli } from './cli-helpers';
 
-const FIXTURES = path.resolve(__dirname, '..', '..', 'fixtures', 'data');
+const ROOT = path.resolve(__dirname, '..', '..');
+const FIXTURES = path.join(ROOT, 'fixtures', 'data');
 const OMNIGLOT = path.join(FIXTURES, 'omniglot-tiny');
 const IMAGES = path.join(FIXTURES, 'mnist-100', 'train-images-idx3-ubyte');
 const LABELS = path.join(FIXTURES, 'mnist-100', 'train-labels-idx1-ubyte');
@@ -112,5 +115,112 @@ describe('cli/data-flags: one data-source parser for every verb', () => {
     const spec = { name: 'folder', path: OMNIGLOT, height: 8, width: 8, channels: 1 } as const;
     await reportingFolderReads(logger, () => Promise.all([loadDataset(spec, 'train', 0), loadDataset(spec, 'test', 0)]));
     assert.deepEqual(lines, [`info read 24 images from ${OMNIGLOT} (6 classes); skipped 1: not an image: 1 (.txt 1) (AEKIT_LOG=debug lists them)`, `debug skipped ${path.join(OMNIGLOT, 'README.txt')}: not an image`]);
+  });
+});
+
+/** True when Debian's dataset-fashion-mnist is installed (the tests that read it skip otherwise, saying how to install it). */
+function hasFashionMnist(ctx: Mocha.Context): void {
+  if (existsSync(path.join(fashionMnistDir(), 't10k-images-idx3-ubyte.gz'))) return;
+  process.stdout.write(`      Fashion-MNIST is not installed in ${fashionMnistDir()}; install it with: sudo apt-get install dataset-fashion-mnist\n`);
+  ctx.skip();
+}
+
+describe('cli/data-flags: every verb takes the same data sources (built CLI)', function () {
+  this.timeout(240_000);
+  let dir: string;
+  let encoder: string;
+  let run: string;
+  before(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'aekit-cli-data-'));
+    run = path.join(dir, 'idx-vae');
+    // A tiny 28x28 VAE trained from IDX files through the CLI, then exported: what eval and latent read.
+    const trained = await runCli(['train', '--model', 'vae', '--architecture', 'mlp', '--latent', '2', '--set', 'model.hiddenSizes=[32]', '--idx', IMAGES, '--idx-labels', LABELS, '--epochs', '1', '--batch-size', '30', '--name', 'idx-vae', '--out-dir', dir]);
+    assert.equal(trained.code, 0, trained.stderr);
+    const exported = await runCli(['export', run, '--out', path.join(run, 'onnx')]);
+    assert.equal(exported.code, 0, exported.stderr);
+    encoder = path.join(run, 'onnx', 'encoder.onnx');
+  });
+  after(async () => {
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('train: a flat folder of RGB images trains and says what it read; a cvae on it is refused before training', async () => {
+    const flat = path.join(FIXTURES, 'flat-rgb');
+    const common = ['--data', flat, '--image-size', '16x16', '--channels', '3', '--epochs', '1', '--batch-size', '4', '--out-dir', dir];
+    const ae = await runCli(['train', '--model', 'ae', ...common, '--name', 'flat-ae']);
+    assert.equal(ae.code, 0, ae.stderr);
+    assert.match(ae.stderr, new RegExp(`^read 12 images from ${flat} \\(unlabelled\\)$`, 'm'));
+    assert.deepEqual(JSON.parse(await fs.readFile(path.join(dir, 'flat-ae', 'config.json'), 'utf8')).data.dataset, { name: 'folder', path: flat, height: 16, width: 16, channels: 3 });
+    const cvae = await runCli(['train', '--model', 'cvae', ...common, '--name', 'flat-cvae']);
+    assert.equal(cvae.code, 1);
+    assert.match(cvae.stderr, new RegExp(`^aekit: model family 'cvae' \\(.*\\) needs labelled images of at least 2 classes, but ${flat} is unlabelled: a flat folder of images \\(no class subfolders\\)\\. Give a folder with one subfolder per class.*\\n$`));
+    assert.ok(!existsSync(path.join(dir, 'flat-cvae')), 'nothing was started');
+  });
+
+  it('train: a data config file, and --limit on a folder', async () => {
+    const config = path.join(dir, 'omniglot.json');
+    await fs.writeFile(config, JSON.stringify({ name: 'folder', path: path.relative(dir, OMNIGLOT), height: 8, width: 8, channels: 1 }));
+    const result = await runCli(['train', '--model', 'ae', '--architecture', 'mlp', '--set', 'model.hiddenSizes=[16]', '--data-config', config, '--limit', '10', '--epochs', '1', '--batch-size', '5', '--name', 'config-ae', '--out-dir', dir]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /read 24 images from .*omniglot-tiny \(6 classes\); skipped 1: not an image: 1 \(\.txt 1\)/);
+    assert.match(result.stderr, /9 training \/ 1 validation images/);
+  });
+
+  it('eval: IDX files with --idx, a one-class folder refused for --latent, Fashion-MNIST by name', async function () {
+    const idx = await runCli(['eval', run, '--ssim', '--idx', IMAGES, '--idx-labels', LABELS, '--n', '10', '--json']);
+    assert.equal(idx.code, 0, idx.stderr);
+    const report = JSON.parse(idx.stdout) as { dataset: { spec: unknown; testCount: number }; ssim: unknown };
+    assert.deepEqual(report.dataset.spec, { name: 'idx', images: IMAGES, labels: LABELS });
+    assert.equal(report.dataset.testCount, 10);
+    assert.ok(report.ssim);
+
+    const one = path.join(dir, 'one-digit');
+    await fs.mkdir(path.join(one, 'seven'), { recursive: true });
+    for (const file of await fs.readdir(path.join(FIXTURES, 'flat-rgb'))) await fs.copyFile(path.join(FIXTURES, 'flat-rgb', file), path.join(one, 'seven', file));
+    const single = await runCli(['eval', run, '--latent', '--data', one]);
+    assert.equal(single.code, 1);
+    assert.match(single.stderr, new RegExp(`--latent does not apply: ${one} has one class \\('seven'\\); at least 2 are needed\\n$`));
+
+    hasFashionMnist(this);
+    const fashion = await runCli(['eval', run, '--ssim', '--dataset', 'fashion-mnist', '--n', '20', '--json']);
+    assert.equal(fashion.code, 0, fashion.stderr);
+    assert.deepEqual((JSON.parse(fashion.stdout) as { dataset: { spec: unknown } }).dataset.spec, { name: 'fashion-mnist' });
+  });
+
+  it('latent: classify on IDX files and on Fashion-MNIST; a flat folder or loose files are refused before any model is opened', async function () {
+    const idx = await runCli(['latent', 'classify', encoder, '--idx', IMAGES, '--idx-labels', LABELS, '--split', 'train', '--classifiers', 'knn']);
+    assert.equal(idx.code, 0, idx.stderr);
+    assert.match(idx.stdout, /^10 classes, \d+ training and \d+ test images/);
+    const flat = path.join(FIXTURES, 'flat-rgb');
+    const refused = await runCli(['latent', 'classify', path.join(dir, 'no-such-encoder.onnx'), '--data', flat]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, new RegExp(`^aekit: latent classification needs labelled images of at least 2 classes, but ${flat} is unlabelled`));
+    const files = await runCli(['latent', 'classify', encoder, '--images', path.join(flat, 'cat-00.png')]);
+    assert.match(files.stderr, /latent classification needs labelled images of at least 2 classes; image files given with --images carry no class/);
+    const scatter = await runCli(['latent', 'scatter', encoder, '--idx', IMAGES, '--idx-labels', LABELS, '--out', path.join(dir, 'scatter.png')]);
+    assert.equal(scatter.code, 0, scatter.stderr);
+
+    hasFashionMnist(this);
+    const fashion = await runCli(['latent', 'classify', encoder, '--dataset', 'fashion-mnist', '--limit', '300', '--classifiers', 'knn']);
+    assert.equal(fashion.code, 0, fashion.stderr);
+    assert.match(fashion.stdout, /^10 classes, 2\d\d training and \d\d test images/);
+  });
+
+  it('sweep takes the same flags; bad data flags are one line naming the flag', async () => {
+    const plan = await runCli(['sweep', '--config', path.join(ROOT, 'experiments', 'mnist-vae-grid-small.json'), '--idx', IMAGES, '--idx-labels', LABELS, '--out-dir', dir, '--dry-run']);
+    assert.equal(plan.code, 0, plan.stderr);
+    const cases: [string[], RegExp][] = [
+      [['train', '--model', 'ae', '--dataset', 'cifar'], /^aekit: --dataset: unknown dataset 'cifar'; expected one of: mnist, colored-mnist, fashion-mnist; for your own files use --data <folder>/],
+      [['eval', run, '--idx', IMAGES], /^aekit: data source: --idx .* needs its labels: --idx-labels <labels>$/],
+      [['latent', 'scatter', encoder, '--dataset', 'mnist', '--data', OMNIGLOT, '--out', 'x.png'], /^aekit: data source: give a dataset \(--dataset mnist\) or an image folder \(--data .*\), not both$/],
+      [['sweep', '--config', path.join(ROOT, 'experiments', 'mnist-vae-grid-small.json'), '--channels', '3', '--dry-run'], /^aekit: data source: --image-size and --channels apply to an image folder \(--data <folder>\), not to dataset 'mnist'$/],
+      [['train', '--model', 'ae', '--data', path.join(dir, 'missing')], /^aekit: --data: folder not found: /],
+    ];
+    for (const [args, pattern] of cases) {
+      const result = await runCli(args);
+      assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr.trim(), pattern);
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    }
   });
 });

@@ -86,7 +86,7 @@ export interface ClassifyResult {
  * a per-class split of `images`, and report test accuracies. All encoders see the same split.
  */
 export async function classifyRepresentations(models: readonly LatentModel[], images: LatentImages, options: ClassifyOptions = {}): Promise<ClassifyResult> {
-  requireLabels(loadedClasses(images), 'latent classifiers');
+  requireLabels(loadedClasses(images), 'latent classification');
   const numClasses = images.classNames.length;
   const seed = options.seed ?? 0;
   const split = splitPerClass(images.labels, images.count, options.testFraction ?? DEFAULT_CLASSIFY_TEST_FRACTION, seed);

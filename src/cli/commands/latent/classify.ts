@@ -47,7 +47,7 @@ Examples:
       const classifiers = classifierList(flags.classifiers);
       const source = await imageSource(flags);
       // Before any model is opened or image decoded: classifiers need classes to tell apart.
-      await requireLabelledSource(source, 'latent classifiers');
+      await requireLabelledSource(source, 'latent classification');
       const models = await openLatentModels(encoders, { decoder: flags.decoder });
       try {
         const images = await loadSourceImages(source, models[0].imageShape);

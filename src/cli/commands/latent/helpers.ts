@@ -58,7 +58,7 @@ export async function imageSource(flags: SourceFlags): Promise<LatentImageSource
  * least two classes (a flat folder, one class, loose image files), naming `consumer`.
  */
 export async function requireLabelledSource(source: LatentImageSource, consumer: string): Promise<void> {
-  if (source.files) throw new AekitError('BAD_DATA', `${consumer} need labelled images of at least 2 classes; image files given with --images carry no class`);
+  if (source.files) throw new AekitError('BAD_DATA', `${consumer} needs labelled images of at least 2 classes; image files given with --images carry no class`);
   const spec = typeof source.dataset === 'object' ? source.dataset : source.folder !== undefined ? ({ name: 'folder', path: source.folder, height: 1, width: 1, channels: 1 } as const) : undefined;
   if (spec) requireLabels(await datasetClasses(spec), consumer);
 }
