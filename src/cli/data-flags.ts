@@ -15,6 +15,7 @@ import type { Logger } from '../core/log';
 import { formatFolderReport, observeFolderReads, skippedFileLines } from '../data/folder-report';
 import { NAMED_DATASETS, isNamedDataset, parseDatasetSpec } from '../data/registry';
 import type { DatasetSpec } from '../data/registry';
+import type { FolderReadReport } from '../data/types';
 
 /** Schema of the data flags (spread into a verb's option schema). */
 export const dataFlagsShape = {
@@ -184,14 +185,16 @@ export async function dataSourceFromFlags(flags: DataFlags, folder?: { defaults:
   return { spec: spec as DatasetSpec };
 }
 
+/** The line a folder read is reported with (AEKIT_LOG=debug adds one line per skipped file). */
+export function logFolderRead(logger: Logger, report: FolderReadReport): void {
+  logger.info(formatFolderReport(report) + (report.skippedFiles.length > 0 ? ' (AEKIT_LOG=debug lists them)' : ''));
+  for (const line of skippedFileLines(report)) logger.debug(`skipped ${path.join(report.root, line)}`);
+}
+
 /**
- * Runs `body`, printing one line for every image folder read inside it (however deep: the
- * trainer loads its data itself), and with AEKIT_LOG=debug one line per skipped file.
+ * Runs `body`, printing one line for every image folder read inside it, as it is read (however
+ * deep: the trainer loads its data itself).
  */
 export function reportingFolderReads<T>(logger: Logger, body: () => Promise<T>): Promise<T> {
-  return observeFolderReads((report) => {
-    const skipped = report.skippedFiles.length;
-    logger.info(formatFolderReport(report) + (skipped > 0 ? ' (AEKIT_LOG=debug lists them)' : ''));
-    for (const line of skippedFileLines(report)) logger.debug(`skipped ${path.join(report.root, line)}`);
-  }, body);
+  return observeFolderReads((report) => logFolderRead(logger, report), body);
 }

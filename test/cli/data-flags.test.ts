@@ -199,6 +199,9 @@ describe('cli/data-flags: every verb takes the same data sources (built CLI)', f
     assert.match(files.stderr, /latent classification needs labelled images of at least 2 classes; image files given with --images carry no class/);
     const scatter = await runCli(['latent', 'scatter', encoder, '--idx', IMAGES, '--idx-labels', LABELS, '--out', path.join(dir, 'scatter.png')]);
     assert.equal(scatter.code, 0, scatter.stderr);
+    const folder = await runCli(['latent', 'scatter', encoder, '--data', OMNIGLOT, '--out', path.join(dir, 'scatter-folder.png')]);
+    assert.equal(folder.code, 0, folder.stderr);
+    assert.match(folder.stderr, new RegExp(`^read 24 images from ${OMNIGLOT} \\(6 classes\\); skipped 1: not an image: 1 \\(\\.txt 1\\) \\(AEKIT_LOG=debug lists them\\)$`, 'm'));
 
     hasFashionMnist(this);
     const fashion = await runCli(['latent', 'classify', encoder, '--dataset', 'fashion-mnist', '--limit', '300', '--classifiers', 'knn']);

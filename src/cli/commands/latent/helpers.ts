@@ -15,7 +15,9 @@ import type { ImageShape } from '../../../eval/images';
 import { loadLatentImages, openLatentModel } from '../../../eval/latent';
 import type { LatentImageSource, LatentImages, LatentModel } from '../../../eval/latent';
 import { intFlag } from '../../common';
-import { addDataFlags, dataFlagsShape, dataSourceFromFlags, reportingFolderReads } from '../../data-flags';
+import { observeFolderReads } from '../../../data/folder-report';
+import type { FolderReadReport } from '../../../data/types';
+import { addDataFlags, dataFlagsShape, dataSourceFromFlags, logFolderRead } from '../../data-flags';
 import type { DataFlags } from '../../data-flags';
 
 /** Schema of the image-source flags that {@link withSource} adds (spread into a verb's schema). */
@@ -63,14 +65,27 @@ export async function requireLabelledSource(source: LatentImageSource, consumer:
   if (spec) requireLabels(await datasetClasses(spec), consumer);
 }
 
-/** The images of a source at the encoder's `shape`, printing one line for every image folder read. */
+/** Folders the running verb has read, printed by {@link withSource}'s hook once the verb has succeeded. */
+const foldersRead: FolderReadReport[] = [];
+
+/** The images of a source at the encoder's `shape` (the folders read are reported when the verb ends). */
 export function loadSourceImages(source: LatentImageSource, shape: ImageShape): Promise<LatentImages> {
-  return reportingFolderReads(consoleLogger(), () => loadLatentImages(source, shape));
+  return observeFolderReads((report) => foldersRead.push(report), () => loadLatentImages(source, shape));
 }
 
-/** Add the image-source flags (the data flags, or --images) to a subcommand. */
+/** One line per folder read (debug: per skipped file), after the verb's output. */
+function printFoldersRead(): void {
+  const logger = consoleLogger();
+  for (const report of foldersRead.splice(0)) logFolderRead(logger, report);
+}
+
+/**
+ * Add the image-source flags (the data flags, or --images) to a subcommand. The folders it reads
+ * are reported once it has succeeded, so that a failure stays the one line saying what is wrong.
+ */
 export function withSource(command: Command, what: string): Command {
   return addDataFlags(command, { kind: 'model' })
+    .hook('postAction', printFoldersRead)
     .option('--images <files...>', `${what} from image files`)
     .addOption(new Option('--split <split>', 'split of a named dataset or IDX files').choices(['train', 'test']).default('test'))
     .option('--limit <n>', 'use n images drawn at random (seeded)')
