@@ -161,10 +161,11 @@ export function namedDatasetSpec(name: string): DatasetSpec | undefined {
 }
 
 /**
- * Loads one split of a dataset. MNIST, coloured MNIST and Fashion-MNIST use their own train/test files;
- * folders (and IDX pairs without test files) are split 90/10 by {@link HOLDOUT_FRACTIONS} with
- * `seed`. Coloured MNIST's colour draws also come from `seed` (stream (seed, 'colored-mnist',
- * split)). `limit` keeps the first N images of the returned split.
+ * Loads one split of a dataset. MNIST, coloured MNIST and Fashion-MNIST use their own train/test
+ * files; folders (and IDX pairs without test files) are split 90/10 by {@link HOLDOUT_FRACTIONS}
+ * with `seed`. Coloured MNIST's colour draws also come from `seed` (stream (seed, 'colored-mnist',
+ * split)). `limit` keeps the first N images of the returned split (of a folder: N drawn at random
+ * with `seed`, in their order).
  * @throws AekitError UNKNOWN_NAME / BAD_CONFIG for an invalid spec, or the loaders' errors.
  */
 export async function loadDataset(spec: DatasetSpec, split: Split, seed: number): Promise<ImageDataset> {
