@@ -15,11 +15,15 @@ const FIXTURES = path.resolve(__dirname, '..', '..', 'fixtures', 'data');
 const FLAT = path.join(FIXTURES, 'flat-rgb');
 const OMNIGLOT = path.join(FIXTURES, 'omniglot-tiny');
 
+/** The registered families, read when this file loads: other suites register probe families while they run. */
+const FAMILIES = familyNames();
+
 const folder = (p: string, size = 8, channels: 1 | 3 = 1): DatasetSpec => ({ name: 'folder', path: p, height: size, width: size, channels });
 
-/** A family's tiny run config on `dataset` (cyclegan's second domain: the same data). */
+/** A family's tiny run config on `dataset` (a second domain, where the family has one: the same data). */
 function runConfig(family: string, dataset: DatasetSpec, dir = os.tmpdir()) {
-  const model = { ...getFamily(family).tinyConfig, ...(family === 'cyclegan' ? { domainB: dataset } : {}) };
+  const tiny = getFamily(family).tinyConfig;
+  const model = { ...tiny, ...('domainB' in tiny ? { domainB: dataset } : {}) };
   const valueRange = getFamily(family).valueRange ?? 'unit';
   return resolveRunConfig({ name: `${family}-flat`, outDir: dir, model, data: { dataset, valueRange }, train: { epochs: 1, batchSize: 4, stepsPerEpoch: 1, backend: 'wasm', validationFraction: 0.25 } });
 }
@@ -49,7 +53,7 @@ describe('run/data-check: a family that needs labels refuses data without them, 
 
   it('the registry says which families need labels: every conditional model and every classifier', async () => {
     await useBackend('wasm');
-    for (const name of familyNames()) {
+    for (const name of FAMILIES) {
       const family = getFamily(name);
       const config = family.configSchema.parse(runConfig(name, folder(OMNIGLOT)).model);
       const model = family.build(config, { height: 8, width: 8, channels: 1, numClasses: 6, valueRange: family.valueRange ?? 'unit' }, 0);
@@ -59,10 +63,10 @@ describe('run/data-check: a family that needs labels refuses data without them, 
         model.dispose();
       }
     }
-    assert.deepEqual(familyNames().filter((n) => getFamily(n).needsLabels), ['cvae', 'classifier']);
+    assert.deepEqual(FAMILIES.filter((n) => getFamily(n).needsLabels), ['cvae', 'classifier']);
   });
 
-  for (const name of familyNames()) {
+  for (const name of FAMILIES) {
     const needs = getFamily(name).needsLabels === true;
     it(`${name}: ${needs ? 'refuses a flat folder and a single class, naming both' : 'takes a flat folder and a single class'}`, async () => {
       const flat = await refusal(() => checkRunData(runConfig(name, folder(FLAT))));
@@ -85,7 +89,7 @@ describe('run/data-check: a family that needs labels refuses data without them, 
 
   it('every family that does not need labels trains on a flat folder of RGB images', async function () {
     this.timeout(300_000);
-    for (const name of familyNames().filter((n) => !getFamily(n).needsLabels)) {
+    for (const name of FAMILIES.filter((n) => !getFamily(n).needsLabels)) {
       const config = runConfig(name, folder(FLAT, 16, 3), dir);
       await checkRunData(config);
       const result = await train(config);
