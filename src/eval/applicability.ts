@@ -26,9 +26,11 @@ const FAMILY_METRIC: Readonly<Record<EvalMetric, string>> = Object.freeze({
 /**
  * Why each metric does not apply to a model (undefined when it does): the family's registry entry
  * must list it (families this aekit does not know are judged by their artifacts alone), and the
- * artifacts must have what it needs.
+ * artifacts must have what it needs. `labelled`: true when the data has labels of at least two
+ * classes; false, or why not (e.g. "cats has one class"), otherwise.
  */
-export function metricApplicability(io: ModelIo, labelled: boolean): Record<EvalMetric, string | undefined> {
+export function metricApplicability(io: ModelIo, labelled: boolean | string): Record<EvalMetric, string | undefined> {
+  const noLabels = labelled === true ? undefined : labelled === false ? 'the dataset has no labels' : labelled;
   const canReconstruct = io.canReconstruct();
   const noRecon =
     io.encoder && io.generator
@@ -43,12 +45,10 @@ export function metricApplicability(io: ModelIo, labelled: boolean): Record<Eval
     ssim: canReconstruct ? undefined : noRecon,
     psnr: canReconstruct ? undefined : noRecon,
     elbo: io.hasGaussianPosterior() ? undefined : 'the model has no Gaussian posterior (an encoder with outputs mu and logvar feeding the decoder)',
-    latent: !io.encoder ? 'the model has no encoder artifact' : !labelled ? 'the dataset has no labels' : undefined,
+    latent: !io.encoder ? 'the model has no encoder artifact' : noLabels,
     accuracy: !io.classifier?.hasOutput(CLASSIFIER_LOGITS)
       ? `the model has no classifier artifact with a '${CLASSIFIER_LOGITS}' output`
-      : !labelled
-        ? 'the dataset has no labels'
-        : undefined,
+      : noLabels,
     translation: io.translators ? undefined : `the model has no generatorAB and generatorBA artifacts (parts: ${partNames(io).join(', ')})`,
   };
   const listed = io.evaluation?.metrics as readonly string[] | undefined;
@@ -64,7 +64,7 @@ export function familySupports(io: ModelIo, metric: EvalMetric): boolean {
 }
 
 /** The metrics that apply to a model (what `aekit eval` computes with no metric flag). */
-export function applicableMetrics(io: ModelIo, labelled = true): EvalMetric[] {
+export function applicableMetrics(io: ModelIo, labelled: boolean | string = true): EvalMetric[] {
   const why = metricApplicability(io, labelled);
   return EVAL_METRICS.filter((m) => why[m] === undefined);
 }

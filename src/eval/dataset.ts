@@ -4,7 +4,7 @@
  * run's split seed and checked against the image shape of every part.
  */
 import { AekitError } from '../core/errors';
-import { loadDataset, parseDatasetSpec } from '../data/registry';
+import { loadDataset, namedDatasetSpec, parseDatasetSpec } from '../data/registry';
 import type { DatasetSpec } from '../data/registry';
 import type { ImageDataset } from '../data/types';
 import { describeShape } from './images';
@@ -72,11 +72,9 @@ function folderSpec(folder: string, model: OnnxModel): DatasetSpec {
   return { name: 'folder', path: folder, height: shape.height, width: shape.width, channels: shape.channels };
 }
 
-/** The dataset named in artifact metadata, when eval can load it by name. */
+/** The dataset named in artifact metadata, when eval can load it by name (mnist, colored-mnist, fashion-mnist). */
 function datasetFromMetadata(name: string): DatasetSpec | undefined {
-  if (name === 'mnist') return { name: 'mnist' };
-  if (name === 'colored-mnist') return { name: 'colored-mnist' };
-  return undefined;
+  return namedDatasetSpec(name);
 }
 
 /** The image shape all parts agree on, checked against the dataset. */

@@ -13,6 +13,7 @@
 import { AekitError } from '../core/errors';
 import { silentLogger } from '../core/log';
 import { AEKIT_VERSION } from '../core/version';
+import { labelProblem, loadedClasses } from '../data/labels';
 import { EVAL_METRICS, familySupports, metricApplicability, partNames } from './applicability';
 import type { EvalMetric } from './applicability';
 import { checkCount, planEvaluation, shareEncodings } from './context';
@@ -73,9 +74,10 @@ export async function evaluate(target: string, options: EvaluateOptions = {}): P
  * @throws AekitError BAD_ARGUMENT when a metric asked for does not apply.
  */
 function chooseMetrics(data: EvalData): { metrics: EvalMetric[]; skipped: EvalReport['skipped'] } {
-  const { io, test, target, options } = data;
-  const labelled = test.labels.length > 0 && test.labels[0] >= 0;
-  const why = metricApplicability(io, labelled);
+  const { io, train, target, options } = data;
+  // Classifiers (on codes, or a classifier's accuracy) need labels of at least two classes among
+  // the images they learn from.
+  const why = metricApplicability(io, labelProblem(loadedClasses(train)) ?? true);
   // What the structure allows may still not fit the data: FID's classifier has one image shape,
   // and translation needs domain B's dataset.
   for (const runner of METRIC_RUNNERS) {

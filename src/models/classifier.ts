@@ -82,5 +82,6 @@ export const classifierFamily: FamilyDefinition<ClassifierConfig> = {
   tinyConfig: { family: 'classifier', convChannels: [4, 8], featureSize: 8 },
   exportParts: ['classifier'],
   evaluation: { metrics: ['accuracy'] },
+  needsLabels: true,
   build: (config, shape, seed) => new Classifier(config, shape, seed),
 };

@@ -65,5 +65,6 @@ export const cvaeFamily: FamilyDefinition<CvaeConfig> = {
   tinyConfig: { family: 'cvae', convChannels: [4, 8], latentSize: 3, hiddenSizes: [16] },
   exportParts: ['encoder', 'decoder'],
   evaluation: { metrics: ['reconstruction', 'elbo', 'fid', 'latent-classifiers'], prior: 'standard-normal' },
+  needsLabels: true,
   build: (config, shape, seed) => new ConditionalVae(config, shape, seed),
 };

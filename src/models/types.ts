@@ -176,6 +176,12 @@ export interface FamilyDefinition<C extends BaseModelConfig = BaseModelConfig> {
   readonly evaluation: FamilyEvaluation;
   /** The value range the family needs (e.g. DCGAN's tanh generator: 'symmetric'); absent = either. */
   readonly valueRange?: ValueRange;
+  /**
+   * True when the family learns from class labels (a conditional model, a classifier): it needs
+   * labelled data of at least two classes, and a run refuses a flat folder or a single class
+   * before training starts (`checkRunData` in src/run). Absent = labels are not needed.
+   */
+  readonly needsLabels?: boolean;
   /** Build a fresh model with seeded initialisers. */
   build(config: C, shape: DataShape, seed: number): FamilyModel<C>;
 }

@@ -44,6 +44,8 @@ describe('data/image-folder', () => {
       'alphabet_a/character02/0.png',
     ]);
     assert.deepEqual(ds.skipped, ['README.txt']);
+    assert.deepEqual(ds.report.skipped, { 'not an image': 1 });
+    assert.equal(ds.report.read, 24);
     assert.ok(ds.images.every((v) => v === 0 || v === 1), 'black strokes on white');
   });
 
@@ -161,16 +163,28 @@ describe('data/image-folder', () => {
     assert.deepEqual(Array.from(rgb.images.subarray(9, 12)), [1, 0, 0]);
   });
 
-  it("names images directly in the root '.', and skips hidden entries", async () => {
+  it('reads a flat folder as one unlabelled set, ignoring hidden entries silently', async () => {
     const root = path.join(tmp, 'flat');
     writeGrayPng(path.join(root, 'b.png'), 2, 2);
     writeGrayPng(path.join(root, 'a.PNG'), 2, 2);
     writeFile(path.join(root, '.DS_Store'), 'x');
     writeFile(path.join(root, '.thumbs', 'x.png'), 'not read');
     const ds = await loadImageFolder(root, { channels: 1 });
-    assert.deepEqual(ds.classNames, ['.']);
+    assert.deepEqual(ds.classNames, []);
+    assert.deepEqual(Array.from(ds.labels), [-1, -1]);
     assert.deepEqual(ds.files, ['a.PNG', 'b.png']);
-    assert.deepEqual(ds.skipped, ['.DS_Store', '.thumbs']);
+    assert.deepEqual(ds.skipped, []);
+    assert.deepEqual(ds.report, { root, read: 2, classNames: [], skipped: {}, skippedFiles: [], ignored: 2 });
+  });
+
+  it("names images in the root '.' when class folders sit beside them", async () => {
+    const root = path.join(tmp, 'root-and-classes');
+    writeGrayPng(path.join(root, 'loose.png'), 2, 2);
+    writeGrayPng(path.join(root, 'cls', 'a.png'), 2, 2);
+    const ds = await loadImageFolder(root, { channels: 1 });
+    assert.deepEqual(ds.classNames, ['.', 'cls']);
+    assert.deepEqual(ds.files, ['loose.png', 'cls/a.png']);
+    assert.deepEqual(Array.from(ds.labels), [0, 1]);
   });
 
   describe('bad input', () => {
@@ -204,30 +218,45 @@ describe('data/image-folder', () => {
       );
     });
 
-    it('a corrupt PNG', async () => {
+    it('a corrupt PNG is skipped and counted, the rest is read', async () => {
       const root = path.join(tmp, 'corrupt');
       writeGrayPng(path.join(root, 'a', '0.png'), 4, 4);
       const good = fs.readFileSync(path.join(root, 'a', '0.png'));
       const bad = Buffer.from(good);
       bad.fill(0x42, 20, 40); // smash the IHDR chunk and its CRC
       writeFile(path.join(root, 'a', '1.png'), bad);
-      const file = path.join(root, 'a', '1.png');
-      await expectAekitError(() => loadImageFolder(root, { channels: 1 }), 'BAD_DATA', file, 'corrupt PNG');
+      const ds = await loadImageFolder(root, { channels: 1 });
+      assert.deepEqual(ds.files, ['a/0.png']);
+      assert.deepEqual(ds.skipped, ['a/1.png']);
+      assert.deepEqual(ds.report.skipped, { 'corrupt PNG': 1 });
+      assert.equal(ds.report.skippedFiles[0].detail, 'the "IHDR" chunk fails its checksum');
     });
 
-    it('a corrupt JPEG and a file that is neither format', async () => {
+    it('a corrupt JPEG and a file that is neither format are skipped; a folder of nothing readable is an error', async () => {
       const root = path.join(tmp, 'corrupt-jpeg');
-      const jpegFile = path.join(root, 'a', '0.jpg');
-      writeFile(jpegFile, Buffer.concat([fs.readFileSync(path.join(JPEGS, 'red', '0.jpg')).subarray(0, 30), Buffer.alloc(20, 7)]));
-      await expectAekitError(() => loadImageFolder(root, { channels: 3 }), 'BAD_DATA', jpegFile, 'corrupt JPEG');
+      writeFile(path.join(root, 'a', '0.jpg'), Buffer.concat([fs.readFileSync(path.join(JPEGS, 'red', '0.jpg')).subarray(0, 30), Buffer.alloc(20, 7)]));
+      writeFile(path.join(root, 'a', '1.jpg'), fs.readFileSync(path.join(JPEGS, 'red', '1.jpg')));
+      writeFile(path.join(root, 'a', '2.png'), 'hello');
+      const ds = await loadImageFolder(root, { channels: 3 });
+      assert.deepEqual(ds.files, ['a/1.jpg']);
+      assert.deepEqual(ds.report.skipped, { 'truncated JPEG': 1, 'not an image': 1 });
+      assert.deepEqual(
+        ds.report.skippedFiles.map((f) => [f.file, f.reason, f.kind]),
+        [
+          ['a/0.jpg', 'truncated JPEG', undefined],
+          ['a/2.png', 'not an image', 'unknown content'],
+        ],
+      );
       const other = path.join(tmp, 'not-image');
       writeFile(path.join(other, 'a', '0.png'), 'hello');
-      await expectAekitError(
-        () => loadImageFolder(other, { channels: 3 }),
-        'BAD_DATA',
-        path.join(other, 'a', '0.png'),
-        'not a PNG or JPEG',
-      );
+      await expectAekitError(() => loadImageFolder(other, { channels: 3 }), 'BAD_DATA', other, 'none of the 1 image files could be read', 'not an image: 1 (unknown content 1)');
+    });
+
+    it('a class folder whose every image is skipped is an error naming it', async () => {
+      const root = path.join(tmp, 'lost-class');
+      writeGrayPng(path.join(root, 'good', '0.png'), 2, 2);
+      writeFile(path.join(root, 'bad', '0.png'), Buffer.alloc(0));
+      await expectAekitError(() => loadImageFolder(root, { channels: 1 }), 'BAD_DATA', path.join(root, 'bad'), 'every image of class folder', 'empty file: 1');
     });
 
     it('bad options', async () => {

@@ -24,6 +24,8 @@ describe('data/registry', () => {
         { name: 'colored-mnist', colors: 'warm' },
         { name: 'idx', images: 'a', labels: 'b', testImages: 'c', testLabels: 'd', transpose: true },
         { name: 'folder', path: 'faces', height: 64, width: 64, channels: 3, limitPerClass: 5 },
+        { name: 'fashion-mnist', limit: 100 },
+        { name: 'folder', path: 'cats', height: 16, width: 16, channels: 3, limit: 8 },
       ];
       for (const spec of specs) assert.deepEqual(datasetSpecSchema.parse(spec), spec);
     });
@@ -33,7 +35,7 @@ describe('data/registry', () => {
         await expectAekitError(() => parseDatasetSpec(value, 'run.json: data'), 'UNKNOWN_NAME', 'run.json: data', ...DATASET_NAMES);
       }
       const result = datasetSpecSchema.safeParse({ name: 'cifar' });
-      assert.ok(!result.success && result.error.issues[0].message.includes('mnist, colored-mnist, idx, folder'));
+      assert.ok(!result.success && result.error.issues[0].message.includes('mnist, colored-mnist, fashion-mnist, idx, folder'));
     });
 
     it('names the bad field and what is expected', async () => {
@@ -105,6 +107,17 @@ describe('data/registry', () => {
       assert.equal(gz.labels[0], 5);
     });
 
+    it('limits a folder split to N images drawn at random (seeded), not the first classes', async () => {
+      const spec = { name: 'folder', path: OMNIGLOT, height: 8, width: 8, channels: 1 } as const;
+      const all = (await loadDataset(spec, 'train', 3)) as FolderDataset;
+      const some = (await loadDataset({ ...spec, limit: 6 }, 'train', 3)) as FolderDataset;
+      assert.equal(some.count, 6);
+      assert.ok(some.files.every((f) => all.files.includes(f)), 'drawn from the same split');
+      assert.ok(new Set(some.labels).size > 1, `several classes, got ${Array.from(some.labels)}`);
+      assert.deepEqual(((await loadDataset({ ...spec, limit: 6 }, 'train', 3)) as FolderDataset).files, some.files, 'seeded');
+      assert.deepEqual(some.files, [...some.files].sort((a, b) => all.files.indexOf(a) - all.files.indexOf(b)), 'in split order');
+    });
+
     it('rejects an unknown name and a bad split', async () => {
       await expectAekitError(() => loadDataset({ name: 'cifar' } as unknown as DatasetSpec, 'train', 1), 'UNKNOWN_NAME', 'cifar', 'folder');
       await expectAekitError(() => loadDataset({ name: 'mnist' }, 'val' as 'test', 1), 'BAD_ARGUMENT', 'val');
@@ -114,7 +127,8 @@ describe('data/registry', () => {
   it('index re-exports the public API', () => {
     for (const name of ['readIdx', 'loadIdxDataset', 'loadMnist', 'loadImageFolder', 'toRange', 'fromRange', 'tint',
       'gaussianNoise', 'maskingNoise', 'saltAndPepperNoise', 'splitIndices', 'subset', 'epochOrder', 'batches',
-      'loadDataset', 'datasetSpecSchema', 'VALUE_RANGES', 'COLOR_SETS']) {
+      'loadDataset', 'datasetSpecSchema', 'VALUE_RANGES', 'COLOR_SETS', 'loadFashionMnist', 'decodeImage', 'observeFolderReads',
+      'formatFolderReport', 'datasetClasses', 'requireLabels', 'NAMED_DATASETS']) {
       assert.ok(name in data, name);
     }
   });

@@ -17,6 +17,7 @@ function toy(count: number): TintedDataset & FolderDataset {
     colors: [[1, 0, 0]],
     files: Array.from({ length: count }, (_, i) => `f${i}.png`),
     skipped: ['x.txt'],
+    report: { root: 'toy', read: count, classNames: ['a', 'b', 'c'], skipped: { 'not an image': 1 }, skippedFiles: [{ file: 'x.txt', reason: 'not an image', kind: '.txt' }], ignored: 0 },
   };
 }
 
@@ -54,6 +55,7 @@ describe('data/split', () => {
     assert.deepEqual(Array.from(sub.colorIndex), [13, 11]);
     assert.deepEqual(sub.files, ['f3.png', 'f1.png']);
     assert.deepEqual(sub.skipped, ['x.txt']);
+    assert.deepEqual(sub.report, ds.report, 'a subset keeps the report of the whole folder');
     assert.deepEqual(sub.classNames, ['a', 'b', 'c']);
     sub.images[0] = -1;
     assert.equal(ds.images[6], 6, 'a copy, not a view');

@@ -2,7 +2,6 @@
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { consoleLogger } from '../../core/log';
-import { DATASET_NAMES } from '../../data/registry';
 import { DEFAULT_FID_CLASSIFIER } from '../../eval/fid-features';
 import { DEFAULT_EVAL_COUNT, EVAL_METRICS, evaluate } from '../../eval/evaluate';
 import type { EvalMetric } from '../../eval/evaluate';
@@ -11,10 +10,8 @@ import { CACHE_DIR_ENV, DEFAULT_CACHE_FOLDER } from '../../eval/cache';
 import { DEFAULT_IWAE_SAMPLES } from '../../eval/metrics/elbo';
 import { ORT_SESSION_RUNTIMES } from '../../artifact/runtime';
 import { intFlag, parseOptions } from '../common';
+import { addDataFlags, dataFlagsShape, dataSourceFromFlags, reportingFolderReads } from '../data-flags';
 import { evalProgress } from '../progress';
-
-/** Datasets eval loads by name (the others need a config: see `loadDataset`). */
-const NAMED_DATASETS = DATASET_NAMES.filter((n) => n === 'mnist' || n === 'colored-mnist');
 
 const optionsSchema = z.object({
   fid: z.boolean().default(false),
@@ -24,8 +21,7 @@ const optionsSchema = z.object({
   latent: z.boolean().default(false),
   accuracy: z.boolean().default(false),
   translation: z.boolean().default(false),
-  dataset: z.enum(NAMED_DATASETS as ['mnist', 'colored-mnist']).optional(),
-  data: z.string().min(1).optional(),
+  ...dataFlagsShape,
   n: intFlag.pipe(z.number().min(2)).default(DEFAULT_EVAL_COUNT),
   elboN: intFlag.pipe(z.number().min(1)).optional(),
   iwaeK: intFlag.pipe(z.number().min(1)).optional(),
@@ -39,7 +35,7 @@ const optionsSchema = z.object({
 });
 
 export function evalCommand(): Command {
-  return new Command('eval')
+  const command = new Command('eval')
     .description('Evaluate a model on a dataset\'s test split: FID (samples, reconstructions, and train-vs-test for scale), SSIM, PSNR, ELBO + IWAE bound, classifiers on latent codes vs pixels, a classifier\'s accuracy, the cycle SSIM/PSNR of a translation model (cyclegan). With no metric flag, every metric that applies to the family.')
     .argument('<model.onnx|dir>', 'an artifact, a folder of artifacts, or a run folder (its onnx/ folder, else its latest checkpoint exported on the fly)')
     .option('--fid', 'FID with the MNIST classifier\'s features (28x28 grayscale images; other shapes need --classifier)')
@@ -48,9 +44,10 @@ export function evalCommand(): Command {
     .option('--elbo', `ELBO (reconstruction + KL) and IWAE bound (VAEs)`)
     .option('--latent', 'classifiers on latent codes vs on pixels')
     .option('--accuracy', 'test accuracy of a classifier artifact')
-    .option('--translation', 'SSIM and PSNR of A -> B -> A and B -> A -> B (cyclegan; domain B from the run config)')
-    .addOption(new Option('--dataset <name>', 'dataset (default: the run\'s, else the one in the artifact metadata)').choices(NAMED_DATASETS))
-    .option('--data <folder>', 'evaluate on a folder of images (one subfolder per class), read at the model\'s image size; its test part is a seeded 10% hold-out (the run\'s seed)')
+    .option('--translation', 'SSIM and PSNR of A -> B -> A and B -> A -> B (cyclegan; domain B from the run config)');
+  // The data: default the run's, else the one named in the artifact metadata. A folder's (or an
+  // IDX pair's without test files) test part is a seeded 10% hold-out (the run's seed).
+  return addDataFlags(command, { kind: 'model' })
     .option('--n <count>', `images per comparison (default ${DEFAULT_EVAL_COUNT})`)
     .option('--elbo-n <count>', 'test images of the ELBO estimate (default min(n, 1000))')
     .option('--iwae-k <k>', `importance samples of the IWAE bound (default ${DEFAULT_IWAE_SAMPLES})`)
@@ -70,16 +67,20 @@ Examples:
   aekit eval runs/quickstart/onnx/decoder.onnx --fid --json
   aekit eval runs/quickstart --elbo --iwae-k 64 --report reports/quickstart
   aekit eval runs/omniglot-ae --data ~/omniglot --n 2000 --report reports/omniglot
+  aekit eval runs/fashion-ae --dataset fashion-mnist --latent
+  aekit eval runs/emnist-vae --idx emnist-test-images-idx3-ubyte.gz --idx-labels emnist-test-labels-idx1-ubyte.gz --idx-transpose
   aekit eval runs/cyclegan-colors --translation --n 1000 --report reports/cyclegan
   aekit eval models/mnist-classifier.onnx          # a classifier: its test accuracy`,
     )
     .action(async (target: string, raw: Record<string, unknown>) => {
       const flags = parseOptions(optionsSchema, raw);
       const metrics = EVAL_METRICS.filter((m: EvalMetric) => flags[m]);
-      const report = await evaluate(target, {
+      const source = await dataSourceFromFlags(flags);
+      const logger = consoleLogger();
+      const report = await reportingFolderReads(logger, () => evaluate(target, {
         metrics,
-        dataset: flags.dataset ? { name: flags.dataset } : undefined,
-        data: flags.data,
+        dataset: source && 'spec' in source ? source.spec : undefined,
+        data: source && 'folder' in source ? source.folder : undefined,
         count: flags.n,
         elboCount: flags.elboN,
         iwaeSamples: flags.iwaeK,
@@ -90,9 +91,9 @@ Examples:
         seed: flags.seed,
         runtime: flags.runtime,
         figures: flags.report !== undefined,
-        logger: consoleLogger(),
+        logger,
         onProgress: evalProgress(),
-      });
+      }));
       if (flags.report) {
         const files = await writeReport(flags.report, report);
         process.stderr.write(`report: ${files.join(', ')}\n`);

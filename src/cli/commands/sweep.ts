@@ -2,9 +2,14 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { consoleLogger } from '../../core/log';
+import { datasetSpecSchema } from '../../data/registry';
+import { checkRunData } from '../../run/data-check';
 import { loadSweepConfig, runSweep, sweepMarkdown } from '../../train/sweep';
 import type { SweepConfig } from '../../train/sweep';
+import { sweepPoints } from '../../train/sweep/grid';
 import { applySets, collect, intFlag, parseOptions, setPath } from '../common';
+import { addDataFlags, dataFlagsShape, dataSourceFromFlags } from '../data-flags';
+import type { FolderShape } from '../data-flags';
 import { onInterrupt } from '../interrupt';
 
 const optionsSchema = z.object({
@@ -12,9 +17,7 @@ const optionsSchema = z.object({
   jobs: intFlag.pipe(z.number().int().positive()).default(1),
   outDir: z.string().optional(),
   name: z.string().optional(),
-  data: z.string().optional(),
-  imageSize: z.string().regex(/^\d+x\d+$/, 'expected HxW, e.g. 28x28').optional(),
-  channels: z.enum(['1', '3']).optional(),
+  ...dataFlagsShape,
   limit: intFlag.optional(),
   epochs: intFlag.optional(),
   set: z.array(z.string()).default([]),
@@ -22,16 +25,16 @@ const optionsSchema = z.object({
 });
 type SweepFlags = z.output<typeof optionsSchema>;
 
-/** Apply the flags to the sweep file: folder and name, and overrides of its base run config. */
-export function applySweepFlags(config: SweepConfig, flags: SweepFlags): SweepConfig {
+/** The size `--data` is read at when neither the flags nor the recipe's folder give one. */
+const DEFAULT_FOLDER_SHAPE: FolderShape = { height: 28, width: 28, channels: 1 };
+
+/** Apply the flags to the sweep file: data source and name, and overrides of its base run config. */
+export async function applySweepFlags(config: SweepConfig, flags: SweepFlags): Promise<SweepConfig> {
   const base = structuredClone(config.base);
-  if (flags.data !== undefined) {
-    // Keep the recipe's image size unless one is given: models are sized for it.
-    const current = (base.data as { dataset?: { height?: number; width?: number; channels?: number } } | undefined)?.dataset;
-    const [height, width] = flags.imageSize ? flags.imageSize.split('x').map(Number) : [current?.height ?? 28, current?.width ?? 28];
-    const channels = flags.channels ? Number(flags.channels) : (current?.channels ?? 1);
-    setPath(base, 'data.dataset', { name: 'folder', path: flags.data, height, width, channels });
-  }
+  // An image folder keeps the recipe's image size unless one is given: models are sized for it.
+  const current = datasetSpecSchema.safeParse((base.data as { dataset?: unknown } | undefined)?.dataset);
+  const source = await dataSourceFromFlags(flags, { defaults: DEFAULT_FOLDER_SHAPE, current: current.success ? current.data : undefined });
+  if (source && 'spec' in source) setPath(base, 'data.dataset', source.spec);
   if (flags.limit !== undefined) setPath(base, 'data.dataset.limit', flags.limit);
   if (flags.epochs !== undefined) setPath(base, 'train.epochs', flags.epochs);
   applySets(base, flags.set);
@@ -40,7 +43,7 @@ export function applySweepFlags(config: SweepConfig, flags: SweepFlags): SweepCo
 
 /** The `sweep` verb: parses its flags and calls {@link runSweep}. */
 export function sweepCommand(): Command {
-  return new Command('sweep')
+  const command = new Command('sweep')
     .description(
       'Train a grid of configurations (any config keys, optionally crossed with named variants) on one train/validation/test split ' +
         '(80/10/10 by default); select by validation metric, then evaluate the selection on the untouched test split. ' +
@@ -49,11 +52,9 @@ export function sweepCommand(): Command {
     .requiredOption('-c, --config <file>', 'sweep JSON: {name, base, grid, variants?, split?, select?} (see experiments/)')
     .option('-j, --jobs <n>', 'training processes at a time (default 1: one run keeps this 2-core machine busy; raise it with more cores)')
     .option('--out-dir <dir>', 'where the sweep folder goes (default: the file\'s outDir, else runs)')
-    .option('--name <name>', 'sweep name (its folder), overriding the file')
-    .option('--data <folder>', 'train on a folder of images (one subfolder per class) instead of the recipe\'s dataset')
-    .option('--image-size <HxW>', 'image size for --data (default: the recipe\'s)')
-    .option('--channels <n>', 'channels for --data, 1 or 3 (default: the recipe\'s)')
-    .option('--limit <n>', 'use only the first n images of the dataset (mnist, colored-mnist, idx)')
+    .option('--name <name>', 'sweep name (its folder), overriding the file');
+  return addDataFlags(command, { kind: 'flags', defaults: "the recipe's" })
+    .option('--limit <n>', 'use only the first n images of the dataset (of an image folder: n drawn at random, seeded)')
     .option('--epochs <n>', 'epochs of every run')
     .option('--set <key=value>', 'override a field of the base run config, e.g. --set train.batchSize=64 (repeatable)', collect, [])
     .option('--dry-run', 'list the configurations and what would be done with each, train nothing')
@@ -64,6 +65,7 @@ Examples:
   aekit sweep --config experiments/mnist-vae-grid.json --jobs 1
   aekit sweep --config experiments/mnist-vae-grid-small.json --out-dir /tmp/sweeps
   aekit sweep --config experiments/omniglot-ae-zoo.json --data ~/omniglot/images_background
+  aekit sweep --config experiments/mnist-vae-grid-small.json --dataset fashion-mnist
   aekit sweep --config experiments/mnist-vae-grid.json --dry-run
 
 A sweep file:
@@ -73,7 +75,14 @@ A sweep file:
     )
     .action(async (raw: Record<string, unknown>) => {
       const flags = parseOptions(optionsSchema, raw);
-      const config = applySweepFlags(await loadSweepConfig(flags.config), flags);
+      const config = await applySweepFlags(await loadSweepConfig(flags.config), flags);
+      // Every configuration's data against its family (a cvae variant on a flat folder), before any run starts.
+      const checked = new Set<string>();
+      for (const point of sweepPoints(config)) {
+        const key = JSON.stringify([point.config.model.family, point.config.data.dataset]);
+        if (!checked.has(key)) await checkRunData(point.config);
+        checked.add(key);
+      }
       const interrupt = onInterrupt('running runs write a checkpoint and stop; rerun the same command to resume');
       try {
         const result = await runSweep(config, { jobs: flags.jobs, dryRun: flags.dryRun, logger: consoleLogger(), signal: interrupt.signal });

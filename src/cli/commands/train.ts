@@ -8,7 +8,13 @@ import { train } from '../../train/trainer';
 import type { SampleMetricsHook, TrainResult } from '../../train/trainer';
 import { trainingFid } from '../../train/sample-fid';
 import { familyNames } from '../../models';
+import { consoleLogger } from '../../core/log';
+import { datasetSpecSchema } from '../../data/registry';
+import { resolveRunConfig } from '../../run/config';
+import { checkRunData } from '../../run/data-check';
 import { applySets, collect, intFlag, numberFlag, parseOptions, readJsonFile, setPath } from '../common';
+import { addDataFlags, dataFlagsShape, dataSourceFromFlags, reportingFolderReads } from '../data-flags';
+import type { FolderShape } from '../data-flags';
 import { TRAIN_INTERRUPT, onInterrupt } from '../interrupt';
 import { trainProgress, fmt } from '../progress';
 
@@ -19,10 +25,7 @@ const optionsSchema = z.object({
   model: z.string().optional(),
   architecture: z.enum(['conv', 'mlp']).optional(),
   latent: intFlag.optional(),
-  dataset: z.string().optional(),
-  data: z.string().optional(),
-  imageSize: z.string().regex(/^\d+x\d+$/, 'expected HxW, e.g. 28x28').optional(),
-  channels: z.enum(['1', '3']).optional(),
+  ...dataFlagsShape,
   limit: intFlag.optional(),
   valueRange: z.enum(['unit', 'symmetric']).optional(),
   epochs: intFlag.optional(),
@@ -44,6 +47,9 @@ const optionsSchema = z.object({
 });
 type TrainFlags = z.output<typeof optionsSchema>;
 
+/** The size `--data` is read at when neither the flags nor the config's folder give one. */
+const DEFAULT_FOLDER_SHAPE: FolderShape = { height: 28, width: 28, channels: 1 };
+
 /** Build the run config from a config file (or a resumed run's config) and the flags over it. */
 export async function configFromFlags(flags: TrainFlags): Promise<Record<string, unknown>> {
   const config: Record<string, unknown> = flags.resume
@@ -61,12 +67,9 @@ export async function configFromFlags(flags: TrainFlags): Promise<Record<string,
   set('model.family', flags.model);
   set('model.architecture', flags.architecture);
   set('model.latentSize', flags.latent);
-  if (flags.data !== undefined) {
-    const [height, width] = (flags.imageSize ?? '28x28').split('x').map(Number);
-    set('data.dataset', { name: 'folder', path: flags.data, height, width, channels: Number(flags.channels ?? '1') });
-  } else if (flags.dataset !== undefined) {
-    set('data.dataset', { name: flags.dataset });
-  }
+  const current = datasetSpecSchema.safeParse((config.data as { dataset?: unknown } | undefined)?.dataset);
+  const source = await dataSourceFromFlags(flags, { defaults: DEFAULT_FOLDER_SHAPE, current: current.success ? current.data : undefined });
+  if (source && 'spec' in source) set('data.dataset', source.spec);
   set('data.dataset.limit', flags.limit);
   set('data.valueRange', flags.valueRange);
   set('train.epochs', flags.epochs);
@@ -113,19 +116,16 @@ export function summarise(result: TrainResult): string {
 }
 
 export function trainCommand(): Command {
-  return new Command('train')
+  const command = new Command('train')
     .description('Train a model from a config file and/or flags; writes runs/<name>/ (config, metrics, checkpoints, sample grids, loss curve).')
     .option('-c, --config <file>', 'run config JSON (see experiments/)')
     .option('--name <name>', 'run name (folder under --out-dir)')
     .option('--out-dir <dir>', 'where run folders go (default runs)')
     .option('--model <family>', `model family: ${familyNames().join(', ')}`)
     .addOption(new Option('--architecture <kind>', 'conv or mlp').choices(['conv', 'mlp']))
-    .option('--latent <n>', 'latent size')
-    .option('--dataset <name>', 'mnist, colored-mnist, idx, folder')
-    .option('--data <folder>', 'train on a folder of images (one subfolder per class)')
-    .option('--image-size <HxW>', 'image size for --data (default 28x28)')
-    .addOption(new Option('--channels <n>', 'channels for --data').choices(['1', '3']))
-    .option('--limit <n>', 'use only the first n images')
+    .option('--latent <n>', 'latent size');
+  return addDataFlags(command, { kind: 'flags', defaults: "the config's folder size, else 28x28 with 1 channel" })
+    .option('--limit <n>', 'use only the first n images (of an image folder: n drawn at random, seeded)')
     .addOption(new Option('--value-range <range>', 'unit = [0,1], symmetric = [-1,1]').choices(['unit', 'symmetric']))
     .option('--epochs <n>', 'number of epochs')
     .option('--batch-size <n>', 'batch size')
@@ -155,18 +155,25 @@ Examples:
   aekit train --config experiments/quickstart.json --engine ort
   aekit train --model cvae --dataset mnist --epochs 3 --set model.convChannels=[16,32]
   aekit train --model ae --data ~/omniglot --image-size 28x28 --epochs 10
+  aekit train --model dcgan --data ~/cats --image-size 64x64 --channels 3 --value-range symmetric
+  aekit train --model vae --dataset fashion-mnist --epochs 5
+  aekit train --model cvae --idx emnist-letters-train-images-idx3-ubyte.gz --idx-labels emnist-letters-train-labels-idx1-ubyte.gz --idx-transpose
   aekit train --resume runs/quickstart --epochs 6
   aekit train --config experiments/dcgan-mnist.json --fid`,
     )
     .action(async (raw: Record<string, unknown>) => {
       const flags = parseOptions(optionsSchema, raw);
       const config = await configFromFlags(flags);
-      const fid = flags.fid === undefined || flags.fid === false ? undefined : await trainingFid(config, { classifier: typeof flags.fid === 'string' ? flags.fid : undefined });
-      try {
-        const result = await runTraining(config, { resume: Boolean(flags.resume), overwrite: flags.overwrite, sampleMetrics: fid });
-        process.stdout.write(summarise(result) + '\n');
-      } finally {
-        await fid?.release();
-      }
+      // Refuse data the family cannot learn from (e.g. a conditional model on a flat folder) before anything is built.
+      await checkRunData(resolveRunConfig(config));
+      await reportingFolderReads(consoleLogger(), async () => {
+        const fid = flags.fid === undefined || flags.fid === false ? undefined : await trainingFid(config, { classifier: typeof flags.fid === 'string' ? flags.fid : undefined });
+        try {
+          const result = await runTraining(config, { resume: Boolean(flags.resume), overwrite: flags.overwrite, sampleMetrics: fid });
+          process.stdout.write(summarise(result) + '\n');
+        } finally {
+          await fid?.release();
+        }
+      });
     });
 }

@@ -6,6 +6,7 @@
  */
 import { AekitError } from '../../core/errors';
 import { Rng } from '../../core/rng';
+import { loadedClasses, requireLabels } from '../../data/labels';
 import { LATENT_CLASSIFIERS, scoreClassifiers } from '../metrics/latent-classifiers';
 import type { ClassifierScore, LabelledFeatures, LatentClassifierName } from '../metrics/latent-classifiers';
 import type { LatentModel } from './artifacts';
@@ -85,8 +86,8 @@ export interface ClassifyResult {
  * a per-class split of `images`, and report test accuracies. All encoders see the same split.
  */
 export async function classifyRepresentations(models: readonly LatentModel[], images: LatentImages, options: ClassifyOptions = {}): Promise<ClassifyResult> {
+  requireLabels(loadedClasses(images), 'latent classification');
   const numClasses = images.classNames.length;
-  if (numClasses < 2) throw new AekitError('BAD_ARGUMENT', `classifiers need at least 2 classes, found ${numClasses}`, { where: images.name });
   const seed = options.seed ?? 0;
   const split = splitPerClass(images.labels, images.count, options.testFraction ?? DEFAULT_CLASSIFY_TEST_FRACTION, seed);
   if (split.test.length === 0) throw new AekitError('BAD_ARGUMENT', 'no class has 2 or more images, so nothing can be held out for testing', { where: images.name });

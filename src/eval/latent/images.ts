@@ -1,21 +1,22 @@
 /**
- * Where the latent tools read images from: bundled MNIST (plain or coloured), a folder of images
- * (one subfolder per class, so folder names can name attribute groups), or single files. Images
- * come at the encoder's size: folders and files are resized, a bundled set must already match.
+ * Where the latent tools read images from: a dataset (by name, such as bundled MNIST, or any
+ * `DatasetSpec`: IDX files, a data config), a folder of images (one subfolder per class, so folder
+ * names can name attribute groups), or single files. Images come at the encoder's size: folders
+ * and files are resized, other datasets must already match.
  */
 import { AekitError } from '../../core/errors';
 import { Rng } from '../../core/rng';
-import { loadDataset, loadImageFiles, loadImageFolder, subset } from '../../data';
-import type { FolderDataset, ImageDataset, Split } from '../../data';
+import { NAMED_DATASETS, loadDataset, loadImageFiles, loadImageFolder, namedDatasetSpec, subset } from '../../data';
+import type { DatasetSpec, FolderDataset, ImageDataset, Split } from '../../data';
 import type { ImageShape } from '../images';
 
-/** Bundled data sets the latent tools can read by name. */
-export const LATENT_DATASETS = ['mnist', 'colored-mnist'] as const;
+/** Data sets the latent tools can read by name (those of `NAMED_DATASETS`). */
+export const LATENT_DATASETS = NAMED_DATASETS;
 
 /** Where images come from (exactly one of `dataset`, `folder`, `files`). */
 export interface LatentImageSource {
-  /** A bundled data set. */
-  dataset?: (typeof LATENT_DATASETS)[number];
+  /** A data set by name (one of {@link LATENT_DATASETS}), or a full spec; an image folder's size is the encoder's. */
+  dataset?: string | DatasetSpec;
   /** Split of a bundled data set (default 'test': codes of images the model did not train on). */
   split?: Split;
   /** A folder of images, one subfolder per class. */
@@ -44,14 +45,16 @@ export async function loadLatentImages(source: LatentImageSource, shape: ImageSh
   const channels = shape.channels === 3 ? 3 : 1;
   let data: LatentImages;
   if (source.dataset !== undefined) {
-    if (!(LATENT_DATASETS as readonly string[]).includes(source.dataset)) {
-      throw new AekitError('UNKNOWN_NAME', `unknown data set '${source.dataset}'; expected one of: ${LATENT_DATASETS.join(', ')} (or a folder)`, { where: 'dataset' });
+    let spec = typeof source.dataset === 'string' ? namedDatasetSpec(source.dataset) : source.dataset;
+    if (!spec) {
+      throw new AekitError('UNKNOWN_NAME', `unknown data set '${String(source.dataset)}'; expected one of: ${LATENT_DATASETS.join(', ')} (or a folder)`, { where: 'dataset' });
     }
-    data = await loadDataset({ name: source.dataset }, source.split ?? 'test', seed);
+    if (spec.name === 'folder') spec = { ...spec, height: shape.height, width: shape.width, channels };
+    data = await loadDataset(spec, source.split ?? 'test', seed);
     if (data.height !== shape.height || data.width !== shape.width || data.channels !== shape.channels) {
       throw new AekitError(
         'BAD_ARGUMENT',
-        `${source.dataset} images are ${data.height}x${data.width}x${data.channels}, the encoder takes ${shape.height}x${shape.width}x${shape.channels}; use a folder of images instead`,
+        `${spec.name} images are ${data.height}x${data.width}x${data.channels}, the encoder takes ${shape.height}x${shape.width}x${shape.channels}; use a folder of images instead`,
         { where: 'dataset' },
       );
     }

@@ -1,11 +1,11 @@
 /** `aekit latent apply`: an attribute vector added to the codes of images at several strengths. */
 import { Command } from 'commander';
 import { z } from 'zod';
-import { DEFAULT_VECTOR_SCALES, loadLatentImages } from '../../../eval/latent';
+import { DEFAULT_VECTOR_SCALES } from '../../../eval/latent';
 import { attributeEditGrid } from '../../../eval/latent/figures';
 import { loadAttributeVector } from '../../../eval/latent/loading';
 import { parseOptions } from '../../common';
-import { imageSource, numberList, say, sourceShape, withModel, withSource, writeOutput } from './helpers';
+import { imageSource, loadSourceImages, numberList, say, sourceShape, withModel, withSource, writeOutput } from './helpers';
 
 const applySchema = z.object({
   ...sourceShape,
@@ -33,7 +33,7 @@ Examples:
       const flags = parseOptions(applySchema, raw);
       await withModel(encoder, flags.decoder, async (model) => {
         const vector = await loadAttributeVector(flags.vector, model);
-        const images = await loadLatentImages(imageSource(flags), model.imageShape);
+        const images = await loadSourceImages(await imageSource(flags), model.imageShape);
         await writeOutput(flags.out, await attributeEditGrid(model, images, vector, flags.scales));
         say(`applied '${vector.name}' to ${images.count} images at strengths ${flags.scales.join(', ')} (first column: the input)`);
         say(`written: ${flags.out}`);

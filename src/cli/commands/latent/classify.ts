@@ -2,12 +2,12 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { AekitError } from '../../../core/errors';
-import { DEFAULT_CLASSIFY_TEST_FRACTION, classifyMarkdown, classifyRepresentations, loadLatentImages } from '../../../eval/latent';
+import { DEFAULT_CLASSIFY_TEST_FRACTION, classifyMarkdown, classifyRepresentations } from '../../../eval/latent';
 import { openLatentModels } from '../../../eval/latent/loading';
 import { LATENT_CLASSIFIERS } from '../../../eval/metrics/latent-classifiers';
 import type { LatentClassifierName } from '../../../eval/metrics/latent-classifiers';
 import { numberFlag, parseOptions } from '../../common';
-import { imageSource, say, sourceShape, withSource, writeOutput } from './helpers';
+import { imageSource, loadSourceImages, requireLabelledSource, say, sourceShape, withSource, writeOutput } from './helpers';
 
 const classifySchema = z.object({
   ...sourceShape,
@@ -39,14 +39,18 @@ export function classifyCommand(): Command {
       `
 Examples:
   aekit latent classify runs/zoo/runs/*/onnx/encoder.onnx --data ~/omniglot/images_background
-  aekit latent classify runs/ae/onnx/encoder.onnx --dataset mnist --limit 3000 --classifiers knn,random-forest`,
+  aekit latent classify runs/ae/onnx/encoder.onnx --dataset mnist --limit 3000 --classifiers knn,random-forest
+  aekit latent classify runs/fashion-ae/onnx/encoder.onnx --dataset fashion-mnist --limit 3000`,
     )
     .action(async (encoders: string[], raw: Record<string, unknown>) => {
       const flags = parseOptions(classifySchema, raw);
       const classifiers = classifierList(flags.classifiers);
+      const source = await imageSource(flags);
+      // Before any model is opened or image decoded: classifiers need classes to tell apart.
+      await requireLabelledSource(source, 'latent classification');
       const models = await openLatentModels(encoders, { decoder: flags.decoder });
       try {
-        const images = await loadLatentImages(imageSource(flags), models[0].imageShape);
+        const images = await loadSourceImages(source, models[0].imageShape);
         const result = await classifyRepresentations(models, images, { testFraction: flags.testFraction, seed: flags.seed, classifiers, pixels: flags.pixels });
         say(`${result.numClasses} classes, ${result.trainCount} training and ${result.testCount} test images (per-class split)\n`);
         say(classifyMarkdown(result));

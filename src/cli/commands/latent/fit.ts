@@ -1,9 +1,9 @@
 /** `aekit latent fit`: a Gaussian or a Gaussian mixture fitted to the codes of images. */
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { DEFAULT_GMM_COMPONENTS, distributionPath, fitLatentDistribution, loadLatentImages, saveDistribution } from '../../../eval/latent';
+import { DEFAULT_GMM_COMPONENTS, distributionPath, fitLatentDistribution, saveDistribution } from '../../../eval/latent';
 import { intFlag, parseOptions } from '../../common';
-import { imageSource, say, sourceShape, withModel, withSource } from './helpers';
+import { imageSource, loadSourceImages, say, sourceShape, withModel, withSource } from './helpers';
 
 const fitSchema = z.object({
   ...sourceShape,
@@ -32,7 +32,7 @@ Examples:
     .action(async (encoder: string, raw: Record<string, unknown>) => {
       const flags = parseOptions(fitSchema, raw);
       await withModel(encoder, flags.decoder, async (model) => {
-        const images = await loadLatentImages(imageSource(flags), model.imageShape);
+        const images = await loadSourceImages(await imageSource(flags), model.imageShape);
         const dist = await fitLatentDistribution(model, images, { kind: flags.kind, components: flags.components, covariance: flags.covariance, seed: flags.seed });
         const out = flags.out ?? distributionPath(encoder, flags.kind);
         await saveDistribution(dist, out);

@@ -1,20 +1,28 @@
 /**
- * Shared by the `aekit latent` verbs: the image-source flags (one of --dataset, --data, --images)
- * and their schema, opening the encoder for the length of a verb, writing outputs, printing.
+ * Shared by the `aekit latent` verbs: the image-source flags (the data flags every verb takes, or
+ * --images) and their schema, opening the encoder for the length of a verb, writing outputs,
+ * printing.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../../core/atomic-write';
-import { LATENT_DATASETS, openLatentModel } from '../../../eval/latent';
-import type { LatentImageSource, LatentModel } from '../../../eval/latent';
+import { AekitError } from '../../../core/errors';
+import { consoleLogger } from '../../../core/log';
+import { datasetClasses, requireLabels } from '../../../data/labels';
+import type { ImageShape } from '../../../eval/images';
+import { loadLatentImages, openLatentModel } from '../../../eval/latent';
+import type { LatentImageSource, LatentImages, LatentModel } from '../../../eval/latent';
 import { intFlag } from '../../common';
+import { observeFolderReads } from '../../../data/folder-report';
+import type { FolderReadReport } from '../../../data/types';
+import { addDataFlags, dataFlagsShape, dataSourceFromFlags, logFolderRead } from '../../data-flags';
+import type { DataFlags } from '../../data-flags';
 
 /** Schema of the image-source flags that {@link withSource} adds (spread into a verb's schema). */
 export const sourceShape = {
-  dataset: z.enum(LATENT_DATASETS).optional(),
-  data: z.string().min(1).optional(),
+  ...dataFlagsShape,
   images: z.array(z.string().min(1)).optional(),
   split: z.enum(['train', 'test']).default('test'),
   limit: intFlag.pipe(z.number().int().positive()).optional(),
@@ -33,20 +41,53 @@ export const numberList = z.string().transform((text, ctx) => {
 });
 
 /** The parsed image-source flags. */
-export type SourceFlags = { dataset?: (typeof LATENT_DATASETS)[number]; data?: string; images?: string[]; split: 'train' | 'test'; limit?: number; seed: number };
+export type SourceFlags = DataFlags & { images?: string[]; split: 'train' | 'test'; limit?: number; seed: number };
 
-/** The library's image source for the parsed flags. */
-export function imageSource(flags: SourceFlags): LatentImageSource {
-  return { dataset: flags.dataset, folder: flags.data, files: flags.images, split: flags.split, limit: flags.limit, seed: flags.seed };
+/**
+ * The library's image source for the parsed flags: one of the data flags' sources, or --images.
+ * @throws AekitError BAD_ARGUMENT for --images together with a data flag; the data flags' errors.
+ */
+export async function imageSource(flags: SourceFlags): Promise<LatentImageSource> {
+  const data = await dataSourceFromFlags(flags);
+  if (data && flags.images) throw new AekitError('BAD_ARGUMENT', 'give the images with --images or with a data flag (--dataset, --data, --idx, --data-config), not both', { where: 'data source' });
+  const common = { files: flags.images, split: flags.split, limit: flags.limit, seed: flags.seed };
+  if (!data) return common;
+  return 'spec' in data ? { ...common, dataset: data.spec } : { ...common, folder: data.folder };
 }
 
-/** Add the image-source flags (one of --dataset, --data, --images) to a subcommand. */
+/**
+ * Refuses, before a model is opened or an image decoded, a source without the labels of at
+ * least two classes (a flat folder, one class, loose image files), naming `consumer`.
+ */
+export async function requireLabelledSource(source: LatentImageSource, consumer: string): Promise<void> {
+  if (source.files) throw new AekitError('BAD_DATA', `${consumer} needs labelled images of at least 2 classes; image files given with --images carry no class`);
+  const spec = typeof source.dataset === 'object' ? source.dataset : source.folder !== undefined ? ({ name: 'folder', path: source.folder, height: 1, width: 1, channels: 1 } as const) : undefined;
+  if (spec) requireLabels(await datasetClasses(spec), consumer);
+}
+
+/** Folders the running verb has read, printed by {@link withSource}'s hook once the verb has succeeded. */
+const foldersRead: FolderReadReport[] = [];
+
+/** The images of a source at the encoder's `shape` (the folders read are reported when the verb ends). */
+export function loadSourceImages(source: LatentImageSource, shape: ImageShape): Promise<LatentImages> {
+  return observeFolderReads((report) => foldersRead.push(report), () => loadLatentImages(source, shape));
+}
+
+/** One line per folder read (debug: per skipped file), after the verb's output. */
+function printFoldersRead(): void {
+  const logger = consoleLogger();
+  for (const report of foldersRead.splice(0)) logFolderRead(logger, report);
+}
+
+/**
+ * Add the image-source flags (the data flags, or --images) to a subcommand. The folders it reads
+ * are reported once it has succeeded, so that a failure stays the one line saying what is wrong.
+ */
 export function withSource(command: Command, what: string): Command {
-  return command
-    .addOption(new Option('--dataset <name>', `${what} from a bundled data set`).choices([...LATENT_DATASETS]))
-    .option('--data <folder>', `${what} from a folder of images (one subfolder per class)`)
+  return addDataFlags(command, { kind: 'model' })
+    .hook('postAction', printFoldersRead)
     .option('--images <files...>', `${what} from image files`)
-    .addOption(new Option('--split <split>', 'split of a bundled data set').choices(['train', 'test']).default('test'))
+    .addOption(new Option('--split <split>', 'split of a named dataset or IDX files').choices(['train', 'test']).default('test'))
     .option('--limit <n>', 'use n images drawn at random (seeded)')
     .option('--seed <n>', 'seed of every random draw', '0')
     .option('--decoder <file.onnx>', 'the decoder (default: decoder.onnx next to the encoder)');

@@ -7,7 +7,7 @@ import type { LatentImages, LatentModel } from '../../../eval/latent';
 import { latentGridPng } from '../../../eval/latent/figures';
 import { imagePairs } from '../../../eval/latent/loading';
 import { intFlag, parseOptions } from '../../common';
-import { imageSource, say, sourceShape, withModel, withSource, writeOutput } from './helpers';
+import { imageSource, loadSourceImages, say, sourceShape, withModel, withSource, writeOutput } from './helpers';
 
 const interpolateSchema = z.object({
   ...sourceShape,
@@ -50,7 +50,7 @@ async function walkEnds(model: LatentModel, flags: InterpolateFlags): Promise<{ 
     if (!flags.from || !flags.to) throw new AekitError('BAD_ARGUMENT', 'give both --from and --to');
     return imagePairs(await loadLatentImages({ files: [flags.from, flags.to] }, model.imageShape));
   }
-  return imagePairs(await loadLatentImages(imageSource({ ...flags, limit: flags.pairs * 2 }), model.imageShape));
+  return imagePairs(await loadSourceImages(await imageSource({ ...flags, limit: flags.pairs * 2 }), model.imageShape));
 }
 
 /** The `latent interpolate` subcommand. */

@@ -1,10 +1,9 @@
 /** `aekit latent scatter`: the codes of images in 2-D, coloured by class. */
 import { Command } from 'commander';
 import { z } from 'zod';
-import { loadLatentImages } from '../../../eval/latent';
 import { codeScatter } from '../../../eval/latent/figures';
 import { intFlag, parseOptions } from '../../common';
-import { imageSource, say, sourceShape, withModel, withSource, writeOutput } from './helpers';
+import { imageSource, loadSourceImages, say, sourceShape, withModel, withSource, writeOutput } from './helpers';
 
 const scatterSchema = z.object({
   ...sourceShape,
@@ -30,7 +29,7 @@ Examples:
     .action(async (encoder: string, raw: Record<string, unknown>) => {
       const flags = parseOptions(scatterSchema, raw);
       await withModel(encoder, flags.decoder, async (model) => {
-        const images = await loadLatentImages(imageSource(flags), model.imageShape);
+        const images = await loadSourceImages(await imageSource(flags), model.imageShape);
         const { png, projection, size } = await codeScatter(model, images, { title: flags.title });
         await writeOutput(flags.out, png);
         say(`${images.count} codes of size ${size}${projection.method === 'pca' ? `, first two principal components explain ${(100 * (projection.explained![0] + projection.explained![1])).toFixed(1)}% of the variance` : ''}`);

@@ -2,10 +2,10 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { AekitError } from '../../../core/errors';
-import { attributeVector, loadLatentImages, selectGroups } from '../../../eval/latent';
+import { attributeVector, selectGroups } from '../../../eval/latent';
 import type { GroupRule } from '../../../eval/latent';
 import { parseOptions } from '../../common';
-import { imageSource, say, sourceShape, withModel, withSource, writeOutput } from './helpers';
+import { imageSource, loadSourceImages, say, sourceShape, withModel, withSource, writeOutput } from './helpers';
 
 const vectorSchema = z.object({
   ...sourceShape,
@@ -51,7 +51,7 @@ Examples:
       const flags = parseOptions(vectorSchema, raw);
       const rule = groupRule(flags);
       await withModel(encoder, flags.decoder, async (model) => {
-        const images = await loadLatentImages(imageSource(flags), model.imageShape);
+        const images = await loadSourceImages(await imageSource(flags), model.imageShape);
         const vector = await attributeVector(model, images, await selectGroups(images, rule));
         await writeOutput(flags.out, JSON.stringify(vector, null, 1) + '\n');
         const norm = Math.sqrt(vector.vector.reduce((s, v) => s + v * v, 0));
