@@ -34,7 +34,7 @@ export function trainProgress(stream: NodeJS.WriteStream = process.stderr): (eve
         stream.write(`backend: ${event.backend.name}${skipped ? ` (skipped ${skipped})` : ''}; engine: ${engine}\n`);
         stream.write(
           `${event.family}: ${event.parameters.toLocaleString('en-US')} parameters; ${event.trainCount} training / ${event.validationCount} validation images; ` +
-            `batches of ${event.batchSize}, ${event.stepsPerEpoch} steps per epoch; epochs ${event.startEpoch + 1}-${event.epochs}` +
+            `batches of ${event.batchSize}, ${event.stepsPerEpoch} step${event.stepsPerEpoch === 1 ? '' : 's'} per epoch; epochs ${event.startEpoch + 1}-${event.epochs}` +
             (event.resumedFrom ? `; resumed from ${event.resumedFrom}` : '') +
             `\nrun folder: ${event.runDir}\n`,
         );
