@@ -210,7 +210,10 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
         const ctx: StepContext = { step, epoch, seed: Rng.derive(seed, SEED_STREAMS.step, step).seed(), beta };
         const imagesB = domainB ? cyclicRows(domainB.train, orderB, batch.index * batchSize, batch.size) : undefined;
         const outcome = await engine.step(imagesB ? { ...batch, imagesB } : batch, ctx, lr);
-        if (outcome.nonFinite !== undefined) throw nonFiniteError(ctx, outcome, await checkpoint('last-good', 'last-good'));
+        if (outcome.nonFinite !== undefined) {
+          checkpointDir = await checkpoint('last-good', 'last-good');
+          throw nonFiniteError(ctx, outcome, checkpointDir);
+        }
         const { terms } = outcome;
         state.step += 1;
         state.stepInEpoch = batch.index + 1;
@@ -249,6 +252,7 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
     await flushMetrics(folder, pending, records).catch(() => {});
     if (unsaved) checkpointDir = await checkpoint('epoch', unsaved.label, unsaved.trained).catch(() => checkpointDir);
     await finishRunInfo(folder, { status: 'failed', error: describeError(error), checkpoint: checkpointDir || null }).catch(() => {});
+    model.dispose();
     throw error;
   } finally {
     await engine.dispose();
