@@ -1,7 +1,9 @@
 /**
- * The training loop: seeded data order, exponential lr schedule, KL warm-up, a NaN/Inf guard,
- * atomic checkpoints, and exact resume (from an epoch checkpoint or one taken mid-epoch on
- * interrupt). A step is the engine's (./engines: tfjs or ort, gradient clipping and Adam
+ * The training loop: seeded data order (every image each epoch, the last batch smaller),
+ * exponential lr schedule, KL warm-up, a NaN/Inf guard, atomic checkpoints, and exact resume (from
+ * an epoch checkpoint or one taken mid-epoch on interrupt). An epoch's training is checkpointed
+ * before its validation runs, and a run that fails records the error in run.json (status
+ * 'failed'). A step is the engine's (./engines: tfjs or ort, gradient clipping and Adam
  * included); the data comes from ./data.ts and the end-of-epoch reports (validation, sample
  * grids, loss curve) from ./epoch-report.ts. The library never prints: progress goes to
  * `onEvent` and the logger.
