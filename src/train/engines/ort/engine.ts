@@ -17,8 +17,8 @@
  * batch statistics never see padded rows, so both engines compute the same step.
  *
  * A step whose loss or gradient norm is not finite is not applied (./state.ts), so the model still
- * holds the last good values. onnxruntime-node 1.30 has no CPU IO binding, so state cannot stay in onnxruntime's own memory
- * between runs (see docs/benchmarks.md, "Training").
+ * holds the last good values. onnxruntime-node 1.30 has no CPU IO binding, so state cannot stay in
+ * onnxruntime's own memory between runs (see docs/benchmarks.md, "Training").
  */
 import { AekitError } from '../../../core/errors';
 import { Rng } from '../../../core/rng';
@@ -230,6 +230,7 @@ export class OrtEngine implements TrainingEngine {
     this.factory.logger.debug(`engine ort: compiled the step for batches of ${size} in ${Math.round(performance.now() - started)} ms`);
     return steps;
   }
+
   /** The data of a per-step input, drawn exactly as the tfjs families draw it (same shape, same seed). */
   private stepData(fill: CompiledPhase['stepInputs'][number]['fill'], shape: number[], batch: HostBatch, ctx: StepContext): Float32Array {
     switch (fill.kind) {
