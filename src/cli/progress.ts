@@ -29,10 +29,12 @@ export function trainProgress(stream: NodeJS.WriteStream = process.stderr): (eve
     switch (event.type) {
       case 'start': {
         const skipped = event.backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
-        stream.write(`backend: ${event.backend.name}${skipped ? ` (skipped ${skipped})` : ''}; engine: ${event.engine}${event.engineDetail ? ` (${event.engineDetail})` : ''}\n`);
+        // 'auto' says what it picked: "engine: auto -> ort (ort-node-cpu, ...)".
+        const engine = `${event.engineChoice === 'auto' ? 'auto -> ' : ''}${event.engine}${event.engineDetail ? ` (${event.engineDetail})` : ''}`;
+        stream.write(`backend: ${event.backend.name}${skipped ? ` (skipped ${skipped})` : ''}; engine: ${engine}\n`);
         stream.write(
           `${event.family}: ${event.parameters.toLocaleString('en-US')} parameters; ${event.trainCount} training / ${event.validationCount} validation images; ` +
-            `${event.stepsPerEpoch} steps per epoch; epochs ${event.startEpoch + 1}-${event.epochs}` +
+            `batches of ${event.batchSize}, ${event.stepsPerEpoch} step${event.stepsPerEpoch === 1 ? '' : 's'} per epoch; epochs ${event.startEpoch + 1}-${event.epochs}` +
             (event.resumedFrom ? `; resumed from ${event.resumedFrom}` : '') +
             `\nrun folder: ${event.runDir}\n`,
         );

@@ -19,8 +19,8 @@ export {
 } from '../artifact/metadata';
 export { readMetadata, writeMetadata } from '../artifact/onnx-io';
 export type { ArtifactMetadata, ArtifactPart, LabelInput, TensorLayout, TensorSpec, ValueRange } from '../artifact/metadata';
-export { verifyOnnx, FP16_TOLERANCE, FP32_TOLERANCE, DEFAULT_VERIFY_BATCH } from './verify';
-export type { RuntimeParity, VerifyOptions, VerifyReport } from './verify';
+export { verifyOnnx, FP16_RTOL, FP16_TOLERANCE, FP32_RTOL, FP32_TOLERANCE, DEFAULT_VERIFY_BATCH } from './verify';
+export type { OutputParity, RuntimeParity, VerifyOptions, VerifyReport } from './verify';
 export { ORT_RUNTIMES } from '../artifact/runtime';
 export type { OrtRuntime } from '../artifact/runtime';
 export { writeFileAtomic, writeOnnxAtomic } from '../core/atomic-write';

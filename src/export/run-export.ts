@@ -34,6 +34,10 @@ export interface ExportRunOptions {
   fp16?: boolean;
   /** Check the artifact against the tfjs model on every runtime (default true). */
   verify?: boolean;
+  /** Relative part of the check's bound |onnx - tfjs| <= atol + rtol·|tfjs| (default: verify.ts's FP32_RTOL, FP16_RTOL for fp16). */
+  rtol?: number;
+  /** Absolute part of that bound (default: FP32_TOLERANCE, FP16_TOLERANCE for fp16). */
+  atol?: number;
   runtimes?: OrtRuntime[];
   /** Replace existing files. */
   force?: boolean;
@@ -139,7 +143,7 @@ export async function exportRun(location: string, options: ExportRunOptions): Pr
       let verify: VerifyReport | undefined;
       if (options.verify !== false) {
         // Verify before writing, so a failing artifact never lands on disk.
-        verify = await verifyOnnx(tfModel, result.bytes, { seed: options.seed ?? 0, runtimes: options.runtimes });
+        verify = await verifyOnnx(tfModel, result.bytes, { seed: options.seed ?? 0, runtimes: options.runtimes, rtol: options.rtol, atol: options.atol });
       }
       await writeOnnxAtomic(file, result.bytes, { force: options.force });
       logger.info(`${part}: wrote ${file} (${(result.bytes.length / 1024).toFixed(1)} KiB)`);

@@ -1,8 +1,11 @@
 /**
  * Parity check of an artifact against the tfjs model it came from, on every onnxruntime flavour
  * aekit serves with, using seeded inputs that look like real ones (images in range, one-hot rows).
+ * Outputs are compared by allclose (src/core/allclose.ts): |onnx - tfjs| <= atol + rtol·|tfjs|.
  */
 import { onnx } from 'onnx-proto';
+import { compareClose, describeTolerance, FP16_CLOSE, FP32_CLOSE } from '../core/allclose';
+import type { Tolerance, WorstElement } from '../core/allclose';
 import { AekitError } from '../core/errors';
 import { Rng } from '../core/rng';
 import { tf } from '../core/tfjs-backend';
@@ -11,10 +14,14 @@ import { LabelInput, VALUE_RANGES, ValueRange } from '../artifact/metadata';
 import { decodeModel, rawMetadataOf } from '../artifact/onnx-io';
 import { HostTensor, ORT_RUNTIMES, OrtRuntime, checkRuntime, runOnnx } from '../artifact/runtime';
 
-/** Max abs difference allowed between tfjs and an fp32 artifact (float32 reassociation noise). */
-export const FP32_TOLERANCE = 1e-4;
-/** Max abs difference allowed for an fp16 artifact: fp16 has an 11-bit mantissa (~5e-4 relative per weight). */
-export const FP16_TOLERANCE = 1e-2;
+/** The absolute part (atol) of an fp32 artifact's bound; its relative part is {@link FP32_RTOL} (see FP32_CLOSE). */
+export const FP32_TOLERANCE = FP32_CLOSE.atol;
+/** The relative part (rtol) of an fp32 artifact's bound. */
+export const FP32_RTOL = FP32_CLOSE.rtol;
+/** The absolute part (atol) of an fp16 artifact's bound; its relative part is {@link FP16_RTOL} (see FP16_CLOSE). */
+export const FP16_TOLERANCE = FP16_CLOSE.atol;
+/** The relative part (rtol) of an fp16 artifact's bound. */
+export const FP16_RTOL = FP16_CLOSE.rtol;
 /** Batch used when none is given: odd and above 1, so per-row and batch-mixing bugs both show. */
 export const DEFAULT_VERIFY_BATCH = 3;
 /** Size used for a non-batch dimension that the model leaves unknown (e.g. an Embedding's length). */
@@ -25,24 +32,37 @@ export interface VerifyOptions {
   seed: number;
   /** Rows per input; {@link DEFAULT_VERIFY_BATCH} by default. */
   batch?: number;
-  /** Max abs difference; {@link FP32_TOLERANCE}, or {@link FP16_TOLERANCE} for fp16 artifacts. */
-  tolerance?: number;
+  /** Relative part of the bound; {@link FP32_RTOL}, or {@link FP16_RTOL} for fp16 artifacts. */
+  rtol?: number;
+  /** Absolute part of the bound; {@link FP32_TOLERANCE}, or {@link FP16_TOLERANCE} for fp16 artifacts. */
+  atol?: number;
   /** Runtimes to check; all of {@link ORT_RUNTIMES} by default. */
   runtimes?: OrtRuntime[];
 }
 
-/** Parity of one runtime: the max abs difference per output and overall. */
+/** Parity of one output on one runtime. */
+export interface OutputParity {
+  name: string;
+  maxAbsDiff: number;
+  /** The element furthest from its bound (largest |onnx - tfjs| / (atol + rtol·|tfjs|)). */
+  worst?: WorstElement;
+}
+
+/** Parity of one runtime: per output, and the max abs difference overall. */
 export interface RuntimeParity {
   runtime: OrtRuntime;
-  outputs: { name: string; maxAbsDiff: number }[];
+  outputs: OutputParity[];
   maxAbsDiff: number;
 }
 
-/** What {@link verifyOnnx} measured. */
+/** What {@link verifyOnnx} measured. Every output passed |onnx - tfjs| <= tolerance + rtol·|tfjs|. */
 export interface VerifyReport {
   seed: number;
   batch: number;
+  /** The absolute part of the bound (atol). */
   tolerance: number;
+  /** The relative part of the bound. */
+  rtol: number;
   /** Whether the artifact stores float16 weights. */
   fp16: boolean;
   runtimes: RuntimeParity[];
@@ -201,7 +221,11 @@ export async function verifyOnnx(model: tf.LayersModel, onnxBytes: Uint8Array, o
       `the artifact has ${artifact.inputNames.length} inputs and ${artifact.outputNames.length} outputs, the tfjs model ${model.inputs.length} and ${model.outputs.length}`,
     );
   }
-  const tolerance = opts.tolerance ?? (artifact.fp16 ? FP16_TOLERANCE : FP32_TOLERANCE);
+  const defaults = artifact.fp16 ? FP16_CLOSE : FP32_CLOSE;
+  const bound: Tolerance = { rtol: opts.rtol ?? defaults.rtol, atol: opts.atol ?? defaults.atol };
+  for (const [flag, value] of [['rtol', bound.rtol], ['atol', bound.atol]] as const) {
+    if (!(value >= 0)) throw new AekitError('BAD_ARGUMENT', `${flag} must be a number >= 0, found ${value}`, { where: `--${flag}` });
+  }
   const inputs = sampleInputs(model, artifact.inputNames, artifact.hints, opts.seed, batch);
   let reference: { data: Float32Array; dims: number[] }[];
   try {
@@ -213,7 +237,7 @@ export async function verifyOnnx(model: tf.LayersModel, onnxBytes: Uint8Array, o
   const parities: RuntimeParity[] = [];
   for (const runtime of runtimes) {
     const results = await runOnnx(runtime, onnxBytes, inputs.feeds);
-    const outputs = artifact.outputNames.map((name, i) => {
+    const outputs = artifact.outputNames.map((name, i): OutputParity => {
       const got = results.find((r) => r.name === name);
       const want = reference[i];
       if (!got || got.dims.join(',') !== want.dims.join(',')) {
@@ -223,7 +247,8 @@ export async function verifyOnnx(model: tf.LayersModel, onnxBytes: Uint8Array, o
           { where: runtime },
         );
       }
-      return { name, maxAbsDiff: maxAbsDiff(got.data, want.data) };
+      const { maxAbsDiff, worst } = compareClose(got.data, want.data, bound);
+      return { name, maxAbsDiff, worst };
     });
     parities.push({ runtime, outputs, maxAbsDiff: Math.max(...outputs.map((o) => o.maxAbsDiff)) });
   }
@@ -231,20 +256,36 @@ export async function verifyOnnx(model: tf.LayersModel, onnxBytes: Uint8Array, o
   const report: VerifyReport = {
     seed: opts.seed,
     batch,
-    tolerance,
+    tolerance: bound.atol,
+    rtol: bound.rtol,
     fp16: artifact.fp16,
     runtimes: parities,
     maxAbsDiff: Math.max(0, ...parities.map((p) => p.maxAbsDiff)),
   };
-  if (!(report.maxAbsDiff <= tolerance)) {
-    const worstRuntime = parities.reduce((a, b) => (b.maxAbsDiff > a.maxAbsDiff ? b : a));
-    const worst = worstRuntime.outputs.reduce((a, b) => (b.maxAbsDiff > a.maxAbsDiff ? b : a));
+  const failure = worstOutside(parities);
+  if (failure) {
+    const { runtime, output, worst } = failure;
     const summary = parities.map((p) => `${p.runtime} ${p.maxAbsDiff.toExponential(2)}`).join(', ');
     throw new AekitError(
       'VERIFY_FAILED',
-      `output '${worst.name}' differs from tfjs by ${worst.maxAbsDiff.toExponential(3)} (tolerance ${tolerance}, batch ${batch}, seed ${opts.seed}; per runtime: ${summary})`,
-      { where: worstRuntime.runtime },
+      `output '${output}' differs from tfjs beyond the tolerance ${describeTolerance(bound, 'tfjs')}: at element ${worst.index}, onnx ${worst.actual} vs tfjs ${worst.expected} ` +
+        `(|diff| ${worst.absDiff.toExponential(3)}, relative ${worst.relDiff.toExponential(3)}, ${worst.ratio.toFixed(2)}x the allowed ${(bound.atol + bound.rtol * Math.abs(worst.expected)).toExponential(3)}); ` +
+        `batch ${batch}, seed ${opts.seed}; max |diff| per runtime: ${summary}. ` +
+        'Widen the bound with --rtol/--atol, or skip the check with --no-verify',
+      { where: runtime },
     );
   }
   return report;
+}
+
+/** The output element furthest outside its bound, over every runtime; undefined when all are within. */
+function worstOutside(parities: RuntimeParity[]): { runtime: OrtRuntime; output: string; worst: WorstElement } | undefined {
+  let found: { runtime: OrtRuntime; output: string; worst: WorstElement } | undefined;
+  for (const parity of parities) {
+    for (const output of parity.outputs) {
+      const worst = output.worst;
+      if (worst && worst.ratio > 1 && (!found || worst.ratio > found.worst.ratio)) found = { runtime: parity.runtime, output: output.name, worst };
+    }
+  }
+  return found;
 }

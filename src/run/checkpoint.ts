@@ -36,6 +36,11 @@ export interface TrainerState {
   step: number;
   /** Why this checkpoint was written. */
   reason: 'epoch' | 'final' | 'interrupted' | 'last-good';
+  /**
+   * At an epoch's end: that epoch's training figures. The checkpoint is written before the epoch's
+   * validation, so a run resumed after a failure there can still write the epoch's record.
+   */
+  epochTraining?: { seconds: number; samplesPerSecond: number; train: Record<string, number> };
 }
 
 interface TensorEntry {

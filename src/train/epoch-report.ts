@@ -16,7 +16,7 @@ import type { ImageDataset } from '../data';
 import type { DataShape, FamilyModel, StepContext } from '../models';
 import type { RunFolder } from '../run/run-folder';
 import type { EpochRecord, MetricsRecord, StepRecord } from '../run/run-folder';
-import { cyclicRows, toTrainBatch } from './data';
+import { cyclicRows, oneHotTensor, toTrainBatch } from './data';
 import type { DomainB, PreparedData } from './data';
 import { writeProgressGif } from './progress-gif';
 import { SEED_STREAMS } from './seeds';
@@ -181,8 +181,7 @@ async function sampleGrid(model: FamilyModel, dataset: ImageDataset, shape: Data
     if (model.samplePrior) {
       const count = columns * 2;
       const z = model.samplePrior(count, seed);
-      const labels = tf.tensor1d(Int32Array.from({ length: count }, (_, i) => i % Math.max(1, shape.numClasses)), 'int32');
-      const oneHot = shape.numClasses > 0 ? (tf.cast(tf.oneHot(labels, shape.numClasses), 'float32') as tf.Tensor2D) : undefined;
+      const oneHot = shape.numClasses > 0 ? oneHotTensor(Int32Array.from({ length: count }, (_, i) => i % shape.numClasses), shape.numClasses) : undefined;
       rows.push(model.decode!(z, oneHot));
     }
     return tf.concat(rows, 0);
@@ -214,8 +213,7 @@ async function sampleMetrics(model: FamilyModel, shape: DataShape, hook: SampleM
     const n = Math.min(SAMPLE_METRICS_CHUNK, hook.count - start);
     const decoded = tf.tidy(() => {
       const z = model.samplePrior!(n, Rng.derive(seed, SEED_STREAMS.sampleMetrics, start).seed());
-      const labels = tf.tensor1d(Int32Array.from({ length: n }, (_, i) => (start + i) % Math.max(1, shape.numClasses)), 'int32');
-      const oneHot = model.conditional ? (tf.cast(tf.oneHot(labels, shape.numClasses), 'float32') as tf.Tensor2D) : undefined;
+      const oneHot = model.conditional ? oneHotTensor(Int32Array.from({ length: n }, (_, i) => (start + i) % Math.max(1, shape.numClasses)), shape.numClasses) : undefined;
       return model.decode!(z, oneHot);
     });
     const values = (await decoded.data()) as Float32Array;

@@ -1,7 +1,9 @@
 /**
- * The training loop: seeded data order, exponential lr schedule, KL warm-up, a NaN/Inf guard,
- * atomic checkpoints, and exact resume (from an epoch checkpoint or one taken mid-epoch on
- * interrupt). A step is the engine's (./engines: tfjs or ort, gradient clipping and Adam
+ * The training loop: seeded data order (every image each epoch, the last batch smaller),
+ * exponential lr schedule, KL warm-up, a NaN/Inf guard, atomic checkpoints, and exact resume (from
+ * an epoch checkpoint or one taken mid-epoch on interrupt). An epoch's training is checkpointed
+ * before its validation runs, and a run that fails records the error in run.json (status
+ * 'failed'). A step is the engine's (./engines: tfjs or ort, gradient clipping and Adam
  * included); the data comes from ./data.ts and the end-of-epoch reports (validation, sample
  * grids, loss curve) from ./epoch-report.ts. The library never prints: progress goes to
  * `onEvent` and the logger.
@@ -26,10 +28,10 @@ import type { RunConfig } from '../run/config';
 import { RunFolder } from '../run/run-folder';
 import type { EpochRecord, MetricsRecord } from '../run/run-folder';
 import { cyclicRows, prepareData, prepareDomainB } from './data';
-import { assertEngineSupports, createEngine, resolveEngine } from './engines';
-import type { EngineName, EngineSetup, StepOutcome, TrainingEngine } from './engines';
+import { assertEngineSupports, autoPicksTfjs, createEngine, resolveEngine } from './engines';
+import type { EngineChoice, EngineName, EngineSetup, StepOutcome, TrainingEngine } from './engines';
 import { epochLabel, EpochMeter, EpochReporter } from './epoch-report';
-import type { SampleMetricsHook } from './epoch-report';
+import type { EpochTraining, SampleMetricsHook } from './epoch-report';
 import { exponentialLr, warmedUpBeta } from './optim';
 import { SEED_STREAMS } from './seeds';
 
@@ -42,13 +44,21 @@ export type TrainEvent =
       type: 'start';
       runDir: string;
       backend: BackendChoice;
+      /** The engine asked for (`train.engine`, 'auto' by default) and the one it resolved to. */
+      engineChoice: EngineChoice;
       engine: EngineName;
-      /** Where and how the engine runs (the ort engine: its onnxruntime runtime and Adam placement). */
+      /**
+       * Where and how the engine runs (the ort engine: its onnxruntime runtime and Adam placement),
+       * or why 'auto' picked tfjs.
+       */
       engineDetail?: string;
       family: string;
       parameters: number;
       trainCount: number;
       validationCount: number;
+      /** Images per step: `train.batchSize`, or the training set's size when that is smaller. */
+      batchSize: number;
+      /** Steps per epoch, the last one smaller when the batch size does not divide the training set. */
       stepsPerEpoch: number;
       epochs: number;
       startEpoch: number;
@@ -110,6 +120,8 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
 
   const backend = await useBackend(config.train.backend);
   const data = await prepareData(config);
+  for (const note of data.notes) logger.warn(note);
+  const batchSize = trainingBatchSize(config, data.train.count, logger);
   const family = getFamily(config.model.family);
   const seed = config.train.seed;
   const modelSeed = Rng.derive(seed, SEED_STREAMS.model).seed();
@@ -117,12 +129,13 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
   const { model, savedOptimizers, resumedFrom, records } = start;
   let state = start.state;
   const domainB = model.domainB ? await prepareDomainB(model.domainB, config, data.shape) : undefined;
-  const setup: EngineSetup = { model, shape: data.shape, batchSize: config.train.batchSize, adam: config.train.adam, clipNorm: config.train.clipNorm, threads: config.train.ortThreads, runtime: config.train.ortRuntime, savedOptimizers, logger };
+  const setup: EngineSetup = { model, shape: data.shape, batchSize, adam: config.train.adam, clipNorm: config.train.clipNorm, threads: config.train.ortThreads, runtime: config.train.ortRuntime, savedOptimizers, logger };
   const engine = await startEngine(config, backend, setup, folder, options.resume ?? false);
   await folder.writeJson(folder.configPath, config);
   await folder.writeJson(folder.runInfoPath, {
     aekitVersion: AEKIT_VERSION,
     backend: backend.name,
+    engineChoice: config.train.engine,
     engine: engine.name,
     ...(engine.detail ? { engineDetail: engine.detail } : {}),
     backendsSkipped: backend.skipped,
@@ -131,21 +144,23 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
     status: 'running',
   });
 
-  const batchSize = config.train.batchSize;
-  const fullSteps = Math.max(1, Math.floor(data.train.count / batchSize));
-  const stepsPerEpoch = Math.min(fullSteps, config.train.stepsPerEpoch ?? fullSteps);
+  // Every image trains each epoch: the last batch is smaller when the batch size does not divide
+  // the set (PyTorch's DataLoader default, drop_last=False).
+  const stepsPerEpoch = Math.min(Math.ceil(data.train.count / batchSize), config.train.stepsPerEpoch ?? Infinity);
   const warmupSteps = Math.round(config.train.betaWarmupEpochs * stepsPerEpoch);
   const epochs = config.train.epochs;
   emit({
     type: 'start',
     runDir: folder.dir,
     backend,
+    engineChoice: config.train.engine,
     engine: engine.name,
     engineDetail: engine.detail,
     family: family.name,
     parameters: countParameters(Object.values(model.parts)),
     trainCount: data.train.count,
     validationCount: data.validation?.count ?? 0,
+    batchSize,
     stepsPerEpoch,
     epochs,
     startEpoch: state.epoch,
@@ -153,29 +168,43 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
   });
   logger.debug(`engine ${engine.name}; backend ${backend.name}; skipped: ${backend.skipped.map((s) => `${s.name} (${s.reason})`).join(', ') || 'none'}`);
 
-  const checkpoint = async (reason: TrainerState['reason'], label: string): Promise<string> => {
+  const checkpoint = async (reason: TrainerState['reason'], label: string, epochTraining?: EpochTraining): Promise<string> => {
     await engine.syncModel();
-    const dir = await saveCheckpoint(folder.dir, label, model, modelSeed, await engine.optimizerStates(), { ...state, reason });
+    const dir = await saveCheckpoint(folder.dir, label, model, modelSeed, await engine.optimizerStates(), { ...state, reason, ...(epochTraining ? { epochTraining } : {}) });
     emit({ type: 'checkpoint', dir, reason });
     return dir;
   };
   const reporter = new EpochReporter({ name: config.name, model, data, domainB, seed, folder, sampleMetrics: options.sampleMetrics, logger });
+  /** Validation, the epoch record and the figures of a finished epoch (counted from 1). */
+  const report = async (finished: number, trained: EpochTraining): Promise<EpochRecord> => {
+    await engine.syncModel();
+    const lr = exponentialLr(config.train.learningRate, config.train.lrDecay, finished - 1);
+    const record = await reporter.record(finished, state.step, lr, trained);
+    await folder.appendMetrics([record]);
+    records.push(record);
+    emit({ type: 'epoch', record, epochs });
+    await reporter.writeFigures(finished, records);
+    return record;
+  };
 
   let interrupted = false;
   let lastEpoch: EpochRecord | undefined;
   let checkpointDir = resumedFrom ?? '';
+  /** An epoch whose training finished but is in no checkpoint yet (checkpointEvery > 1), while it is reported. */
+  let unsaved: { label: string; trained: EpochTraining } | undefined;
+  const pending: MetricsRecord[] = [];
   try {
+    // A run that failed in an epoch's validation resumes from that epoch's checkpoint, written
+    // before validation ran: the epoch's report is done first.
+    if (start.unreported) lastEpoch = await report(state.epoch, start.unreported);
     while (state.epoch < epochs) {
       const epoch = state.epoch;
       const lr = exponentialLr(config.train.learningRate, config.train.lrDecay, epoch);
       const order = epochOrder(data.train.count, seed, epoch);
       const orderB = domainB ? epochOrder(domainB.train.count, Rng.derive(seed, SEED_STREAMS.domainB).seed(), epoch) : undefined;
       const meter = new EpochMeter();
-      const pending: MetricsRecord[] = [];
 
-      // Fewer images than one batch (tiny fixtures): train on the one smaller batch, as fullSteps
-      // promises, instead of dropping it and silently training zero steps.
-      for (const batch of batches(data.train, order, batchSize, { dropLast: data.train.count >= batchSize })) {
+      for (const batch of batches(data.train, order, batchSize)) {
         if (batch.index >= stepsPerEpoch) break;
         if (batch.index < state.stepInEpoch) continue; // resumed mid-epoch: these steps are done
         const step = state.step;
@@ -183,7 +212,10 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
         const ctx: StepContext = { step, epoch, seed: Rng.derive(seed, SEED_STREAMS.step, step).seed(), beta };
         const imagesB = domainB ? cyclicRows(domainB.train, orderB, batch.index * batchSize, batch.size) : undefined;
         const outcome = await engine.step(imagesB ? { ...batch, imagesB } : batch, ctx, lr);
-        if (outcome.nonFinite !== undefined) throw nonFiniteError(ctx, outcome, await checkpoint('last-good', 'last-good'));
+        if (outcome.nonFinite !== undefined) {
+          checkpointDir = await checkpoint('last-good', 'last-good');
+          throw nonFiniteError(ctx, outcome, checkpointDir);
+        }
         const { terms } = outcome;
         state.step += 1;
         state.stepInEpoch = batch.index + 1;
@@ -198,8 +230,7 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
           break;
         }
       }
-      await folder.appendMetrics(pending);
-      records.push(...pending);
+      await flushMetrics(folder, pending, records);
       if (interrupted) {
         checkpointDir = await checkpoint('interrupted', 'interrupted');
         break;
@@ -207,27 +238,65 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
 
       const finished = epoch + 1;
       const trained = meter.summary();
-      await engine.syncModel();
-      lastEpoch = await reporter.record(finished, state.step, lr, trained);
-      await folder.appendMetrics([lastEpoch]);
-      records.push(lastEpoch);
-      emit({ type: 'epoch', record: lastEpoch, epochs });
-      await reporter.writeFigures(finished, records);
-
       state = { epoch: finished, stepInEpoch: 0, step: state.step, reason: 'epoch' };
+      // The epoch's training is saved before validation runs, so a failure there loses none of it.
       if (finished === epochs || finished % config.train.checkpointEvery === 0) {
-        checkpointDir = await checkpoint(finished === epochs ? 'final' : 'epoch', epochLabel(finished));
+        checkpointDir = await checkpoint(finished === epochs ? 'final' : 'epoch', epochLabel(finished), trained);
+      } else {
+        unsaved = { label: epochLabel(finished), trained };
       }
+      lastEpoch = await report(finished, trained);
+      unsaved = undefined;
     }
+  } catch (error) {
+    // An honest run folder: the steps logged so far, the finished epoch's training in a
+    // checkpoint, and run.json saying why the run stopped. The error itself goes to the caller.
+    await flushMetrics(folder, pending, records).catch(() => {});
+    if (unsaved) checkpointDir = await checkpoint('epoch', unsaved.label, unsaved.trained).catch(() => checkpointDir);
+    await finishRunInfo(folder, { status: 'failed', error: describeError(error), checkpoint: checkpointDir || null }).catch(() => {});
+    model.dispose();
+    throw error;
   } finally {
     await engine.dispose();
   }
-  const info = JSON.parse(await fs.readFile(folder.runInfoPath, 'utf8')) as Record<string, unknown>;
-  await folder.writeJson(folder.runInfoPath, { ...info, finishedAt: new Date().toISOString(), status: interrupted ? 'interrupted' : 'finished' });
+  await finishRunInfo(folder, { status: interrupted ? 'interrupted' : 'finished' });
   const epochsDone = interrupted ? state.epoch : epochs;
   const result: TrainResult = { runDir: folder.dir, config, backend, engine: engine.name, epochsDone, steps: state.step, interrupted, lastEpoch, checkpointDir };
   model.dispose();
   return result;
+}
+
+/**
+ * The batch size a run trains with: `train.batchSize`, or the whole training set (with a warning)
+ * when it has fewer images than one batch.
+ *
+ * @throws AekitError BAD_DATA when the training split is empty
+ */
+function trainingBatchSize(config: RunConfig, count: number, logger: Logger): number {
+  if (count === 0) throw new AekitError('BAD_DATA', 'the training split has no images', { where: 'data.dataset' });
+  const asked = config.train.batchSize;
+  if (count >= asked) return asked;
+  logger.warn(`train.batchSize is ${asked} but the training split has ${count} image${count === 1 ? '' : 's'}: training on batches of ${count} (one step per epoch)`);
+  return count;
+}
+
+/** Append the step records not yet in metrics.jsonl (and keep them in `records`). */
+async function flushMetrics(folder: RunFolder, pending: MetricsRecord[], records: MetricsRecord[]): Promise<void> {
+  const lines = pending.splice(0);
+  await folder.appendMetrics(lines);
+  records.push(...lines);
+}
+
+/** Set run.json's final status (and what else is given), with the time. */
+async function finishRunInfo(folder: RunFolder, fields: Record<string, unknown>): Promise<void> {
+  const info = JSON.parse(await fs.readFile(folder.runInfoPath, 'utf8')) as Record<string, unknown>;
+  await folder.writeJson(folder.runInfoPath, { ...info, finishedAt: new Date().toISOString(), ...fields });
+}
+
+/** An error as run.json records it. */
+function describeError(error: unknown): { code?: string; message: string } {
+  if (error instanceof AekitError) return { code: error.code, message: error.message };
+  return { message: error instanceof Error ? error.message : String(error) };
 }
 
 /**
@@ -252,7 +321,9 @@ async function openRunFolder(folder: RunFolder, options: TrainOptions): Promise<
  */
 async function startEngine(config: RunConfig, backend: BackendChoice, setup: EngineSetup, folder: RunFolder, resume: boolean): Promise<TrainingEngine> {
   try {
-    return await createEngine(resolveEngine(config.train.engine, config.model.family, backend), setup, config.train.engine === 'auto');
+    const auto = config.train.engine === 'auto';
+    const name = resolveEngine(config.train.engine, config.model.family, backend);
+    return await createEngine(name, setup, auto, auto && name === 'tfjs' ? autoPicksTfjs(config.model.family, backend) : undefined);
   } catch (error) {
     setup.model.dispose();
     if (!resume) await fs.rm(folder.dir, { recursive: true, force: true });
@@ -268,6 +339,8 @@ interface RunStart {
   /** The checkpoint a resumed run continues from. */
   resumedFrom?: string;
   records: MetricsRecord[];
+  /** The training figures of the checkpoint's epoch when its record was never written (validation failed). */
+  unreported?: EpochTraining;
 }
 
 /** A new run of a freshly built model. */
@@ -288,7 +361,9 @@ async function resumedRun(folder: RunFolder, config: RunConfig): Promise<RunStar
     loaded.model.dispose();
     throw new AekitError('BAD_CONFIG', 'the model config differs from the run being resumed; start a new run instead', { where: folder.configPath });
   }
-  return { model: loaded.model, state: loaded.trainer, savedOptimizers: loaded.optimizers, resumedFrom: loaded.dir, records };
+  const { epochTraining, ...state } = loaded.trainer;
+  const reported = records.some((r) => r.kind === 'epoch' && r.epoch === state.epoch);
+  return { model: loaded.model, state, savedOptimizers: loaded.optimizers, resumedFrom: loaded.dir, records, unreported: reported ? undefined : epochTraining };
 }
 
 /** The error that stops a run at a step whose loss or gradient norm is not finite. */

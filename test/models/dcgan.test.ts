@@ -82,12 +82,13 @@ describe('models/dcgan', function () {
     const d = 8 * 8;
     const realStats = featureStats(real.images.subarray(0, 500 * d), 500, d);
     const warnings: string[] = [];
-    const result = await train(config('train', 'dcgan', { checkpointEvery: 1 }), {
+    const result = await train(config('train', 'dcgan', { checkpointEvery: 1, stepsPerEpoch: 25 }), {
       logger: { warn: (m) => warnings.push(m), info() {}, debug() {}, error() {} },
       // FID during training, with raw pixels as features (the MNIST classifier's features in real use).
       sampleMetrics: { count: 256, compute: async (s) => ({ pixelFid: frechetDistance(realStats, featureStats(s.images, s.count, d)) }) },
     });
-    // 1000 images: 900 in the train split (the IDX pair's 90/10 hold-out), 810 after validation, 25 batches of 32.
+    // 1000 images: 900 in the train split (the IDX pair's 90/10 hold-out), 810 after validation:
+    // 26 batches of 32 (the last of 10), capped at 25 per epoch for a run of 200 steps.
     assert.equal(result.steps, 8 * 25);
     const { steps, epochs } = await runRecords(result.runDir);
     for (const key of ['discriminator.total', 'discriminator.dReal', 'discriminator.dFake', 'generator.total', 'generator.diversity']) assert.ok(key in steps[0].terms, key);
@@ -165,11 +166,11 @@ describe('models/dcgan', function () {
   });
 
   it("a NaN in the generator phase stops the run cleanly with the last good checkpoint; epoch warnings are logged", async () => {
-    // 25 steps per epoch (810 training images / 32); the NaN comes at global step 30, in epoch 2.
+    // 25 steps per epoch (810 training images / 32, capped at 25); the NaN comes at global step 30, in epoch 2.
     const probe = registerNanProbe('dcgan', 'generator', 30);
     const warnings: string[] = [];
     const logger = { warn: (m: string) => warnings.push(m), info() {}, debug() {}, error() {} };
-    await assert.rejects(train(config('nan', probe, { checkpointEvery: 1 }), { logger }), (e: AekitError) => {
+    await assert.rejects(train(config('nan', probe, { checkpointEvery: 1, stepsPerEpoch: 25 }), { logger }), (e: AekitError) => {
       assert.equal(e.code, 'NON_FINITE_LOSS');
       assert.match(e.message, /step 30 \(epoch 2\): loss term 'generator\.total' is NaN/);
       assert.match(e.message, /after this step's 'discriminator' update/);

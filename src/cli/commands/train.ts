@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
+import { consoleLogger } from '../../core/log';
 import { TFJS_BACKENDS } from '../../core/tfjs-backend';
 import { ENGINE_CHOICES } from '../../train/engines';
 import { train } from '../../train/trainer';
@@ -91,11 +92,32 @@ export async function configFromFlags(flags: TrainFlags): Promise<Record<string,
   return config;
 }
 
-/** Run training with progress output and Ctrl-C handling (first: checkpoint and stop; second: exit). */
+/**
+ * Run training with progress output, warnings on stderr and Ctrl-C handling (first: checkpoint and
+ * stop; second: exit). A run that fails says where its last checkpoint is and how to resume.
+ */
 async function runTraining(config: Record<string, unknown>, opts: { resume: boolean; overwrite: boolean; sampleMetrics?: SampleMetricsHook }): Promise<TrainResult> {
   const interrupt = onInterrupt(TRAIN_INTERRUPT);
+  let runDir: string | undefined;
+  let checkpoint: string | undefined;
+  const progress = trainProgress();
   try {
-    return await train(config, { ...opts, onEvent: trainProgress(), signal: interrupt.signal });
+    return await train(config, {
+      ...opts,
+      logger: consoleLogger(),
+      onEvent: (event) => {
+        if (event.type === 'start') runDir = event.runDir;
+        if (event.type === 'checkpoint') checkpoint = event.dir;
+        progress(event);
+      },
+      signal: interrupt.signal,
+    });
+  } catch (error) {
+    if (runDir) {
+      const next = checkpoint || opts.resume ? `continue from its latest checkpoint with: aekit train --resume ${runDir}` : 'it failed before its first checkpoint';
+      process.stderr.write(`run failed; ${path.join(runDir, 'run.json')} records the error; ${next}\n`);
+    }
+    throw error;
   } finally {
     interrupt.release();
   }
@@ -137,7 +159,7 @@ export function trainCommand(): Command {
     .option('--seed <n>', 'random seed')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices([...TFJS_BACKENDS, 'auto']))
     .addOption(
-      new Option('--engine <name>', 'training engine: tfjs, ort (the whole step compiled to ONNX and run on onnxruntime; faster on CPU), or auto (ort where it can train the model, else tfjs)').choices([
+      new Option('--engine <name>', 'training engine: auto (default: ort where it can train the model, else tfjs), ort (the whole step compiled to ONNX and run on onnxruntime; faster on CPU) or tfjs').choices([
         ...ENGINE_CHOICES,
       ]),
     )
@@ -152,7 +174,7 @@ export function trainCommand(): Command {
 Examples:
   aekit train --config experiments/quickstart.json
   aekit train --model vae --architecture mlp --latent 20 --dataset mnist --epochs 5
-  aekit train --config experiments/quickstart.json --engine ort
+  aekit train --config experiments/quickstart.json --engine tfjs
   aekit train --model cvae --dataset mnist --epochs 3 --set model.convChannels=[16,32]
   aekit train --model ae --data ~/omniglot --image-size 28x28 --epochs 10
   aekit train --model dcgan --data ~/cats --image-size 64x64 --channels 3 --value-range symmetric

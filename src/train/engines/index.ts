@@ -12,7 +12,8 @@
  * GPU, tfjs-node-gpu's CUDA kernels are the faster choice and the ort engine's CUDA provider is
  * not wired yet. tfjs-node (native CPU) could not be measured here (it cannot be installed
  * offline); ort is still picked over it, as it runs the step without tfjs's per-op round trips.
- * The config default stays `tfjs`, so existing recipes train exactly as before.
+ * `auto` is the default of `train.engine` and of `--engine`; the start line says what it picked
+ * and, for tfjs, why (an engine's `detail`).
  */
 import type { BackendChoice } from '../../core/tfjs-backend';
 import { OrtEngine } from './ort/engine';
@@ -42,20 +43,30 @@ export function assertEngineSupports(choice: EngineChoice, family: string): void
 export function resolveEngine(choice: EngineChoice, family: string, backend: BackendChoice): EngineName {
   assertEngineSupports(choice, family);
   if (choice !== 'auto') return choice;
-  return backend.name !== 'tfjs-node-gpu' && ortSupportsFamily(family) ? 'ort' : 'tfjs';
+  return autoPicksTfjs(family, backend) === undefined ? 'ort' : 'tfjs';
+}
+
+/** Why 'auto' trains `family` with tfjs on `backend` (for the start line); undefined when it picks ort. */
+export function autoPicksTfjs(family: string, backend: BackendChoice): string | undefined {
+  if (!ortSupportsFamily(family)) return `engine 'ort' has no step for family '${family}'`;
+  if (backend.name === 'tfjs-node-gpu') return "tfjs-node-gpu trains on the GPU; engine 'ort' on CUDA is not wired yet";
+  return undefined;
 }
 
 /**
  * Build the engine a run resolved to. With `fallback` (the 'auto' choice), a model whose layers
- * the ort engine cannot train falls back to tfjs with a log line instead of an error.
+ * the ort engine cannot train falls back to tfjs with a log line instead of an error; the tfjs
+ * engine's `detail` then says why. `detail` is the tfjs engine's otherwise (e.g. why 'auto'
+ * picked it).
  */
-export async function createEngine(name: EngineName, setup: EngineSetup, fallback = false): Promise<TrainingEngine> {
-  if (name === 'tfjs') return new TfjsEngine(setup);
+export async function createEngine(name: EngineName, setup: EngineSetup, fallback = false, detail?: string): Promise<TrainingEngine> {
+  if (name === 'tfjs') return new TfjsEngine(setup, detail);
   try {
     return await OrtEngine.create(setup);
   } catch (error) {
     if (!fallback || !(error instanceof Error && (error as { code?: string }).code === 'BAD_CONFIG')) throw error;
     setup.logger.info(`engine auto: ${error.message}; training with tfjs`);
-    return new TfjsEngine(setup);
+    // The refusal ends with advice for an explicit --engine ort; 'auto' has already taken it.
+    return new TfjsEngine(setup, error.message.replace(/; use --engine tfjs$/, ''));
   }
 }

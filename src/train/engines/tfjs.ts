@@ -15,8 +15,14 @@ export class TfjsEngine implements TrainingEngine {
   readonly name = 'tfjs' as const;
   private readonly optimizers: Adam[];
 
-  /** One Adam per phase of `setup.model`, continuing from `setup.savedOptimizers` (resume). */
-  constructor(private readonly setup: EngineSetup) {
+  /**
+   * One Adam per phase of `setup.model`, continuing from `setup.savedOptimizers` (resume).
+   * `detail` is for the start line (why 'auto' picked this engine).
+   */
+  constructor(
+    private readonly setup: EngineSetup,
+    readonly detail?: string,
+  ) {
     this.optimizers = setup.model.phases.map((phase) => {
       const adam = new Adam(phase.variables(), setup.adam);
       const saved = setup.savedOptimizers[phase.name];

@@ -57,7 +57,8 @@ describe('cli: aekit train --engine', function () {
     const args = ['train', '--model', 'ae', '--architecture', 'mlp', '--latent', '2', '--dataset', 'mnist', '--limit', '100', '--epochs', '1', '--batch-size', '50'];
     const auto = await runCli([...args, '--engine', 'auto', '--name', 'auto', '--out-dir', dir, '--set', 'model.hiddenSizes=[8]']);
     assert.equal(auto.code, 0, auto.stderr);
-    assert.match(auto.stderr, /engine: ort/);
+    // The start line says what 'auto' picked (before: "engine: ort").
+    assert.match(auto.stderr, /engine: auto -> ort \(ort-node-cpu/);
     const unknown = await runCli([...args, '--engine', 'torch', '--name', 'unknown', '--out-dir', dir]);
     assert.equal(unknown.code, 1, unknown.stderr);
     assert.match(unknown.stderr, /--engine.*torch.*(tfjs, ort, auto|choices)/i);

@@ -9,26 +9,33 @@
  * ours; the update is applied only once the loss and gradient norm are known to be finite). On the
  * other runtimes Adam is part of the graph (./adam.ts), so that a GPU keeps the whole step.
  *
- * Tensors the graph updates (BatchNorm statistics, and with Adam in the graph also parameters and
- * moments) have two JS buffers: the step reads one (inputs wrap JS memory without a copy) and
- * writes the other (pre-allocated outputs), then they swap. A step whose loss or gradient norm is
- * not finite is simply not swapped in, so the last good values are kept without a copy.
- * onnxruntime-node 1.30 has no CPU IO binding, so state cannot stay in onnxruntime's own memory
- * between runs (see docs/benchmarks.md, "Training").
+ * The step is compiled for a fixed batch size (all shapes are static, ./graph.ts). The trainer keeps
+ * an epoch's last, smaller batch, so a graph for that size is compiled the first time one comes
+ * and cached (at most two per run); the state (./state.ts: weights, BatchNorm statistics, Adam
+ * moments) is shared by every compiled size. A second shape rather than padding the batch and
+ * masking the padded rows: the loss then is exactly the mean over the real rows, and BatchNorm's
+ * batch statistics never see padded rows, so both engines compute the same step.
+ *
+ * A step whose loss or gradient norm is not finite is not applied (./state.ts), so the model still
+ * holds the last good values. onnxruntime-node 1.30 has no CPU IO binding, so state cannot stay in
+ * onnxruntime's own memory between runs (see docs/benchmarks.md, "Training").
  */
 import { AekitError } from '../../../core/errors';
 import { Rng } from '../../../core/rng';
 import { tf } from '../../../core/tfjs-backend';
+import type { Logger } from '../../../core/log';
 import { openOrtSession } from '../../../artifact/runtime';
-import type { HostTensor, OrtSessionHandle } from '../../../artifact/runtime';
+import type { HostTensor, OrtSessionHandle, OrtSessionRuntime } from '../../../artifact/runtime';
 import type { FamilyModel, StepContext } from '../../../models';
 import type { AdamSettings, AdamState } from '../../optim';
+import { oneHotRows } from '../../data';
 import type { EngineSetup, HostBatch, StepOutcome, TrainingEngine } from '../types';
 import { compilePhases } from './compile';
-import type { CompiledPhase, GraphAdamIo, HostAdamIo } from './compile';
+import type { CompiledPhase, CompileSettings, VariableIo } from './compile';
 import { modelBytes } from './graph';
 import { HostAdam } from './host-adam';
-import type { ArenaSlice } from './host-adam';
+import { ArenaTensor, DoubleBuffer, elements, scalar } from './state';
+import type { GraphOptimizerState, HostOptimizerState, StateTensor } from './state';
 
 /**
  * Idle onnxruntime threads block instead of spin-waiting between operators. A training step is
@@ -39,103 +46,28 @@ import type { ArenaSlice } from './host-adam';
  */
 const ORT_TRAINING_SPINNING = false;
 
-/** A tensor of the engine's state: what the next step reads, its values, and restoring them. */
-interface StateTensor {
-  readonly shape: readonly number[];
-  readonly current: HostTensor;
-  /** A copy of the current values. */
-  values(): Float32Array;
-  set(values: Float32Array): void;
-}
-
-/** Two float32 buffers of one tensor: `current` is read by the next step, `spare` written by it. */
-class DoubleBuffer implements StateTensor {
-  private readonly tensors: [HostTensor, HostTensor];
-  private front = 0;
-
-  constructor(
-    readonly shape: readonly number[],
-    initial: Float32Array,
-  ) {
-    const dims = [...shape];
-    this.tensors = [
-      { dtype: 'float32', data: Float32Array.from(initial), dims },
-      { dtype: 'float32', data: new Float32Array(initial.length), dims },
-    ];
-  }
-
-  get current(): HostTensor {
-    return this.tensors[this.front];
-  }
-
-  get spare(): HostTensor {
-    return this.tensors[1 - this.front];
-  }
-
-  values(): Float32Array {
-    return (this.current.data as Float32Array).slice();
-  }
-
-  swap(): void {
-    this.front = 1 - this.front;
-  }
-
-  set(values: Float32Array): void {
-    (this.current.data as Float32Array).set(values);
-  }
-}
-
-/** A tensor in the host optimizer's arena, updated in place. */
-class ArenaTensor implements StateTensor {
-  readonly current: HostTensor;
-
-  constructor(
-    readonly shape: readonly number[],
-    readonly slice: ArenaSlice,
-  ) {
-    // The view exists once the arena is sealed; `current` reads it then.
-    const dims = [...shape];
-    this.current = {
-      dtype: 'float32',
-      get data() {
-        return slice.view;
-      },
-      dims,
-    };
-  }
-
-  values(): Float32Array {
-    return this.slice.view.slice();
-  }
-
-  set(values: Float32Array): void {
-    this.slice.view.set(values);
-  }
-}
-
-/** Adam state of a phase whose optimizer is in the graph. */
-interface GraphOptimizer {
-  io: GraphAdamIo;
-  moments: { m: DoubleBuffer; v: DoubleBuffer }[];
-}
-
-/** Adam state of a phase whose optimizer runs on the host. */
-interface HostOptimizer {
-  io: HostAdamIo;
-  moments: { m: ArenaTensor; v: ArenaTensor }[];
-  grads: ArenaTensor[];
-}
-
-interface PhaseRunner {
+/** One phase's step compiled for one batch size, and its session. */
+interface CompiledStep {
   compiled: CompiledPhase;
   session: OrtSessionHandle;
-  /** Adam updates applied so far. */
-  iterations: number;
-  optimizer: GraphOptimizer | HostOptimizer;
 }
 
-function elements(shape: readonly (number | null)[]): number {
-  return shape.reduce((a: number, b) => a * (b ?? 1), 1);
+/** A phase's optimizer state, shared by its steps of every batch size. */
+interface PhaseRunner {
+  phase: string;
+  /** Trained variables in checkpoint order (the same in every compiled size). */
+  trained: VariableIo[];
+  /** Adam updates applied so far. */
+  iterations: number;
+  optimizer: GraphOptimizerState | HostOptimizerState;
+}
+
+/** How the engine compiles and opens a step for another batch size. */
+interface StepFactory {
+  settings: CompileSettings;
+  runtime: OrtSessionRuntime;
+  threads?: number;
+  logger: Logger;
 }
 
 /** Trains with graphs compiled to ONNX, on onnxruntime. */
@@ -147,17 +79,19 @@ export class OrtEngine implements TrainingEngine {
   private constructor(
     private readonly model: FamilyModel,
     private readonly runners: PhaseRunner[],
+    /** Each phase's compiled step, by batch size. */
+    private readonly steps: Map<number, CompiledStep[]>,
     /** Every variable any phase reads, by tfjs variable name. */
     private readonly weights: Map<string, StateTensor>,
     private readonly hostAdam: HostAdam | undefined,
     private readonly adam: AdamSettings,
     private readonly clipNorm: number | undefined,
-    private readonly batchSize: number,
+    private readonly factory: StepFactory,
     readonly detail: string,
   ) {}
 
   /**
-   * Compile the model's phases and open their sessions.
+   * Compile the model's phases for `setup.batchSize` and open their sessions.
    *
    * @throws AekitError BAD_CONFIG when the model cannot be trained by this engine
    */
@@ -165,7 +99,8 @@ export class OrtEngine implements TrainingEngine {
     const started = performance.now();
     const runtime = setup.runtime ?? 'ort-node-cpu';
     const placement = runtime === 'ort-node-cpu' ? 'host' : 'graph';
-    const compiled = compilePhases(setup.model, { batchSize: setup.batchSize, adam: setup.adam, clipNorm: setup.clipNorm, optimizer: placement });
+    const factory: StepFactory = { settings: { batchSize: setup.batchSize, adam: setup.adam, clipNorm: setup.clipNorm, optimizer: placement }, runtime, threads: setup.threads, logger: setup.logger };
+    const compiled = compilePhases(setup.model, factory.settings);
     const hostAdam = placement === 'host' ? new HostAdam(setup.adam) : undefined;
     const weights = new Map<string, StateTensor>();
     const shapeOf = (v: { shape: readonly (number | null)[] }) => v.shape as number[];
@@ -183,45 +118,37 @@ export class OrtEngine implements TrainingEngine {
         if (!weights.has(io.variable.name)) weights.set(io.variable.name, new DoubleBuffer(shapeOf(io.variable), io.variable.read().dataSync() as Float32Array));
       }
     }
-    const optimizers = compiled.map((phase): GraphOptimizer | HostOptimizer => {
+    const runners = compiled.map((phase): PhaseRunner => {
       const shapes = phase.trained.map((t) => shapeOf(t.variable));
-      if (phase.optimizer.kind === 'host') {
+      let optimizer: GraphOptimizerState | HostOptimizerState;
+      if (placement === 'host') {
         const arena = (shape: number[]) => new ArenaTensor(shape, hostAdam!.slice(elements(shape)));
-        return { io: phase.optimizer, moments: shapes.map((shape) => ({ m: arena(shape), v: arena(shape) })), grads: shapes.map(arena) };
+        optimizer = { kind: 'host', moments: shapes.map((shape) => ({ m: arena(shape), v: arena(shape) })), grads: shapes.map(arena) };
+      } else {
+        const zeros = (shape: number[]) => new DoubleBuffer(shape, new Float32Array(elements(shape)));
+        optimizer = { kind: 'graph', moments: shapes.map((shape) => ({ m: zeros(shape), v: zeros(shape) })) };
       }
-      const zeros = (shape: number[]) => new DoubleBuffer(shape, new Float32Array(elements(shape)));
-      return { io: phase.optimizer, moments: shapes.map((shape) => ({ m: zeros(shape), v: zeros(shape) })) };
+      return { phase: phase.phase, trained: phase.trained, iterations: 0, optimizer };
     });
     hostAdam?.seal();
-
-    const runners: PhaseRunner[] = [];
-    try {
-      for (const [i, phase] of compiled.entries()) {
-        const session = await openOrtSession(runtime, modelBytes(phase.model), { threads: setup.threads, spinning: ORT_TRAINING_SPINNING });
-        const runner: PhaseRunner = { compiled: phase, session, iterations: 0, optimizer: optimizers[i] };
-        runners.push(runner);
-        const saved = setup.savedOptimizers[phase.phase];
-        if (saved) restoreAdam(runner, saved);
-        setup.logger.debug(`engine ort: phase '${phase.phase}': ${phase.model.graph?.node?.length ?? 0} nodes, ${phase.trained.length} trained tensors`);
-      }
-    } catch (error) {
-      await Promise.all(runners.map((r) => r.session.release()));
-      throw error;
+    for (const runner of runners) {
+      const saved = setup.savedOptimizers[runner.phase];
+      if (saved) restoreAdam(runner, saved);
     }
+    const steps = new Map([[setup.batchSize, await openSteps(compiled, setup.batchSize, factory)]]);
     const detail = `${runtime}, Adam in the ${placement === 'host' ? 'host arena' : 'graph'}, threads: ${setup.threads ?? 'onnxruntime default'}`;
     setup.logger.debug(`engine ort: compiled in ${Math.round(performance.now() - started)} ms (${detail})`);
-    return new OrtEngine(setup.model, runners, weights, hostAdam, setup.adam, setup.clipNorm, setup.batchSize, detail);
+    return new OrtEngine(setup.model, runners, steps, weights, hostAdam, setup.adam, setup.clipNorm, factory, detail);
   }
 
   async step(batch: HostBatch, ctx: StepContext, learningRate: number): Promise<StepOutcome> {
-    if (batch.size !== this.batchSize) {
-      throw new AekitError('BAD_ARGUMENT', `engine 'ort' was compiled for batches of ${this.batchSize}, got ${batch.size}`);
-    }
+    const steps = await this.stepsFor(batch.size);
     const terms: Record<string, number> = {};
     const applied: string[] = [];
     const multi = this.runners.length > 1;
-    for (const runner of this.runners) {
-      const { compiled, optimizer } = runner;
+    for (const [p, runner] of this.runners.entries()) {
+      const { compiled, session } = steps[p];
+      const { optimizer } = runner;
       const prefix = multi ? `${compiled.phase}.` : '';
       const t = runner.iterations + 1;
       const feeds: Record<string, HostTensor> = {};
@@ -234,14 +161,15 @@ export class OrtEngine implements TrainingEngine {
       const outputs: Record<string, HostTensor> = Object.fromEntries(logged);
       const written: DoubleBuffer[] = [];
       for (const io of compiled.trained) feeds[io.input] = this.weights.get(io.variable.name)!.current;
-      if (optimizer.io.kind === 'graph') {
-        const graph = optimizer as GraphOptimizer;
-        feeds[graph.io.lrOverC1] = scalar(learningRate / (1 - this.adam.beta1 ** t));
-        feeds[graph.io.c2] = scalar(1 - this.adam.beta2 ** t);
-        compiled.trained.forEach((io, i) => {
-          const weight = this.weights.get(io.variable.name) as DoubleBuffer;
+      if (compiled.optimizer.kind === 'graph') {
+        const io = compiled.optimizer;
+        const graph = optimizer as GraphOptimizerState;
+        feeds[io.lrOverC1] = scalar(learningRate / (1 - this.adam.beta1 ** t));
+        feeds[io.c2] = scalar(1 - this.adam.beta2 ** t);
+        compiled.trained.forEach((trained, i) => {
+          const weight = this.weights.get(trained.variable.name) as DoubleBuffer;
           const { m, v } = graph.moments[i];
-          const slot = graph.io.slots[i];
+          const slot = io.slots[i];
           feeds[slot.m.input] = m.current;
           feeds[slot.v.input] = v.current;
           outputs[slot.output] = weight.spare;
@@ -250,8 +178,8 @@ export class OrtEngine implements TrainingEngine {
           written.push(weight, m, v);
         });
       } else {
-        const host = optimizer as HostOptimizer;
-        host.io.grads.forEach((name, i) => (outputs[name] = host.grads[i].current));
+        const host = optimizer as HostOptimizerState;
+        compiled.optimizer.grads.forEach((name, i) => (outputs[name] = host.grads[i].current));
       }
       for (const io of compiled.others) {
         const weight = this.weights.get(io.variable.name)!;
@@ -261,19 +189,18 @@ export class OrtEngine implements TrainingEngine {
           written.push(weight as DoubleBuffer);
         }
       }
-      await runner.session.runInto(feeds, outputs);
+      await session.runInto(feeds, outputs);
       const read = (name: string) => logged.get(name)!.data[0];
       const norm = read(compiled.gradNorm);
       const bad = compiled.terms.find((term) => !Number.isFinite(read(term.output)));
       if (bad) return { terms, nonFinite: `loss term '${prefix}${bad.name}' is ${read(bad.output)}`, applied };
       if (!Number.isFinite(norm)) return { terms, nonFinite: `gradient norm of phase '${compiled.phase}' is ${norm}`, applied };
-      if (optimizer.io.kind === 'host') {
-        const host = optimizer as HostOptimizer;
+      if (optimizer.kind === 'host') {
         // As ../tfjs.ts: gradients scaled by clipNorm / norm when the norm exceeds it.
         const scale = this.clipNorm !== undefined && norm > this.clipNorm ? this.clipNorm / norm : 1;
         compiled.trained.forEach((io, i) => {
           const param = (this.weights.get(io.variable.name) as ArenaTensor).slice;
-          this.hostAdam!.update(param, host.moments[i].m.slice, host.moments[i].v.slice, host.grads[i].slice, learningRate, t, scale);
+          this.hostAdam!.update(param, optimizer.moments[i].m.slice, optimizer.moments[i].v.slice, optimizer.grads[i].slice, learningRate, t, scale);
         });
       }
       for (const buffer of written) buffer.swap();
@@ -286,6 +213,24 @@ export class OrtEngine implements TrainingEngine {
     return { terms };
   }
 
+  /**
+   * Each phase's step for batches of `size`: compiled and opened the first time such a batch comes
+   * (an epoch's last, smaller batch), then cached. The tfjs model is synchronised first, as the
+   * compiler reads the model.
+   */
+  private async stepsFor(size: number): Promise<CompiledStep[]> {
+    const known = this.steps.get(size);
+    if (known) return known;
+    if (!Number.isInteger(size) || size < 1) throw new AekitError('BAD_ARGUMENT', `engine 'ort': a batch needs at least one image, got ${size}`);
+    const started = performance.now();
+    await this.syncModel();
+    const settings = { ...this.factory.settings, batchSize: size };
+    const steps = await openSteps(compilePhases(this.model, settings), size, this.factory);
+    this.steps.set(size, steps);
+    this.factory.logger.debug(`engine ort: compiled the step for batches of ${size} in ${Math.round(performance.now() - started)} ms`);
+    return steps;
+  }
+
   /** The data of a per-step input, drawn exactly as the tfjs families draw it (same shape, same seed). */
   private stepData(fill: CompiledPhase['stepInputs'][number]['fill'], shape: number[], batch: HostBatch, ctx: StepContext): Float32Array {
     switch (fill.kind) {
@@ -294,13 +239,8 @@ export class OrtEngine implements TrainingEngine {
       case 'imagesB':
         if (!batch.imagesB) throw new AekitError('BAD_ARGUMENT', "engine 'ort': this model needs the second domain's images (HostBatch.imagesB)");
         return batch.imagesB;
-      case 'oneHot': {
-        const [rows, classes] = shape;
-        const data = new Float32Array(rows * classes);
-        // As toTrainBatch (src/train/data.ts): unlabelled (-1) rows count as class 0.
-        for (let r = 0; r < rows; r++) data[r * classes + Math.max(0, batch.labels[r])] = 1;
-        return data;
-      }
+      case 'oneHot':
+        return oneHotRows(batch.labels, shape[1]); // as toTrainBatch (src/train/data.ts)
       case 'beta':
         return Float32Array.of(ctx.beta);
       case 'stepScalar':
@@ -333,16 +273,18 @@ export class OrtEngine implements TrainingEngine {
 
   async optimizerStates(): Promise<{ phase: string; state: AdamState }[]> {
     return this.runners.map((runner) => ({
-      phase: runner.compiled.phase,
+      phase: runner.phase,
       state: {
         step: runner.iterations,
-        moments: runner.optimizer.moments.map((mv, i) => ({ m: mv.m.values(), v: mv.v.values(), shape: runner.compiled.trained[i].variable.shape as number[] })),
+        moments: runner.optimizer.moments.map((mv, i) => ({ m: mv.m.values(), v: mv.v.values(), shape: runner.trained[i].variable.shape as number[] })),
       },
     }));
   }
 
   async dispose(): Promise<void> {
-    await Promise.all(this.runners.map((r) => r.session.release()));
+    const sessions = [...this.steps.values()].flat().map((step) => step.session);
+    this.steps.clear();
+    await Promise.all(sessions.map((session) => session.release()));
   }
 }
 
@@ -359,20 +301,31 @@ function drawn(tensor: tf.Tensor): Float32Array {
   }
 }
 
-/** A float32 scalar. */
-function scalar(value: number): HostTensor {
-  return { dtype: 'float32', data: Float32Array.of(value), dims: [] };
+/** Open a session for each compiled phase (all or none: a failure releases those already open). */
+async function openSteps(compiled: CompiledPhase[], batchSize: number, factory: StepFactory): Promise<CompiledStep[]> {
+  const steps: CompiledStep[] = [];
+  try {
+    for (const phase of compiled) {
+      const session = await openOrtSession(factory.runtime, modelBytes(phase.model), { threads: factory.threads, spinning: ORT_TRAINING_SPINNING });
+      steps.push({ compiled: phase, session });
+      factory.logger.debug(`engine ort: phase '${phase.phase}' for batches of ${batchSize}: ${phase.model.graph?.node?.length ?? 0} nodes, ${phase.trained.length} trained tensors`);
+    }
+  } catch (error) {
+    await Promise.all(steps.map((step) => step.session.release()));
+    throw error;
+  }
+  return steps;
 }
 
 function restoreAdam(runner: PhaseRunner, saved: AdamState): void {
-  const trained = runner.compiled.trained;
+  const trained = runner.trained;
   if (saved.moments.length !== trained.length) {
-    throw new AekitError('BAD_CHECKPOINT', `optimizer state of phase '${runner.compiled.phase}' has ${saved.moments.length} moment pairs, the model has ${trained.length} variables`);
+    throw new AekitError('BAD_CHECKPOINT', `optimizer state of phase '${runner.phase}' has ${saved.moments.length} moment pairs, the model has ${trained.length} variables`);
   }
   saved.moments.forEach((moment, i) => {
     const expected = (trained[i].variable.shape as number[]).join('x');
     if (moment.shape.join('x') !== expected) {
-      throw new AekitError('BAD_CHECKPOINT', `optimizer moment ${i} of phase '${runner.compiled.phase}' has shape ${moment.shape.join('x')}, expected ${expected}`);
+      throw new AekitError('BAD_CHECKPOINT', `optimizer moment ${i} of phase '${runner.phase}' has shape ${moment.shape.join('x')}, expected ${expected}`);
     }
     runner.optimizer.moments[i].m.set(moment.m);
     runner.optimizer.moments[i].v.set(moment.v);

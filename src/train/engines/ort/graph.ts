@@ -2,8 +2,9 @@
  * The graph a training step is compiled into: the exporter's ONNX graph builder plus what
  * differentiation needs, namely the static shape and element type of every value. Shapes are
  * inferred as each node is added (./shapes.ts), so a gradient rule can always ask for the shape of
- * an operand. All shapes are static: the batch size of a training session is fixed (the trainer
- * drops the last incomplete batch), which keeps both inference and the gradient rules simple.
+ * an operand. All shapes are static: a graph is compiled for one batch size (the engine compiles
+ * another for an epoch's last, smaller batch: ./engine.ts), which keeps both inference and the
+ * gradient rules simple.
  */
 import { onnx } from 'onnx-proto';
 import { OnnxGraphBuilder, valueInfo } from '../../../export/onnx-graph';
