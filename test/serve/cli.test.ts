@@ -51,7 +51,7 @@ describe('serve: the aekit serve command', function () {
     const body = JSON.stringify({ z: [[0.1, 0.2, 0.3, 0.4]] });
     const half = Math.floor(body.length / 2);
     // In flight, body still arriving.
-    const slow = partialRequest(url, `POST /v1/models/vae/decode HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, half)}`);
+    const slow = partialRequest(url, `POST /v1/models/vae/decode HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, half)}`);
     await until(async () => (await request(`${url}/healthz`)).json.inFlight >= 2, 'the slow request to be in flight');
     // In flight, waiting in the batch queue.
     const queuedStart = Date.now();
