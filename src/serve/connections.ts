@@ -37,6 +37,7 @@ interface Connection {
 export class Connections {
   private readonly open = new Map<Socket, Connection>();
   private draining = false;
+  private acceptedCount = 0;
   private emptied: (() => void) | undefined;
 
   /** @param silentTimeoutMs - a connection that sends nothing for this long after connecting is closed */
@@ -45,6 +46,7 @@ export class Connections {
     private readonly silentTimeoutMs: number,
   ) {
     server.on('connection', (socket: Socket) => {
+      this.acceptedCount++;
       const connection: Connection = { socket, requests: 0, bytesAtIdle: 0 };
       this.open.set(socket, connection);
       this.closeIfSilent(connection, this.draining ? Math.min(DRAIN_SILENT_GRACE_MS, silentTimeoutMs) : silentTimeoutMs);
@@ -68,6 +70,11 @@ export class Connections {
     };
     // node:http emits one of these three for each request, depending on its Expect header.
     for (const event of ['request', 'checkContinue', 'checkExpectation']) server.on(event, onRequest);
+  }
+
+  /** Connections accepted since the start. */
+  get accepted(): number {
+    return this.acceptedCount;
   }
 
   /** Open connections. */

@@ -108,6 +108,12 @@ function timeoutCheckIntervalMs(requestTimeoutMs: number): number {
   return Math.min(1000, Math.max(10, Math.floor(requestTimeoutMs / 10)));
 }
 
+/**
+ * Longest the listener stays open on shutdown to take in the connections already waiting in its
+ * backlog (each gets a 503); clients that keep connecting past this are refused.
+ */
+const LISTENER_DRAIN_MAX_MS = 1000;
+
 /** After the drain limit, how long the 503s written to what is left may take to flush before the sockets are destroyed. */
 const CUT_FLUSH_MS = 1000;
 
@@ -224,12 +230,16 @@ export async function startServer(options: ServeOptions): Promise<AekitServer> {
   const close = (): Promise<{ forced: boolean }> => {
     closing ??= (async () => {
       frontend.drain();
-      // Closing the listener resets the connections still in its backlog. libuv accepts every
-      // pending connection when the listener is polled: two event-loop turns take them in first,
-      // and the front end answers their requests 503. (Queued inference runs after, so that its
-      // work does not hold the listener open.)
-      await nextTurn();
-      await nextTurn();
+      // Closing the listener resets the connections still in its backlog, which clients count as
+      // connected. libuv accepts one pending connection per event-loop turn: turn until two turns
+      // in a row bring none, so that the front end answers all of them 503. (Queued inference
+      // runs after, so that its work does not hold the listener open.)
+      const until = Date.now() + LISTENER_DRAIN_MAX_MS;
+      for (let quiet = 0; quiet < 2 && Date.now() < until; ) {
+        const seen = connections.accepted;
+        await nextTurn();
+        quiet = connections.accepted === seen ? quiet + 1 : 0;
+      }
       // Only the listening socket: http.Server.close() would also destroy the connections whose
       // request node has not read yet (it counts them idle), resetting those requests.
       net.Server.prototype.close.call(server);
