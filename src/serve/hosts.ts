@@ -33,7 +33,7 @@ export function hostName(value: string): string | undefined {
 export function checkAllowedHost(entry: string): string {
   const value = entry.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
   if (value === '*' || /^\.?[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(value) || isIP(value) === 6) return value;
-  throw new AekitError('BAD_ARGUMENT', `allowedHosts: '${entry}' is not a host name; expected a name (models.example.org), a domain suffix (.example.org), an IP address or '*'`, { where: 'allowedHosts' });
+  throw new AekitError('BAD_ARGUMENT', `'${entry}' is not a host name; expected a name (models.example.org), a domain suffix (.example.org), an IP address or '*'`, { where: 'allowedHosts' });
 }
 
 /** Decides whether a request's Host header is answered. */

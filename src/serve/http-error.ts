@@ -82,10 +82,12 @@ export function badField(code: HttpErrorCode, where: string, message: string): H
 /**
  * A whole HTTP/1.1 response for `error`, with `Connection: close`, for the handlers that answer on
  * the socket itself (requests node:http could not parse, timeouts before a request exists, CONNECT,
- * shutdown cutting a half-sent request): they still answer in the JSON error shape.
+ * shutdown cutting a half-sent request): they still answer in the JSON error shape. `head`: the
+ * request was a HEAD, so the body is left out.
  */
-export function rawErrorResponse(error: HttpError): string {
+export function rawErrorResponse(error: HttpError, head = false): string {
   const body = JSON.stringify(error);
   const headers = Object.entries(error.headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
-  return `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${body}`;
+  // The answer to HEAD has the headers of the answer to GET, and no body.
+  return `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${head ? '' : body}`;
 }

@@ -119,7 +119,8 @@ export class HttpFrontend {
       answer = new HttpError(400, 'BAD_REQUEST', `malformed HTTP request (${error.code ?? 'parse error'}${typeof reason === 'string' ? `: ${reason}` : ''})`);
     }
     this.count('unknown', answer.status);
-    socket.end(rawErrorResponse(answer));
+    const packet = (error as { rawPacket?: unknown }).rawPacket;
+    socket.end(rawErrorResponse(answer, Buffer.isBuffer(packet) && packet.subarray(0, 5).toString('latin1') === 'HEAD '));
   };
 
   private count(route: string, status: number): void {

@@ -204,6 +204,11 @@ describe('serve: the edges of the protocol', function () {
       assert.match(res.json.error.message, /^images\[0\]: expected an image \(a list of numbers or nested lists\), got 0\.5; images is a list of images: send one image as \{"images": \[\[784 numbers\]\]\}$/);
     });
 
+    it('an option out of range: the option, its range and its unit', async () => {
+      await assert.rejects(startServer({ models: artifacts.vae.decoder, maxBodyBytes: 0 }), /maxBodyBytes must be a whole number in 1024\.\.1073741824, got 0 \(bytes\)/);
+      await assert.rejects(startServer({ models: artifacts.vae.decoder, shutdownTimeoutMs: 1.5 }), /shutdownTimeoutMs must be a whole number in 0\.\.3600000, got 1\.5 \(ms\)/);
+    });
+
     it('one nested image without the outer list: its rows are not images', async () => {
       const rows = new Array(28).fill(new Array(28).fill(0.5));
       const res = await request(`${url}/v1/models/vae/encode`, { body: { images: rows } });

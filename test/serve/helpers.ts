@@ -284,6 +284,8 @@ export function nodeRequest(url: string, req: NodeRequest): Promise<RawResponse>
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | string[]> = { connection: 'close', ...req.headers };
+    // node:http frames a GET or HEAD body with nothing unless told its length.
+    if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
     const outgoing = http.request({ host: hostname, port: Number(port), method: req.method ?? 'GET', path: req.path, headers, setHost: req.setHost ?? !('host' in headers), agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
