@@ -104,6 +104,30 @@ describe('serve: shutdown', function () {
     assert.deepEqual(await closing, { forced: false });
   });
 
+  it('connections still waiting in the listen backlog get a 503, not a reset', async () => {
+    const server = await startServer({ models: artifacts.vae.decoder, port: 0 });
+    const request = `${DECODE_HEAD}Content-Length: ${BODY.length}\r\n\r\n${BODY}`;
+    // Client and server share this event loop: the kernel completes the handshakes at once, the server accepts one per loop turn.
+    const connected: Promise<void>[] = [];
+    const exchanges = Array.from({ length: 50 }, () => {
+      let onConnect!: () => void;
+      connected.push(new Promise<void>((resolve) => (onConnect = resolve)));
+      return rawConnection(server.url, (socket) => {
+        socket.write(request);
+        onConnect();
+      });
+    });
+    await Promise.all(connected);
+    const closing = server.close();
+    for (const [i, exchange] of (await Promise.all(exchanges)).entries()) {
+      const responses = parseResponses(exchange.raw);
+      assert.equal(responses.length, 1, `connection ${i}: ${exchange.ended} without an answer`);
+      assert.ok(responses[0].status === 503 || responses[0].status === 200, `connection ${i}: ${responses[0].status}`);
+      if (responses[0].status === 503) assert.equal(assertErrorShape(responses[0]).code, 'SHUTTING_DOWN');
+    }
+    assert.deepEqual(await closing, { forced: false });
+  });
+
   it('at the drain limit answers half-sent requests 503 in JSON instead of cutting them', async () => {
     const server = await startServer({ models: artifacts.vae.decoder, port: 0, shutdownTimeoutMs: 300, requestTimeoutMs: 20_000 });
     const halfBody = rawConnection(server.url, (socket) => socket.write(`${DECODE_HEAD}Content-Length: ${BODY.length}\r\n\r\n${BODY.slice(0, 5)}`));
@@ -142,7 +166,7 @@ describe('serve: SIGTERM during a burst of new connections', function () {
         let onConnect!: () => void;
         connected.push(new Promise<void>((resolve) => (onConnect = resolve)));
         return rawConnection(url, (socket) => {
-          // Half send at once; half only after the SIGTERM (a client that connected, then wrote).
+          // Half send at once; half only after the SIGTERM (clients that connected, then wrote).
           if (i % 2 === 0) socket.write(request);
           else writers.push(() => socket.write(request));
           onConnect();
@@ -151,7 +175,8 @@ describe('serve: SIGTERM during a burst of new connections', function () {
       await Promise.all(connected);
       await sleep(delayMs);
       proc.child.kill('SIGTERM');
-      await sleep(5);
+      // The late half writes once the server has begun shutting down.
+      while (!/SIGTERM: finishing/.test(proc.stderr())) await sleep(5);
       for (const write of writers) write();
       const outcomes = await Promise.all(exchanges);
       const tally: Record<string, number> = {};
