@@ -111,7 +111,7 @@ export class HttpFrontend {
     }
     let answer: HttpError;
     if (error.code === 'HPE_HEADER_OVERFLOW') {
-      answer = new HttpError(431, 'HEADERS_TOO_LARGE', `the request line and headers are over ${http.maxHeaderSize} bytes (node's limit; raise it with NODE_OPTIONS=--max-http-header-size=<bytes>)`);
+      answer = new HttpError(431, 'HEADERS_TOO_LARGE', `the request line and headers are over ${http.maxHeaderSize} bytes, the server's limit`);
     } else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
       answer = new HttpError(408, 'REQUEST_TIMEOUT', `the request headers did not arrive within ${this.limits.requestTimeoutMs} ms (--timeout-ms)`);
     } else {
