@@ -1,8 +1,8 @@
 /**
  * The wire formats of the API: request bodies checked against the model row by row after their
  * schema (src/serve/requests.ts) checked their structure (every mistake becomes a 400 naming the
- * field, what was expected and what came), content negotiation, and the three image encodings
- * (JSON float arrays, raw float32, PNG).
+ * field, what was expected and what came), and the image encodings of answers (JSON float rows,
+ * PNG). Content negotiation is negotiation.ts's.
  */
 import { imageGridPng } from '../core/image-io';
 import { badField, HttpError } from './http-error';
@@ -30,8 +30,15 @@ export interface RowsInput {
   labels?: Float32Array;
 }
 
-function checkRows(rows: number, where: string, limits: RequestLimits): void {
-  if (rows > limits.maxRowsPerRequest) throw badField('TOO_MANY_ROWS', where, `${rows} rows, the limit per request is ${limits.maxRowsPerRequest}`);
+/**
+ * Largest float32 magnitude. The models take float32: a JSON number beyond it is finite in the
+ * body but Infinity in the model's input.
+ */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** @param hint - said after the limit, e.g. when the count suggests a forgotten outer list */
+function checkRows(rows: number, where: string, limits: RequestLimits, hint = ''): void {
+  if (rows > limits.maxRowsPerRequest) throw badField('TOO_MANY_ROWS', where, `${rows} rows, the limit per request is ${limits.maxRowsPerRequest} (--max-rows)${hint}`);
 }
 
 function finite(value: unknown, where: string): number {
@@ -68,6 +75,11 @@ export function parseDecodeBody(body: unknown, model: ServedModel, limits: Reque
     if (row.length !== size) throw badField('WRONG_SIZE', `z[${r}]`, `has ${row.length} numbers; model '${model.name}' has latent size ${size}`);
     data.set(row, r * size);
   });
+  const overflow = firstNonFinite(data);
+  if (overflow >= 0) {
+    const [r, i] = [Math.floor(overflow / size), overflow % size];
+    throw badField('NOT_FINITE', `z[${r}][${i}]`, `${z[r][i]} overflows float32, the model's input type (largest magnitude ${FLOAT32_MAX.toPrecision(8)}); latents lie within a few units of 0`);
+  }
   return { rows: z.length, data, labels: parseLabels(label, z.length, model) };
 }
 
@@ -95,13 +107,16 @@ export function parseImagesBody(body: unknown, model: ServedModel, limits: Reque
   const { images, label } = checkBody(ImagesRequestSchema, body, imagesWords, model);
   const { channels, height, width } = model.imageShape;
   const size = channels * height * width;
-  checkRows(images.length, 'images', limits);
+  const shape = `${channels}x${height}x${width}`;
+  // One image sent without the outer list looks like `height` (or `channels`) rows.
+  const oneImage = (count: number) => (count === height || count === channels ? `; if this is one ${shape} image, wrap it in a list: {"images": [image]}` : '');
+  checkRows(images.length, 'images', limits, oneImage(images.length));
   const [lo, hi] = VALUE_RANGES[model.valueRange];
   const data = new Float32Array(images.length * size);
   images.forEach((image, r) => {
     const where = `images[${r}]`;
     const flat = flattenImage(image, where, [channels, height, width]);
-    if (flat.length !== size) throw badField('WRONG_SIZE', where, `has ${flat.length} values; model '${model.name}' takes ${channels}x${height}x${width} = ${size} (flat CHW or nested)`);
+    if (flat.length !== size) throw badField('WRONG_SIZE', where, `has ${flat.length} values; model '${model.name}' takes ${shape} = ${size} (flat CHW or nested)${oneImage(images.length)}`);
     for (let i = 0; i < size; i++) {
       const v = finite(flat[i], `${where}[${i}]`);
       if (v < lo - VALUE_RANGE_SLACK || v > hi + VALUE_RANGE_SLACK) {
@@ -130,34 +145,6 @@ function flattenImage(image: unknown[], where: string, chw: [number, number, num
   };
   walk(image, 0, where);
   return out;
-}
-
-/** Response encodings of images (and latents). */
-export type ResponseFormat = 'json' | 'octet' | 'png';
-
-/** Media type of each {@link ResponseFormat}. */
-export const MEDIA_TYPES: Readonly<Record<ResponseFormat, string>> = Object.freeze({
-  json: 'application/json',
-  octet: 'application/octet-stream',
-  png: 'image/png',
-});
-
-/**
- * The first format in the Accept header (in the client's order, q=0 excluded) that the endpoint
- * offers; JSON for no header or wildcards.
- *
- * @throws HttpError 406 listing the offered media types.
- */
-export function negotiate(accept: string | undefined, offered: readonly ResponseFormat[]): ResponseFormat {
-  if (!accept) return 'json';
-  for (const part of accept.split(',')) {
-    const [type, ...params] = part.trim().toLowerCase().split(';');
-    if (params.some((p) => /^\s*q\s*=\s*0(\.0*)?\s*$/.test(p))) continue;
-    if (type === '*/*' || type === 'application/*' || type === 'application/json') return 'json';
-    const match = offered.find((f) => MEDIA_TYPES[f] === type || (type === 'image/*' && f === 'png'));
-    if (match) return match;
-  }
-  throw new HttpError(406, 'NOT_ACCEPTABLE', `cannot answer with '${accept}'; this endpoint returns: ${offered.map((f) => MEDIA_TYPES[f]).join(', ')}`);
 }
 
 /** `[[...],[...]]` for `rows` rows of flat data (join is ~4x faster than JSON.stringify of arrays). */

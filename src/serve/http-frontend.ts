@@ -1,26 +1,30 @@
 /**
- * The HTTP framing of the server: one node:http request listener that finds the route, reads JSON
- * bodies within the size and time limits, writes the handler's {@link Reply}, turns client
- * mistakes into JSON errors (server faults into a logged 500), and counts requests by route and
- * status. While draining, answers carry `Connection: close`.
+ * The HTTP framing of the server: one node:http request listener that checks the Host header,
+ * finds the route, reads JSON bodies (UTF-8, optionally gzip-compressed) within the size and time
+ * limits, writes the handler's {@link Reply}, turns client mistakes into JSON errors (server
+ * faults into a 500, logged at most once a minute per kind), and counts requests by route and
+ * status. It also answers, in the same JSON error shape, what node:http handles below the request
+ * listener: unparsable requests, headers that are too large or too slow, unknown expectations and
+ * CONNECT. While draining, every new request gets a 503 and every answer `Connection: close`.
  */
 import * as http from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { AekitError } from '../core/errors';
 import type { Logger } from '../core/log';
-import { HttpError } from './http-error';
+import type { HostPolicy } from './hosts';
+import { HttpError, rawErrorResponse } from './http-error';
+import { LogThrottle } from './log-throttle';
+import { bodyEncoding, checkJsonContentType } from './negotiation';
 import { JSON_TYPE } from './replies';
 import type { Reply, RouteRequest, Router } from './router';
 import { sendFile } from './static-files';
 
-/** Content types accepted for request bodies: JSON, and what curl's `-d` sends by default. */
-const JSON_BODY_TYPES = /^(|application\/json|application\/[\w.+-]*\+json|text\/plain|application\/x-www-form-urlencoded)$/;
-
 /** Limits the front end enforces. */
 export interface FrontendLimits {
-  /** A request not answered within this many ms gets a 408 (body still arriving) or 503. */
+  /** A request not answered within this many ms gets a 408 (body or headers still arriving) or 503. */
   requestTimeoutMs: number;
-  /** Largest request body in bytes. */
+  /** Largest request body in bytes, as sent and once decompressed. */
   maxBodyBytes: number;
 }
 
@@ -32,17 +36,23 @@ interface Exchange {
   closeAfter: boolean;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** The request listener and its counters. */
 export class HttpFrontend {
   private draining = false;
   private active = 0;
   private readonly counts = new Map<string, number>();
+  private readonly throttle: LogThrottle;
 
   constructor(
     private readonly router: Router,
     private readonly limits: FrontendLimits,
-    private readonly logger: Logger,
-  ) {}
+    private readonly hosts: HostPolicy,
+    logger: Logger,
+  ) {
+    this.throttle = new LogThrottle(logger);
+  }
 
   /** Requests being handled. */
   get inFlight(): number {
@@ -59,9 +69,22 @@ export class HttpFrontend {
     return this.draining;
   }
 
-  /** From now on answers carry `Connection: close`. */
+  /** From now on new requests get 503 SHUTTING_DOWN, and answers carry `Connection: close`. */
   drain(): void {
     this.draining = true;
+  }
+
+  /** Listen to `server`'s requests and to the events node:http would otherwise answer itself, without a JSON body. */
+  attach(server: http.Server): void {
+    server.on('request', this.handle);
+    // Expect: 100-continue is answered when the body is read, so a refused request never sends it.
+    server.on('checkContinue', this.handle);
+    server.on('checkExpectation', this.handle);
+    server.on('clientError', this.answerClientError);
+    server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
+      this.count('connect', 405);
+      socket.end(rawErrorResponse(new HttpError(405, 'METHOD_NOT_ALLOWED', 'CONNECT is not allowed: this server is not a proxy')));
+    });
   }
 
   /** The node:http request listener. */
@@ -72,24 +95,54 @@ export class HttpFrontend {
     res.on('close', () => {
       clearTimeout(timer);
       this.active--;
-      const key = `${exchange.route}|${res.statusCode}`;
-      this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+      this.count(exchange.route, res.statusCode);
     });
     this.dispatch(req, res, exchange).catch((error: unknown) => this.fail(res, exchange, error));
   };
 
+  /**
+   * node:http's `clientError` listener: a request that is not HTTP, or whose headers are too large
+   * or too slow, gets a JSON error and the connection is closed.
+   */
+  readonly answerClientError = (error: NodeJS.ErrnoException, socket: Duplex): void => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    let answer: HttpError;
+    if (error.code === 'HPE_HEADER_OVERFLOW') {
+      answer = new HttpError(431, 'HEADERS_TOO_LARGE', `the request line and headers are over ${http.maxHeaderSize} bytes, the server's limit`);
+    } else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      answer = new HttpError(408, 'REQUEST_TIMEOUT', `the request headers did not arrive within ${this.limits.requestTimeoutMs} ms (--timeout-ms)`);
+    } else {
+      const reason = (error as { reason?: unknown }).reason;
+      answer = new HttpError(400, 'BAD_REQUEST', `malformed HTTP request (${error.code ?? 'parse error'}${typeof reason === 'string' ? `: ${reason}` : ''})`);
+    }
+    this.count('unknown', answer.status);
+    const packet = (error as { rawPacket?: unknown }).rawPacket;
+    socket.end(rawErrorResponse(answer, Buffer.isBuffer(packet) && packet.subarray(0, 5).toString('latin1') === 'HEAD '));
+  };
+
+  private count(route: string, status: number): void {
+    const key = `${route}|${status}`;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+
   private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, exchange: Exchange): Promise<void> {
     const url = req.url ?? '/';
     const query = url.indexOf('?');
-    const pathname = query >= 0 ? url.slice(0, query) : url;
-    const match = this.router.match(req.method ?? 'GET', pathname);
-    if ('notFound' in match) {
-      exchange.route = 'not_found';
-      throw match.notFound;
+    const match = this.router.match(req.method ?? 'GET', query >= 0 ? url.slice(0, query) : url);
+    exchange.route = 'notFound' in match ? 'not_found' : match.route.name;
+    if (this.draining) {
+      exchange.closeAfter = true;
+      throw new HttpError(503, 'SHUTTING_DOWN', 'the server is shutting down and takes no new requests; send it again (to another instance)');
     }
-    exchange.route = match.route.name;
+    this.hosts.check(req.rawHeaders, req.httpVersion);
+    const expect = req.headers.expect?.toLowerCase();
+    if (expect !== undefined && expect !== '100-continue') throw new HttpError(417, 'EXPECTATION_FAILED', `Expect: '${req.headers.expect}' is not supported; only 100-continue is`);
+    if ('notFound' in match) throw match.notFound;
     if ('notAllowed' in match) throw match.notAllowed;
-    const request: RouteRequest = { params: match.params, accept: req.headers.accept, json: () => this.readJson(req, exchange) };
+    const request: RouteRequest = { params: match.params, accept: req.headers.accept, json: () => this.readJson(req, res, exchange) };
     await this.send(res, exchange, await match.route.handle(request));
   }
 
@@ -112,43 +165,73 @@ export class HttpFrontend {
   }
 
   private fail(res: http.ServerResponse, exchange: Exchange, error: unknown): void {
-    if (error instanceof HttpError) {
-      void this.send(res, exchange, { status: error.status, contentType: JSON_TYPE, body: JSON.stringify(error), headers: error.headers });
-      return;
+    if (!(error instanceof HttpError)) {
+      const message = error instanceof AekitError ? error.message : `internal error: ${(error as Error)?.message ?? String(error)}`;
+      this.throttle.log('error', `${exchange.route}|${message}`, () => `${exchange.route}: ${(error as Error)?.stack ?? String(error)}`);
+      error = new HttpError(500, 'INTERNAL', message);
     }
-    this.logger.error(`${exchange.route}: ${(error as Error)?.stack ?? String(error)}`);
-    const message = error instanceof AekitError ? error.message : `internal error: ${(error as Error)?.message ?? String(error)}`;
-    void this.send(res, exchange, { status: 500, contentType: JSON_TYPE, body: JSON.stringify(new HttpError(500, 'INTERNAL', message)) });
+    const answer = error as HttpError;
+    if (answer.report) this.throttle.log('warn', `${exchange.route}|${answer.code}`, () => `${exchange.route}: ${answer.report}`);
+    void this.send(res, exchange, { status: answer.status, contentType: JSON_TYPE, body: JSON.stringify(answer), headers: answer.headers });
   }
 
-  private readJson(req: http.IncomingMessage, exchange: Exchange): Promise<unknown> {
-    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  private readJson(req: http.IncomingMessage, res: http.ServerResponse, exchange: Exchange): Promise<unknown> {
     const max = this.limits.maxBodyBytes;
     const declared = Number(req.headers['content-length'] ?? NaN);
-    const refuse = (error: HttpError): never => {
-      // The rest of the body is not read; answering on a connection that still carries it would garble the next request.
+    let encoding: ReturnType<typeof bodyEncoding>;
+    try {
+      checkJsonContentType(req.headers['content-type']);
+      encoding = bodyEncoding(req.headers['content-encoding']);
+      if (declared > max) throw new HttpError(413, 'BODY_TOO_LARGE', `the body is ${declared} bytes; the limit is ${max}`);
+    } catch (error) {
+      // The body is not read; answering on a connection that still carries it would garble the next request.
       exchange.closeAfter = true;
-      throw error;
-    };
-    if (!JSON_BODY_TYPES.test(type)) refuse(new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `request bodies are JSON; got Content-Type '${type}'`));
-    if (declared > max) refuse(new HttpError(413, 'BODY_TOO_LARGE', `the body is ${declared} bytes; the limit is ${max}`));
+      return Promise.reject(error);
+    }
+    if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
-      req.on('data', (chunk: Buffer) => {
+      let sent = 0;
+      const gunzip = encoding === 'gzip' ? createGunzip() : undefined;
+      const refuse = (error: HttpError) => {
+        exchange.closeAfter = true;
+        req.removeAllListeners('data');
+        if (gunzip) {
+          req.unpipe(gunzip);
+          gunzip.destroy();
+        }
+        // Read the rest and drop it, so the connection closes cleanly after the answer.
+        req.resume();
+        reject(error);
+      };
+      if (gunzip) {
+        req.on('data', (chunk: Buffer) => {
+          sent += chunk.length;
+          if (sent > max) refuse(new HttpError(413, 'BODY_TOO_LARGE', `the body is over ${max} bytes (the limit)`));
+        });
+      }
+      // A client that goes away mid-body is not a server fault: nobody is left to answer, and nothing is logged.
+      req.on('error', () => reject(new HttpError(400, 'BAD_REQUEST', 'the client closed the connection before the body arrived')));
+      const body: Readable = gunzip ? req.pipe(gunzip) : req;
+      gunzip?.on('error', (error) => refuse(new HttpError(400, 'BAD_ENCODING', `the body is not valid gzip (Content-Encoding: gzip): ${error.message}`)));
+      body.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > max) {
-          exchange.closeAfter = true;
-          req.removeAllListeners('data');
-          reject(new HttpError(413, 'BODY_TOO_LARGE', `the body is over ${max} bytes (the limit)`));
+          refuse(new HttpError(413, 'BODY_TOO_LARGE', gunzip ? `the decompressed body is over ${max} bytes (the limit)` : `the body is over ${max} bytes (the limit)`));
           return;
         }
         chunks.push(chunk);
       });
-      req.on('error', reject);
-      req.on('end', () => {
+      body.on('end', () => {
         exchange.bodyDone = true;
-        const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)).toString('utf8');
+        let text: string;
+        try {
+          text = utf8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+        } catch {
+          reject(new HttpError(400, 'MALFORMED_JSON', 'the body is not valid UTF-8; JSON bodies are UTF-8'));
+          return;
+        }
         if (text.trim() === '') {
           reject(new HttpError(400, 'MALFORMED_JSON', 'the body is empty; expected a JSON object (see /openapi.json)'));
           return;
@@ -161,18 +244,4 @@ export class HttpFrontend {
       });
     });
   }
-}
-
-/**
- * node:http's `clientError` listener: a request that is not HTTP (or whose headers are too large or
- * too slow) gets a JSON error and the connection is closed.
- */
-export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const body = JSON.stringify(new HttpError(status, status === 408 ? 'REQUEST_TIMEOUT' : 'BAD_REQUEST', `malformed HTTP request (${error.code ?? error.message})`));
-  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

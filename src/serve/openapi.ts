@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { AEKIT_VERSION } from '../core/version';
 import type { ServedModel } from './models';
+import { ERROR_STATUSES } from './http-error';
 import { OPERATIONS } from './operations';
 import { REQUEST_SCHEMAS } from './requests';
 
@@ -17,7 +18,18 @@ const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` })
 const json = (schema: Schema) => ({ 'application/json': { schema } });
 const error = (description: string) => ({ description, content: json(ref('Error')) });
 
+/** Answers any endpoint may give, before its own work: framing, Host, expectations, shutdown. */
+const anyEndpoint = {
+  400: error('A request without exactly one well-formed Host header (BAD_HOST), or one that is not HTTP (BAD_REQUEST).'),
+  403: error('A Host name this server does not answer (HOST_NOT_ALLOWED): on a loopback bind only loopback names and IP addresses, unless --allowed-hosts names it.'),
+  408: error('The request headers did not arrive within the request timeout.'),
+  417: error('An Expect header other than 100-continue.'),
+  431: error('The request line and headers are larger than the server allows.'),
+  503: error('The server is shutting down and takes no new requests (SHUTTING_DOWN).'),
+};
+
 const imageResponses = (description: string, schema: string) => ({
+  ...anyEndpoint,
   200: {
     description,
     headers: {
@@ -29,13 +41,14 @@ const imageResponses = (description: string, schema: string) => ({
       'image/png': { schema: { type: 'string', format: 'binary', description: 'One image, or a grid of all of them with 2-pixel gaps.' } },
     },
   },
-  400: error('Invalid body: the message names the field, what was expected and what came.'),
+  400: error('Invalid body: the message names the field, what was expected and what came. Also a gzip body that does not decompress (BAD_ENCODING), and the Host faults of any endpoint.'),
   404: error("Unknown model, or a model that does not offer this operation (it lacks the artifact, a prior to sample, or a code output): the message says which."),
-  406: error('The Accept header asks for a format this endpoint does not produce.'),
-  413: error('The body is larger than the server allows.'),
-  415: error('The body is not JSON.'),
-  408: error('The body did not arrive within the request timeout.'),
-  503: error('The answer was not ready within the request timeout.'),
+  406: error('The Accept header asks for a format this endpoint does not produce (q-values honoured).'),
+  408: error('The headers or the body did not arrive within the request timeout.'),
+  413: error('The body is larger than the server allows, as sent or once decompressed.'),
+  415: error('The body is not sent as application/json in UTF-8 (UNSUPPORTED_MEDIA_TYPE), or its Content-Encoding is not gzip (UNSUPPORTED_ENCODING).'),
+  422: error('A well-formed input row the model gives non-finite outputs for (OUTPUT_NOT_FINITE); `where` names the row.'),
+  503: error('The answer was not ready within the request timeout (REQUEST_TIMEOUT), or the server is shutting down (SHUTTING_DOWN).'),
 });
 
 /** The request bodies' JSON Schemas (draft 2020-12, OpenAPI 3.1's dialect), from their zod schemas. */
@@ -78,32 +91,32 @@ export function openApiDocument(models: readonly ServedModel[]): Record<string, 
         get: {
           operationId: 'health',
           summary: 'Liveness, the active execution provider and batching counters.',
-          responses: { 200: { description: 'Serving.', content: json(ref('Health')) }, 503: { description: 'Shutting down.', content: json(ref('Health')) } },
+          responses: { ...anyEndpoint, 200: { description: 'Serving.', content: json(ref('Health')) } },
         },
       },
       '/metrics': {
         get: {
           operationId: 'metrics',
           summary: 'Request and batching counters in the Prometheus text format.',
-          responses: { 200: { description: 'Counters.', content: { 'text/plain': { schema: { type: 'string' } } } } },
+          responses: { ...anyEndpoint, 200: { description: 'Counters.', content: { 'text/plain': { schema: { type: 'string' } } } } },
         },
       },
       '/v1/models': {
         get: {
           operationId: 'listModels',
           summary: 'Loaded models with the metadata of their artifacts.',
-          responses: { 200: { description: 'Models.', content: json({ type: 'object', required: ['models'], properties: { models: { type: 'array', items: ref('Model') } } }) } },
+          responses: { ...anyEndpoint, 200: { description: 'Models.', content: json({ type: 'object', required: ['models'], properties: { models: { type: 'array', items: ref('Model') } } }) } },
         },
       },
       '/v1/models/{name}': {
-        get: { operationId: 'getModel', summary: 'One model.', parameters: [nameParameter], responses: { 200: { description: 'The model.', content: json(ref('Model')) }, 404: error('Unknown model.') } },
+        get: { operationId: 'getModel', summary: 'One model.', parameters: [nameParameter], responses: { ...anyEndpoint, 200: { description: 'The model.', content: json(ref('Model')) }, 404: error('Unknown model.') } },
       },
       '/v1/models/{name}/artifacts/{part}.onnx': {
         get: {
           operationId: 'getArtifact',
           summary: 'The ONNX artifact itself (what the demo page and aekit-web load).',
           parameters: [nameParameter, { name: 'part', in: 'path', required: true, schema: { type: 'string', enum: ['decoder', 'encoder'] } }],
-          responses: { 200: { description: 'ONNX bytes.', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, 404: error('Unknown model or part.') },
+          responses: { ...anyEndpoint, 200: { description: 'ONNX bytes.', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, 404: error('Unknown model or part.') },
         },
       },
       '/v1/models/{name}/decode': post('decode', 'Latents -> images.', 'DecodeRequest', imageResponses('Decoded images.', 'ImagesResponse')),
@@ -196,7 +209,12 @@ export function openApiDocument(models: readonly ServedModel[]): Record<string, 
             error: {
               type: 'object',
               required: ['status', 'code', 'message'],
-              properties: { status: { type: 'integer' }, code: { type: 'string' }, message: { type: 'string' }, where: { type: 'string', description: 'The body field at fault.' } },
+              properties: {
+                status: { type: 'integer', description: 'The HTTP status again.' },
+                code: { enum: Object.keys(ERROR_STATUSES), description: 'Stable for clients to switch on; each code comes with one status (REQUEST_TIMEOUT: 408 before the request arrived, 503 after).' },
+                message: { type: 'string', description: 'What was expected and what came.' },
+                where: { type: 'string', description: 'The body field at fault.' },
+              },
             },
           },
         },

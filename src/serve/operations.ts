@@ -3,7 +3,6 @@
  * through the dynamic batchers, which operations a model offers (and why not), and the model list.
  * Plain typed results; the HTTP layer (routes.ts, replies.ts) turns them into responses.
  */
-import { AekitError } from '../core/errors';
 import { drawLatents } from '../artifact/prior';
 import type { ImageShape, ValueRange } from '../artifact/metadata';
 import type { DynamicBatcher, BatchStats, RowFeeds } from './batcher';
@@ -144,31 +143,56 @@ export class Inference {
     if (why) throw new HttpError(404, 'UNSUPPORTED_OPERATION', why);
   }
 
-  /** Latents -> images. */
+  /**
+   * Latents -> images.
+   * @throws HttpError 422 OUTPUT_NOT_FINITE naming the latent row the decoder overflowed on.
+   */
   async decode(model: ServedModel, input: RowsInput): Promise<ImagesResult> {
     this.require(model, 'decode');
-    return { model, rows: input.rows, images: await this.runDecoder(model, input.data, input.rows, input.labels) };
+    const images = await this.runDecoder(model, input.data, input.rows, input.labels);
+    checkFinite(images, input.rows, (row, value) => {
+      const size = input.data.length / input.rows;
+      const largest = input.data.subarray(row * size, (row + 1) * size).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      return outputNotFinite(model, `z[${row}]`, `decoded this row to non-finite values (${value}): its latent values are too large for the decoder (largest magnitude ${largest.toPrecision(3)}); latents of a trained model lie within a few units of 0`);
+    });
+    return { model, rows: input.rows, images };
   }
 
-  /** Images from `input.rows` latents drawn from the decoder's prior with `input.seed`. */
+  /**
+   * Images from `input.rows` latents drawn from the decoder's prior with `input.seed`.
+   * @throws HttpError 500 when the decoder gives non-finite values on its own prior (a broken model, not a client mistake).
+   */
   async sample(model: ServedModel, input: SampleInput): Promise<ImagesResult> {
     this.require(model, 'sample');
     const z = drawLatents(model.decoder!.info, input.rows, input.seed);
     const images = await this.runDecoder(model, z, input.rows, input.labels);
+    checkFinite(images, input.rows, (row, value) => {
+      const error = new HttpError(500, 'INTERNAL', `model '${model.name}' decoded sample ${row} (seed ${input.seed}) to non-finite values (${value}): the model fails on latents drawn from its own prior`);
+      error.report = error.message;
+      return error;
+    });
     return { model, rows: input.rows, images, sampled: { seed: input.seed, z } };
   }
 
-  /** Images -> codes. */
+  /**
+   * Images -> codes.
+   * @throws HttpError 422 OUTPUT_NOT_FINITE naming the image the encoder overflowed on.
+   */
   async encode(model: ServedModel, input: RowsInput): Promise<CodesResult> {
     this.require(model, 'encode');
-    return { model, rows: input.rows, ...(await this.runEncoder(model, input.data, input.rows, input.labels)) };
+    return { model, rows: input.rows, ...(await this.encodeChecked(model, input)) };
   }
 
-  /** Images -> codes -> images. */
+  /**
+   * Images -> codes -> images.
+   * @throws HttpError 422 OUTPUT_NOT_FINITE naming the image the encoder or decoder overflowed on.
+   */
   async reconstruct(model: ServedModel, input: RowsInput): Promise<ImagesResult> {
     this.require(model, 'reconstruct');
-    const codes = await this.runEncoder(model, input.data, input.rows, input.labels);
-    return { model, rows: input.rows, images: await this.runDecoder(model, codes.z, input.rows, input.labels) };
+    const codes = await this.encodeChecked(model, input);
+    const images = await this.runDecoder(model, codes.z, input.rows, input.labels);
+    checkFinite(images, input.rows, (row, value) => outputNotFinite(model, `images[${row}]`, `decoded the code of this image to non-finite values (${value})`));
+    return { model, rows: input.rows, images };
   }
 
   /** Batching counters per artifact, models in order, decoder first. */
@@ -193,20 +217,32 @@ export class Inference {
     const decoder = model.decoder!;
     const feeds: RowFeeds = { [decoder.mainInput]: z };
     if (decoder.labelInput) feeds[decoder.labelInput] = labels!;
-    const out = (await this.run(decoder, feeds, rows))[decoder.info.imageOutput!];
-    const bad = firstNonFinite(out);
-    if (bad >= 0) throw new AekitError('SERVE_FAILED', `model '${model.name}' decoded a non-finite value (${out[bad]}) at index ${bad}`);
-    return out;
+    return (await this.run(decoder, feeds, rows))[decoder.info.imageOutput!];
   }
 
-  private async runEncoder(model: ServedModel, images: Float32Array, rows: number, labels?: Float32Array): Promise<{ z: Float32Array; logvar?: Float32Array }> {
+  private async encodeChecked(model: ServedModel, input: RowsInput): Promise<{ z: Float32Array; logvar?: Float32Array }> {
     const encoder = model.encoder!;
-    const feeds: RowFeeds = { [encoder.mainInput]: images };
-    if (encoder.labelInput) feeds[encoder.labelInput] = labels!;
-    const out = await this.run(encoder, feeds, rows);
+    const feeds: RowFeeds = { [encoder.mainInput]: input.data };
+    if (encoder.labelInput) feeds[encoder.labelInput] = input.labels!;
+    const out = await this.run(encoder, feeds, input.rows);
     const z = out[encoder.info.codeOutput!.name];
-    const bad = firstNonFinite(z);
-    if (bad >= 0) throw new AekitError('SERVE_FAILED', `model '${model.name}' encoded a non-finite value (${z[bad]}) at index ${bad}`);
+    checkFinite(z, input.rows, (row, value) => outputNotFinite(model, `images[${row}]`, `encoded this image to a non-finite code (${value})`));
     return { z, logvar: out.logvar };
   }
+}
+
+/** `out` (`rows` rows of equal size) when every value is finite (JSON cannot carry the others). */
+function checkFinite(out: Float32Array, rows: number, fault: (row: number, value: number) => HttpError): void {
+  const bad = firstNonFinite(out);
+  if (bad >= 0) throw fault(Math.floor(bad / (out.length / rows)), out[bad]);
+}
+
+/**
+ * 422 for an input row the model overflowed on: the request is well formed, but this row cannot be
+ * answered. Logged (rate-limited) too, since a model that overflows may also be a model problem.
+ */
+function outputNotFinite(model: ServedModel, where: string, what: string): HttpError {
+  const error = new HttpError(422, 'OUTPUT_NOT_FINITE', `${where}: model '${model.name}' ${what}`, where);
+  error.report = `model '${model.name}' gave non-finite outputs for a client's ${where} (answered 422): ${what}`;
+  return error;
 }

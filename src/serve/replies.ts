@@ -4,8 +4,9 @@
  * the JSON throughput of docs/benchmarks.md rests on; raw float32 is the operation's own buffer.
  */
 import { endianness } from 'node:os';
-import { imagesPng, MEDIA_TYPES, rowsJson } from './codec';
-import type { ResponseFormat } from './codec';
+import { imagesPng, rowsJson } from './codec';
+import { MEDIA_TYPES } from './negotiation';
+import type { ResponseFormat } from './negotiation';
 import type { CodesResult, ImagesResult } from './operations';
 import type { Reply } from './router';
 

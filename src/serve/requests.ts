@@ -126,6 +126,7 @@ function explain(issues: readonly Issue[], body: unknown, fields: string[], word
   if (issue.code === 'too_small' && Array.isArray(value)) return badField(code, where, 'is empty; give at least one row');
   if (field) return badField(code, where, field.wrong(value, issue));
   if (typeof value === 'number' && !Number.isFinite(value)) return notFinite(where, value);
+  if (Array.isArray(value)) return badField(code, where, `expected a number, got ${describe(value)}: the list is nested one level too deep; expected ${words.example}`);
   return badField(code, where, `expected a number, got ${describe(value)}`);
 }
 
@@ -188,7 +189,9 @@ export function imagesWords(model: ServedModel): BodyWords {
     example: `{"images": [[${channels * height * width} numbers]]${labelExample(model)}}`,
     fields: {
       images: { missing: `a list of ${channels}x${height}x${width} images`, wrong: (v) => `expected a list of images, got ${describe(v)}` },
-      'images[]': { wrong: (v) => `expected an image (a list of numbers or nested lists), got ${describe(v)}` },
+      'images[]': {
+        wrong: (v) => `expected an image (a list of numbers or nested lists), got ${describe(v)}${typeof v === 'number' ? `; images is a list of images: send one image as {"images": [[${channels * height * width} numbers]]}` : ''}`,
+      },
       label,
       'label[]': label,
     },

@@ -7,13 +7,16 @@ import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { MAX_SEED } from '../artifact/prior';
-import { negotiate, parseDecodeBody, parseImagesBody, parseSampleBody } from './codec';
-import type { RequestLimits, ResponseFormat } from './codec';
+import { PACKAGE_ROOT } from '../core/paths';
+import { parseDecodeBody, parseImagesBody, parseSampleBody } from './codec';
+import type { RequestLimits } from './codec';
 import { demoPageHtml } from './demo-page';
 import { HttpError } from './http-error';
 import type { ServedModel } from './models';
 import { listModel, OPERATIONS, servedRoles } from './operations';
 import type { Inference, Operation } from './operations';
+import { negotiate } from './negotiation';
+import type { ResponseFormat } from './negotiation';
 import { openApiDocument } from './openapi';
 import { bytesReply, codesReply, imagesReply, jsonReply } from './replies';
 import type { Method, Reply, Route } from './router';
@@ -55,7 +58,8 @@ export function serveRoutes(deps: RouteDeps): Route[] {
 
   const builtFile = (url: string, file: string): Route =>
     route('GET', url, 'static', () => {
-      if (!existsSync(file)) throw new HttpError(404, 'NOT_FOUND', `${url} is not built (${file} is missing): run \`npm run build\``);
+      // The package's relative path only: error bodies never show where the server's files live.
+      if (!existsSync(file)) throw new HttpError(404, 'NOT_FOUND', `${url} is not built (${path.relative(PACKAGE_ROOT, file)} is missing): run \`npm run build\` in the aekit package`);
       return { file, headers: staticHeaders };
     });
 

@@ -2,16 +2,21 @@
  * `aekit serve`'s library half: an HTTP server (node:http, no framework) over onnxruntime-node
  * sessions with dynamic batching, the JSON API described at `/openapi.json`, the demo page and the
  * browser files. Client mistakes become 4xx JSON errors; only server faults are 5xx. `close()`
- * drains: stop accepting, finish what is in flight, then release the sessions.
+ * drains: stop accepting (answering 503 to what arrives meanwhile), finish what is in flight, then
+ * release the sessions.
  */
 import { existsSync } from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { AekitError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { silentLogger } from '../core/log';
 import { DynamicBatcher } from './batcher';
-import { answerClientError, HttpFrontend } from './http-frontend';
+import { Connections } from './connections';
+import { HostPolicy } from './hosts';
+import { HttpError } from './http-error';
+import { HttpFrontend } from './http-frontend';
 import { loadModels } from './models';
 import type { ServedArtifact, ServedModel } from './models';
 import { checkExecutionProvider, NodeRuntime } from './node-session';
@@ -31,6 +36,11 @@ export interface ServeOptions {
   models: string | readonly string[];
   /** Interface to listen on (default 127.0.0.1: only this machine). */
   host?: string;
+  /**
+   * Host names answered besides loopback names and IP addresses: names, `.domain` suffixes, or `*`
+   * for any. Default: none on a loopback bind (a DNS-rebinding page gets 403), any on other binds.
+   */
+  allowedHosts?: readonly string[];
   /** Port (default 8080; 0 picks a free one, see {@link AekitServer.port}). */
   port?: number;
   /** onnxruntime-node execution provider (default cpu). */
@@ -45,9 +55,16 @@ export interface ServeOptions {
   maxRowsPerRequest?: number;
   /** Largest request body in bytes (default 4 MiB: 256 MNIST images as JSON fit). */
   maxBodyBytes?: number;
-  /** A request not answered within this many ms gets a 408 (body still arriving) or 503 (default 30 000). */
+  /**
+   * Limit in ms for each phase of a request (default 30 000): its headers must arrive within it of
+   * their first byte and its body within it of the headers (else 408), and its answer must be ready
+   * within it of the headers (else 503). A connection that sends nothing for this long is closed.
+   */
   requestTimeoutMs?: number;
-  /** On close, connections still open after this many ms are cut (default 10 000). */
+  /**
+   * Drain limit of {@link AekitServer.close}, in ms (default 10 000): requests still unanswered
+   * then get a 503 and their connections are closed.
+   */
   shutdownTimeoutMs?: number;
   /** onnxruntime intra-op threads per session (default 1, see {@link SERVE_DEFAULTS}). */
   intraOpNumThreads?: number;
@@ -71,17 +88,34 @@ export const SERVE_DEFAULTS = Object.freeze({
   intraOpNumThreads: 1,
 });
 
-/** Bounds of the numeric options (inclusive). */
-const OPTION_BOUNDS: Readonly<Record<string, [number, number]>> = Object.freeze({
-  port: [0, 65535],
-  maxBatch: [1, 4096],
-  maxDelayMs: [0, 1000],
-  maxRowsPerRequest: [1, 65536],
-  maxBodyBytes: [1024, 1024 ** 3],
-  requestTimeoutMs: [1, 3_600_000],
-  shutdownTimeoutMs: [0, 3_600_000],
-  intraOpNumThreads: [1, 256],
-});
+/** Bounds of the numeric options (inclusive) and their unit; the CLI derives its flags' ranges from them. */
+export const SERVE_OPTION_BOUNDS = Object.freeze({
+  port: { range: [0, 65535], unit: 'port' },
+  maxBatch: { range: [1, 4096], unit: 'rows' },
+  maxDelayMs: { range: [0, 1000], unit: 'ms' },
+  maxRowsPerRequest: { range: [1, 65536], unit: 'rows' },
+  maxBodyBytes: { range: [1024, 1024 ** 3], unit: 'bytes' },
+  requestTimeoutMs: { range: [1, 3_600_000], unit: 'ms' },
+  shutdownTimeoutMs: { range: [0, 3_600_000], unit: 'ms' },
+  intraOpNumThreads: { range: [1, 256], unit: 'threads' },
+} as const satisfies Record<string, { range: readonly [number, number]; unit: string }>);
+
+/**
+ * How often node:http checks for requests past their header deadline: its default, 30 s, is why
+ * stalled headers used to be cut only after 30-60 s whatever the timeout said.
+ */
+function timeoutCheckIntervalMs(requestTimeoutMs: number): number {
+  return Math.min(1000, Math.max(10, Math.floor(requestTimeoutMs / 10)));
+}
+
+/**
+ * Longest the listener stays open on shutdown to take in the connections already waiting in its
+ * backlog (each gets a 503); clients that keep connecting past this are refused.
+ */
+const LISTENER_DRAIN_MAX_MS = 1000;
+
+/** After the drain limit, how long the 503s written to what is left may take to flush before the sockets are destroyed. */
+const CUT_FLUSH_MS = 1000;
 
 /** A running server. */
 export interface AekitServer {
@@ -96,18 +130,18 @@ export interface AekitServer {
   close(): Promise<{ forced: boolean }>;
 }
 
-type Resolved = Required<Omit<ServeOptions, 'models' | 'logger'>>;
+type Resolved = Required<Omit<ServeOptions, 'models' | 'logger' | 'allowedHosts'>>;
 
 function resolveOptions(options: ServeOptions): Resolved {
   const out = { ...SERVE_DEFAULTS } as Resolved;
   for (const [key, value] of Object.entries(options)) {
-    if (value === undefined || key === 'models' || key === 'logger') continue;
+    if (value === undefined || key === 'models' || key === 'logger' || key === 'allowedHosts') continue;
     (out as Record<string, unknown>)[key] = value;
   }
-  for (const [key, [lo, hi]] of Object.entries(OPTION_BOUNDS)) {
+  for (const [key, { range: [lo, hi], unit }] of Object.entries(SERVE_OPTION_BOUNDS)) {
     const value = (out as Record<string, unknown>)[key];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < lo || value > hi) {
-      throw new AekitError('BAD_ARGUMENT', `${key} must be a whole number in ${lo}..${hi}, got ${String(value)}`, { where: key });
+      throw new AekitError('BAD_ARGUMENT', `${key} must be a whole number in ${lo}..${hi}, got ${String(value)} (${unit})`, { where: key });
     }
   }
   out.executionProvider = checkExecutionProvider(out.executionProvider);
@@ -172,12 +206,15 @@ export async function startServer(options: ServeOptions): Promise<AekitServer> {
     health,
     metrics: () => metricsText(frontend.requestCounts, inference.stats(), frontend.inFlight),
   });
-  const frontend = new HttpFrontend(new Router(routes, noRoute), { requestTimeoutMs: o.requestTimeoutMs, maxBodyBytes: o.maxBodyBytes }, logger);
-  const server = http.createServer(frontend.handle);
-  // Backstop for connections that never send a full request; the front end's own timer answers first with JSON.
-  server.requestTimeout = o.requestTimeoutMs + 1000;
-  server.headersTimeout = Math.min(60_000, server.requestTimeout);
-  server.on('clientError', answerClientError);
+  const hosts = new HostPolicy(o.host, options.allowedHosts);
+  const frontend = new HttpFrontend(new Router(routes, noRoute), { requestTimeoutMs: o.requestTimeoutMs, maxBodyBytes: o.maxBodyBytes }, hosts, logger);
+  // The Host header is checked by the front end, which answers a missing one in JSON (node's own answer has no body).
+  const server = http.createServer({ requireHostHeader: false, connectionsCheckingInterval: timeoutCheckIntervalMs(o.requestTimeoutMs) });
+  frontend.attach(server);
+  const connections = new Connections(server, o.requestTimeoutMs);
+  server.headersTimeout = o.requestTimeoutMs;
+  // The front end bounds the body (and the answer) from the end of the headers; this is a backstop behind it.
+  server.requestTimeout = 2 * o.requestTimeoutMs + 1000;
   try {
     await listen(server, o.port, o.host);
   } catch (error) {
@@ -193,17 +230,35 @@ export async function startServer(options: ServeOptions): Promise<AekitServer> {
   const close = (): Promise<{ forced: boolean }> => {
     closing ??= (async () => {
       frontend.drain();
+      // Closing the listener resets the connections still in its backlog, which clients count as
+      // connected. libuv accepts one pending connection per event-loop turn: turn until two turns
+      // in a row bring none, so that the front end answers all of them 503. (Queued inference
+      // runs after, so that its work does not hold the listener open.)
+      const until = Date.now() + LISTENER_DRAIN_MAX_MS;
+      for (let quiet = 0; quiet < 2 && Date.now() < until; ) {
+        const seen = connections.accepted;
+        await nextTurn();
+        quiet = connections.accepted === seen ? quiet + 1 : 0;
+      }
+      // Only the listening socket: http.Server.close() would also destroy the connections whose
+      // request node has not read yet (it counts them idle), resetting those requests.
+      net.Server.prototype.close.call(server);
       inference.drain();
-      let forced = false;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const timer = setTimeout(() => {
-        forced = true;
-        logger.warn(`shutdown: connections still open after ${o.shutdownTimeoutMs} ms; closing them`);
-        server.closeAllConnections();
-      }, o.shutdownTimeoutMs);
-      await closed;
-      clearTimeout(timer);
+      connections.drain();
+      const limit = delay(o.shutdownTimeoutMs);
+      const forced = await Promise.race([connections.whenClosed().then(() => false), limit.done.then(() => true)]);
+      limit.cancel();
+      if (forced) {
+        const ms = o.shutdownTimeoutMs;
+        logger.warn(`shutdown: ${connections.size} connection(s) still open after ${ms} ms (the drain limit, --shutdown-timeout-ms); answering 503 and closing them`);
+        connections.cut(new HttpError(503, 'SHUTTING_DOWN', `the server shut down before this request completed (its drain limit is ${ms} ms)`));
+        const flush = delay(CUT_FLUSH_MS);
+        await Promise.race([connections.whenClosed(), flush.done]);
+        flush.cancel();
+        connections.destroyAll();
+      }
+      // http.Server.close(): stops node's header-timeout checks (the listener is already closed).
+      server.close();
       await releaseSessions(sessions);
       return { forced };
     })();
@@ -219,4 +274,16 @@ export async function startServer(options: ServeOptions): Promise<AekitServer> {
     health,
     close,
   };
+}
+
+/** Resolves after the event loop has gone once more through its poll phase (where connections are accepted). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A cancellable wait. */
+function delay(ms: number): { done: Promise<void>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const done = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return { done, cancel: () => clearTimeout(timer) };
 }

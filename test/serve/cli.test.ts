@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import * as net from 'node:net';
 import { normalSamples } from '../../src/artifact/prior';
 import type { ServeProcess, TestArtifacts } from './helpers';
-import { maxAbsDiff, ortReference, request, softwareVulkanOrSkip, startServeCli, stopServeCli, testArtifacts } from './helpers';
+import { maxAbsDiff, nodeRequest, ortReference, request, softwareVulkanOrSkip, startServeCli, stopServeCli, testArtifacts } from './helpers';
 
 /** The serving issue's parity requirement between the WebGPU and CPU execution providers. */
 const EP_TOLERANCE = 1e-3;
@@ -51,12 +51,13 @@ describe('serve: the aekit serve command', function () {
     const body = JSON.stringify({ z: [[0.1, 0.2, 0.3, 0.4]] });
     const half = Math.floor(body.length / 2);
     // In flight, body still arriving.
-    const slow = partialRequest(url, `POST /v1/models/vae/decode HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, half)}`);
+    const slow = partialRequest(url, `POST /v1/models/vae/decode HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, half)}`);
     await until(async () => (await request(`${url}/healthz`)).json.inFlight >= 2, 'the slow request to be in flight');
     // In flight, waiting in the batch queue.
     const queuedStart = Date.now();
     const queued = fetch(`${url}/v1/models/vae/decode`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-    await new Promise((r) => setTimeout(r, 100));
+    // In flight: the slow one, the queued one and the health check asking.
+    await until(async () => (await request(`${url}/healthz`)).json.inFlight >= 3, 'the queued request to be in flight');
 
     proc.child.kill('SIGTERM');
     const queuedAnswer = await queued;
@@ -84,6 +85,22 @@ describe('serve: the aekit serve command', function () {
     await assert.rejects(startServeCli(['/nonexistent/dir']), /exited with 1 before listening; stderr:\naekit: \/nonexistent\/dir: no such file or folder/);
     await assert.rejects(startServeCli([artifacts.root, '--ep', 'cuda', '--strict-ep']), /aekit: execution provider 'cuda' cannot be used: .*CUDA/);
     await assert.rejects(startServeCli([artifacts.root, '--max-batch', 'lots']), /--max-batch: expected a number, got 'lots'/);
+  });
+
+  it('names the flag, its unit and its range for a value out of range (it named the option in bytes)', async () => {
+    await assert.rejects(startServeCli([artifacts.root, '--max-body-kb', '0']), /aekit: --max-body-kb: expected a whole number of KiB in 1\.\.1048576, got 0\n/);
+    await assert.rejects(startServeCli([artifacts.root, '--shutdown-timeout-ms', '-5', '--timeout-ms', '0']), /aekit: --timeout-ms: expected a whole number of ms in 1\.\.3600000, got 0; --shutdown-timeout-ms: expected a whole number of ms in 0\.\.3600000, got -5\n/);
+    await assert.rejects(startServeCli([artifacts.root, '--allowed-hosts', 'models.example.org,http://x/']), /aekit: --allowed-hosts: 'http:\/\/x\/' is not a host name; expected a name/);
+  });
+
+  it('answers --allowed-hosts names, and only loopback ones without it', async () => {
+    proc = await startServeCli([artifacts.vae.decoder, '--allowed-hosts', 'models.example.org']);
+    const port = new URL(proc.url).port;
+    const allowed = await nodeRequest(proc.url, { path: '/healthz', headers: { host: `models.example.org:${port}` } });
+    assert.equal(allowed.status, 200);
+    const refused = await nodeRequest(proc.url, { path: '/healthz', headers: { host: 'evil.example' } });
+    assert.equal(refused.status, 403);
+    assert.match(refused.body.toString('utf8'), /"code":"HOST_NOT_ALLOWED".*allowed: loopback names and models\.example\.org/);
   });
 
   it('runs on the WebGPU execution provider with the CPU provider numbers (SwiftShader Vulkan)', async function () {

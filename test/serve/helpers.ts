@@ -6,6 +6,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -16,6 +18,7 @@ import { exportRun } from '../../src/export/run-export';
 import { runOnnx } from '../../src/artifact/runtime';
 import type { RunConfigInput } from '../../src/run/config';
 import { train } from '../../src/train/trainer';
+import { ERROR_STATUSES } from '../../src/serve/http-error';
 import { BIN } from '../cli/cli-helpers';
 
 /** Paths of the exported artifacts; `root` holds `<run>/{encoder,decoder}.onnx` for every run. */
@@ -182,4 +185,143 @@ export async function softwareVulkanOrSkip(test: Mocha.Context): Promise<Softwar
     console.log(`      skipped: no Vulkan loader for onnxruntime-node's WebGPU provider: ${error.message}`);
     return test.skip();
   }
+}
+
+/** One HTTP/1.1 response read off a socket. */
+export interface RawResponse {
+  status: number;
+  /** Header names in lower case; repeated headers joined with ', '. */
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/**
+ * Every response in `raw` (1xx interim answers left out): Content-Length or chunked framing, or
+ * the rest of the stream. `method` HEAD: the bodies are empty whatever Content-Length says.
+ * @throws Error when the bytes are not HTTP/1.1 responses.
+ */
+export function parseResponses(raw: Buffer, method = 'GET'): RawResponse[] {
+  const out: RawResponse[] = [];
+  let at = 0;
+  while (at < raw.length) {
+    const end = raw.indexOf('\r\n\r\n', at);
+    if (end < 0) throw new Error(`an incomplete response head: ${JSON.stringify(raw.subarray(at, at + 200).toString('latin1'))}`);
+    const [statusLine, ...lines] = raw.subarray(at, end).toString('latin1').split('\r\n');
+    const match = /^HTTP\/1\.[01] (\d{3}) /.exec(statusLine);
+    if (!match) throw new Error(`not an HTTP/1.1 status line: ${JSON.stringify(statusLine)}`);
+    const headers: Record<string, string> = {};
+    for (const line of lines) {
+      const colon = line.indexOf(':');
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+    }
+    const status = Number(match[1]);
+    at = end + 4;
+    if (status < 200) continue;
+    let body: Buffer;
+    if (method === 'HEAD' || status === 204 || status === 304) body = Buffer.alloc(0);
+    else if (headers['content-length'] !== undefined) {
+      const length = Number(headers['content-length']);
+      if (at + length > raw.length) throw new Error(`a body cut short: ${raw.length - at} of ${length} bytes`);
+      body = raw.subarray(at, at + length);
+      at += length;
+    } else if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
+      const chunks: Buffer[] = [];
+      for (;;) {
+        const lineEnd = raw.indexOf('\r\n', at);
+        if (lineEnd < 0) throw new Error('a chunked body cut short');
+        const size = parseInt(raw.subarray(at, lineEnd).toString('latin1'), 16);
+        at = lineEnd + 2;
+        if (size === 0) {
+          at = raw.indexOf('\r\n', at) + 2;
+          break;
+        }
+        chunks.push(raw.subarray(at, at + size));
+        at += size + 2;
+      }
+      body = Buffer.concat(chunks);
+    } else {
+      body = raw.subarray(at);
+      at = raw.length;
+    }
+    out.push({ status, headers, body });
+  }
+  return out;
+}
+
+/** What came back on a raw connection: the bytes, how it ended, and when (ms after connecting). */
+export interface RawExchange {
+  raw: Buffer;
+  /** 'closed' (FIN), a socket error code such as ECONNRESET, or 'timeout' (the test gave up). */
+  ended: string;
+  ms: number;
+}
+
+/**
+ * Connect to `url`'s host and port, let `talk` write (now or later), and collect everything until
+ * the server closes, the socket fails, or `timeoutMs` passes.
+ */
+export function rawConnection(url: string, talk: (socket: net.Socket) => void, timeoutMs = 10_000): Promise<RawExchange> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const chunks: Buffer[] = [];
+    const socket = net.connect(Number(port), hostname, () => talk(socket));
+    const done = (ended: string) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ raw: Buffer.concat(chunks), ended, ms: Date.now() - started });
+    };
+    const timer = setTimeout(() => done('timeout'), timeoutMs);
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('error', (error: NodeJS.ErrnoException) => done(error.code ?? error.message));
+    socket.on('close', () => done('closed'));
+  });
+}
+
+/** Check the JSON error shape of an error response: status repeated, a code that goes with it, a message. */
+export function assertErrorShape(res: { status: number; headers: Record<string, string> | Headers; body: Buffer }, where = ''): { status: number; code: string; message: string; where?: string } {
+  const type = res.headers instanceof Headers ? res.headers.get('content-type') : res.headers['content-type'];
+  if (!/^application\/json/.test(type ?? '')) throw new Error(`${where}: ${res.status} answered with Content-Type ${type}: ${res.body.toString('utf8').slice(0, 200)}`);
+  const { error } = JSON.parse(res.body.toString('utf8')) as { error: { status: number; code: keyof typeof ERROR_STATUSES; message: string; where?: string } };
+  if (error.status !== res.status) throw new Error(`${where}: body status ${error.status} on a ${res.status}`);
+  const statuses: readonly number[] | undefined = ERROR_STATUSES[error.code];
+  if (!statuses?.includes(res.status)) throw new Error(`${where}: code ${error.code} does not go with status ${res.status}`);
+  if (typeof error.message !== 'string' || error.message.length === 0) throw new Error(`${where}: no message`);
+  return error;
+}
+
+/** A request sent with node:http (unlike fetch, it may set Host, leave it out or repeat it, and send Expect). */
+export interface NodeRequest {
+  method?: string;
+  path: string;
+  headers?: Record<string, string | string[]>;
+  body?: string | Buffer;
+  /** Send a Host header for the server's address (default true; set `headers.host` to send another). */
+  setHost?: boolean;
+}
+
+/** Send `req` with node:http on a fresh connection (`Connection: close`) and read the answer. */
+export function nodeRequest(url: string, req: NodeRequest): Promise<RawResponse> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | string[]> = { connection: 'close', ...req.headers };
+    // node:http frames a GET or HEAD body with nothing unless told its length.
+    if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
+    const outgoing = http.request({ host: hostname, port: Number(port), method: req.method ?? 'GET', path: req.path, headers, setHost: req.setHost ?? !('host' in headers), agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => {
+        const flat: Record<string, string> = {};
+        for (const [name, value] of Object.entries(res.headers)) flat[name] = Array.isArray(value) ? value.join(', ') : String(value);
+        resolve({ status: res.statusCode ?? 0, headers: flat, body: Buffer.concat(chunks) });
+      });
+      res.on('error', reject);
+    });
+    outgoing.on('error', reject);
+    const expectsContinue = /100-continue/i.test(String(headers.expect ?? headers.Expect ?? ''));
+    if (expectsContinue) outgoing.on('continue', () => outgoing.end(req.body));
+    else outgoing.end(req.body);
+  });
 }

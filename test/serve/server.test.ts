@@ -290,7 +290,7 @@ describe('serve: HTTP API', function () {
     it('a chunked body over the limit gets 413 and the connection is closed', async () => {
       const chunk = '0'.repeat(16 * 1024);
       const head = await rawExchange(url, (socket) => {
-        socket.write('POST /v1/models/vae/decode HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n');
+        socket.write('POST /v1/models/vae/decode HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n');
         for (let i = 0; i < 6; i++) socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
       });
       assert.match(head, /^HTTP\/1\.1 413/);
@@ -416,7 +416,7 @@ describe('serve: timeouts, options and execution providers', function () {
     const server = await startServer({ models: artifacts.vae.decoder, port: 0, requestTimeoutMs: 300 });
     try {
       const started = Date.now();
-      const answer = await rawExchange(server.url, (socket) => socket.write('POST /v1/models/vae/decode HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"z": [['));
+      const answer = await rawExchange(server.url, (socket) => socket.write('POST /v1/models/vae/decode HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"z": [['));
       assert.match(answer, /^HTTP\/1\.1 408/);
       assert.match(answer, /"code":"REQUEST_TIMEOUT"/);
       assert.match(answer, /did not arrive within 300 ms/);
