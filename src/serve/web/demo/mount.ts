@@ -298,8 +298,8 @@ async function start(root: HTMLElement, options: DemoOptions, handle: DemoHandle
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   const threads = decoder.executionProvider === 'wasm' ? `, ${decoder.threads} wasm thread${decoder.threads === 1 ? '' : 's'}` : '';
   const singleThreaded = decoder.executionProvider === 'wasm' && !isolated;
-  // The loader's thread fall-back warning says what the single-threaded line below says.
-  const warnings = handle.notes.filter((n) => n.startsWith('warn') && !(singleThreaded && n.startsWith('warn: falling back to 1 wasm thread')));
+  // The loader's thread fall-back warning: the single-threaded line below says it on wasm, and on WebGPU it hardly matters.
+  const warnings = handle.notes.filter((n) => n.startsWith('warn') && !n.startsWith('warn: falling back to 1 wasm thread'));
   setState(
     'ready',
     `rendered with ${decoder.executionProvider}${handle.adapter ? ` (${handle.adapter})` : ''}${threads}; crossOriginIsolated: ${isolated}\n` +
