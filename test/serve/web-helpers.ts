@@ -22,6 +22,8 @@ export const BROWSER_TOLERANCE = 1e-3;
 export interface WebArtifacts {
   root: string;
   part(model: WebModelName, part: 'encoder' | 'decoder'): string;
+  /** The run folders of the extra models (for `exportWebDemo` and `aekit export --web`). */
+  runs: Record<'vae2' | 'joint', string>;
 }
 /** The models of the web tests. */
 export type WebModelName = 'vae' | 'cvae' | 'ae' | 'vae2' | 'joint';
@@ -38,16 +40,24 @@ let tmpRoot: string | undefined;
 export function webArtifacts(): Promise<WebArtifacts> {
   built ??= (async () => {
     const base = await testArtifacts();
-    tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'aekit-web-'));
+    tmpRoot ??= mkdtempSync(path.join(os.tmpdir(), 'aekit-web-'));
     const root = path.join(tmpRoot, 'models');
     cpSync(base.root, root, { recursive: true });
+    const runs: Record<string, string> = {};
     for (const [name, model] of Object.entries(EXTRA)) {
       const run = await train({ name, outDir: path.join(tmpRoot, 'runs'), model, data: { dataset: { name: 'mnist', limit: 300 } }, train: { epochs: 1, batchSize: 50, backend: 'wasm', seed: 1 } }, {});
       await exportRun(run.runDir, { out: path.join(root, name), verify: false });
+      runs[name] = run.runDir;
     }
-    return { root, part: (model: WebModelName, part: 'encoder' | 'decoder') => path.join(root, model, `${part}.onnx`) };
+    return { root, part: (model: WebModelName, part: 'encoder' | 'decoder') => path.join(root, model, `${part}.onnx`), runs: runs as WebArtifacts['runs'] };
   })();
   return built;
+}
+
+/** A fresh temporary folder, removed when mocha exits. */
+export function webTempDir(name: string): string {
+  if (!tmpRoot) tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'aekit-web-'));
+  return mkdtempSync(path.join(tmpRoot, `${name}-`));
 }
 
 /** A static export of every test model, written once per mocha process. */

@@ -94,11 +94,11 @@ Examples:
       const flags = parseOptions(optionsSchema, raw);
       if (flags.web === undefined) {
         const webOnly = [flags.coi && '--coi', flags.title !== undefined && '--title'].filter(Boolean);
-        if (webOnly.length > 0) throw new AekitError('BAD_ARGUMENT', `${webOnly.join(', ')} apply to --web only`, { where: String(webOnly[0]) });
+        if (webOnly.length > 0) throw new AekitError('BAD_ARGUMENT', 'only goes with --web <dir> (a static demo)', { where: webOnly.join(', ') });
       }
       if (flags.web !== undefined) {
         const unusable = [flags.part !== 'all' && `--part ${flags.part}`, flags.triton !== undefined && '--triton', flags.batchSize !== undefined && '--batch-size', flags.out?.endsWith('.onnx') && `--out ${flags.out}`].filter(Boolean);
-        if (unusable.length > 0) throw new AekitError('BAD_ARGUMENT', `${unusable.join(', ')} cannot be combined with --web (the page takes the decoder and encoder; --out may name a folder to keep them in)`, { where: '--web' });
+        if (unusable.length > 0) throw new AekitError('BAD_ARGUMENT', 'cannot be combined with --web (the page takes the decoder and encoder; --out may name a folder to keep them in)', { where: unusable.join(', ') });
         const site = await exportWebDemo(location, flags.web, {
           artifactsOut: flags.out,
           opset: flags.opset,
@@ -113,7 +113,7 @@ Examples:
         process.stdout.write(describeWebDemo(site) + '\n');
         return;
       }
-      if (flags.out === undefined) throw new AekitError('BAD_ARGUMENT', "required option '-o, --out <file.onnx|dir>' not specified (or --web <dir> for a static demo)", { where: '--out' });
+      if (flags.out === undefined) throw new AekitError('BAD_ARGUMENT', 'required, unless --web <dir> writes a static demo instead', { where: '-o, --out <file.onnx|dir>' });
       const out = flags.out;
       if (flags.part === 'train-step') {
         const unused = [flags.opset !== undefined && '--opset', flags.fp16 && '--fp16', flags.triton !== undefined && '--triton'].filter(Boolean);
