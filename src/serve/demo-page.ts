@@ -2,21 +2,21 @@
  * The demo page: one HTML shell for `aekit serve`'s `/` and for the `index.html` of a static export
  * (`aekit export --web`). It maps `onnxruntime-web` to the page's own copy (no CDN) and mounts the
  * web module's `mountDemo`, which does the rest in the browser: draw or drop an image, watch its
- * reconstruction, move through the latent space, sample with a seed. Every URL in it is relative,
- * so a static export works from any folder of any static host.
+ * reconstruction, move through the latent space, sample with a seed. A static export's URLs are
+ * all relative, so it works from any folder of any static host.
  *
  * `window.aekitDemo` is the demo's handle (state, model, last results); `document.body.dataset.state`
  * is `loading`, `ready` or `error`.
  */
-import { ORT_WEB_ENTRY } from './static-files';
+import { ORT_URL_PREFIX, ORT_WEB_ENTRY, WEB_MODULE_URL } from './static-files';
 
-/** Where the page finds its parts, relative to itself. */
+/** Where the page finds its parts: paths on the server (the defaults) or relative to the page (a static export). */
 export interface DemoPageOptions {
-  /** The model list: `v1/models` (the server's, default) or `manifest.json` (a static export's). */
+  /** The model list: `/v1/models` (the server's, default) or `manifest.json` (a static export's). */
   models?: string;
-  /** Folder of onnxruntime-web's files (default `ort/`). */
+  /** Folder of onnxruntime-web's files (default `/ort/`). */
   ortFolder?: string;
-  /** aekit's web module (default `web/aekit-web.js`). */
+  /** aekit's web module (default `/web/aekit-web.js`). */
   webModule?: string;
   /** Page title and heading (default "aekit demo"). */
   title?: string;
@@ -29,13 +29,16 @@ const ICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><r
 
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/** A URL as an import map or `import()` takes it: absolute and `/`, `./`, `../` paths as they are, a bare relative path with `./`. */
+const importable = (url: string): string => (/^(\/|\.\.?\/|[a-z][a-z0-9+.-]*:)/i.test(url) ? url : `./${url}`);
+
 /** The page's HTML. */
 export function demoPageHtml(options: DemoPageOptions = {}): string {
-  const models = options.models ?? 'v1/models';
-  const ortFolder = options.ortFolder ?? 'ort/';
-  const webModule = options.webModule ?? 'web/aekit-web.js';
+  const models = options.models ?? '/v1/models';
+  const ortFolder = options.ortFolder ?? ORT_URL_PREFIX;
+  const webModule = importable(options.webModule ?? WEB_MODULE_URL);
   const title = escapeHtml(options.title ?? 'aekit demo');
-  const importMap = JSON.stringify({ imports: { 'onnxruntime-web': `./${ortFolder}${ORT_WEB_ENTRY}` } });
+  const importMap = JSON.stringify({ imports: { 'onnxruntime-web': importable(`${ortFolder}${ORT_WEB_ENTRY}`) } });
   const config = JSON.stringify({ models, wasmPaths: ortFolder });
   return `<!doctype html>
 <html lang="en">
@@ -65,7 +68,7 @@ const config = ${config};
 // The static export's isolation shim may reload the page first (see coi-serviceworker.js); the
 // module is imported after it, so a reload cuts off no download.
 if (window.aekitIsolation) config.isolation = await window.aekitIsolation;
-const { mountDemo } = await import('./${webModule}');
+const { mountDemo } = await import('${webModule}');
 window.aekitDemo = mountDemo(document.getElementById('demo'), { ...config, onState: (state) => { document.body.dataset.state = state; } });
 </script>
 </body>

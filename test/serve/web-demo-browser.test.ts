@@ -6,7 +6,9 @@
  * shows is checked against onnxruntime-node's output for the same inputs, within 1e-3.
  */
 import { strict as assert } from 'node:assert';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { PNG } from 'pngjs';
 import type { Browser, Page } from 'playwright-core';
 import { readArtifactInfo } from '../../src/artifact/onnx-io';
 import { drawLatents } from '../../src/artifact/prior';
@@ -18,7 +20,7 @@ import type { ServeProcess } from './helpers';
 import { startStaticServer } from './static-server';
 import type { StaticServer } from './static-server';
 import { launchChromium } from './web-browsers';
-import { assertPixels, assertReconstruction, BROWSER_TOLERANCE, referenceDecode, SEVEN, SNAPSHOT_SCRIPT, webArtifacts, webSite } from './web-helpers';
+import { assertPixels, assertReconstruction, BROWSER_TOLERANCE, drawStrokes, referenceDecode, SEVEN, SNAPSHOT_SCRIPT, webArtifacts, webSite } from './web-helpers';
 import type { DemoSnapshot, WebArtifacts } from './web-helpers';
 
 /** A page with everything that went wrong on it: console errors, failed or foreign requests. */
@@ -45,14 +47,7 @@ const snapshot = async (page: Page): Promise<DemoSnapshot> => JSON.parse((await 
 
 /** Draw strokes (fractions of the pad) with the mouse. */
 async function draw(page: Page, strokes: [number, number][][]): Promise<void> {
-  const box = (await page.locator('#pad').boundingBox())!;
-  const at = ([x, y]: [number, number]) => [box.x + x * box.width, box.y + y * box.height] as const;
-  for (const stroke of strokes) {
-    await page.mouse.move(...at(stroke[0]));
-    await page.mouse.down();
-    for (const point of stroke.slice(1)) await page.mouse.move(...at(point), { steps: 12 });
-    await page.mouse.up();
-  }
+  await drawStrokes(page, (await page.locator('#pad').boundingBox())!, strokes);
 }
 
 /** Evaluate an expression over `window.aekitDemo` once the page is idle (a string: it runs untranspiled). */
@@ -110,6 +105,28 @@ describe('serve/web: the demo page in headless Chromium @slow', function () {
       await assertReconstruction(artifacts, 'cvae', await snapshot(page), 7);
       await page.selectOption('#label', '3');
       await assertReconstruction(artifacts, 'cvae', await snapshot(page), 3);
+      assert.deepEqual(problems, []);
+    });
+
+    it('takes a picture from "open image", inverts a dark digit on white and reconstructs it within 1e-3 @slow', async () => {
+      const { page, problems } = await open(browser!, `${server.url}/?model=vae`);
+      // A photo-like picture: a dark "L" on light paper, 90 x 60 px (another aspect than the model's).
+      const png = new PNG({ width: 90, height: 60 });
+      for (let y = 0; y < 60; y++) {
+        for (let x = 0; x < 90; x++) {
+          const ink = (x >= 35 && x < 43 && y >= 10 && y < 50) || (x >= 35 && x < 60 && y >= 42 && y < 50);
+          png.data.set(ink ? [30, 30, 40, 255] : [235, 232, 225, 255], (y * 90 + x) * 4);
+        }
+      }
+      const file = path.join(path.dirname((await webSite()).dir), 'digit.png');
+      writeFileSync(file, PNG.sync.write(png));
+      await page.setInputFiles('#file', file);
+      await page.waitForFunction(() => (window as unknown as { aekitDemo: { lastInput?: unknown } }).aekitDemo.lastInput !== undefined);
+      const demo = await snapshot(page);
+      assert.equal(demo.lastInput!.inverted, true, 'the light paper was inverted');
+      assert.equal(await page.locator('#invert').isChecked(), true);
+      assert.match(await page.locator('#draw-note').textContent() ?? '', /light background, so it was inverted/);
+      await assertReconstruction(artifacts, 'vae', demo);
       assert.deepEqual(problems, []);
     });
 

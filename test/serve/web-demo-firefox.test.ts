@@ -11,7 +11,7 @@ import { maxAbsDiff } from './helpers';
 import { startStaticServer } from './static-server';
 import type { StaticServer } from './static-server';
 import { FIREFOX, FIREFOX_INSTALL, launchFirefox } from './web-browsers';
-import { assertPixels, assertReconstruction, BROWSER_TOLERANCE, referenceDecode, SEVEN, SNAPSHOT_SCRIPT, webArtifacts, webSite } from './web-helpers';
+import { assertPixels, assertReconstruction, BROWSER_TOLERANCE, drawStrokes, referenceDecode, SEVEN, SNAPSHOT_SCRIPT, webArtifacts, webSite } from './web-helpers';
 import type { DemoSnapshot, WebArtifacts } from './web-helpers';
 
 describe('serve/web: the static export in Firefox ESR @slow', function () {
@@ -53,14 +53,7 @@ describe('serve/web: the static export in Firefox ESR @slow', function () {
   const snapshot = async (page: Page): Promise<DemoSnapshot> => JSON.parse((await page.evaluate(SNAPSHOT_SCRIPT)) as string) as DemoSnapshot;
 
   async function draw(page: Page, strokes: [number, number][][]): Promise<void> {
-    const box = (await (await page.$('#pad'))!.boundingBox())!;
-    for (const stroke of strokes) {
-      const [x0, y0] = stroke[0];
-      await page.mouse.move(box.x + x0 * box.width, box.y + y0 * box.height);
-      await page.mouse.down();
-      for (const [x, y] of stroke.slice(1)) await page.mouse.move(box.x + x * box.width, box.y + y * box.height, { steps: 12 });
-      await page.mouse.up();
-    }
+    await drawStrokes(page, (await (await page.$('#pad'))!.boundingBox())!, strokes);
   }
 
   it('runs offline on single-threaded wasm and reconstructs strokes drawn with the mouse as onnxruntime-node does, within 1e-3 @slow', async () => {

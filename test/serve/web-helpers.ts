@@ -106,12 +106,15 @@ export const SNAPSHOT_SCRIPT = `(async () => {
 
 type Feeds = Record<string, { data: Float32Array; dims: number[] }>;
 
+/** A run's encoder and decoder files, or a test model's name. */
+export type ModelFiles = { encoder: string; decoder: string };
+
 /** The onnxruntime-node reconstruction of the page's input: encoder -> mu/code -> decoder. */
-export async function referenceReconstruction(artifacts: WebArtifacts, model: WebModelName, input: number[], label?: number): Promise<{ z: Float32Array; image: Float32Array }> {
+export async function referenceReconstruction(files: ModelFiles, input: number[], label?: number): Promise<{ z: Float32Array; image: Float32Array }> {
   const labelFeed: Feeds = label === undefined ? {} : { label: { data: oneHot([label], 10), dims: [1, 10] } };
-  const codes = await ortReference(artifacts.part(model, 'encoder'), { image: { data: Float32Array.from(input), dims: [1, 1, 28, 28] }, ...labelFeed });
+  const codes = await ortReference(files.encoder, { image: { data: Float32Array.from(input), dims: [1, 1, 28, 28] }, ...labelFeed });
   const z = codes.mu ?? codes.code;
-  const decoded = await ortReference(artifacts.part(model, 'decoder'), { z: { data: z, dims: [1, z.length] }, ...labelFeed });
+  const decoded = await ortReference(files.decoder, { z: { data: z, dims: [1, z.length] }, ...labelFeed });
   return { z, image: decoded.image };
 }
 
@@ -125,14 +128,15 @@ export async function referenceDecode(artifacts: WebArtifacts, model: WebModelNa
  * The page drew with the mouse and reconstructed its drawing as onnxruntime-node does: the input has
  * ink, the code and the image match within the tolerance, and the output canvas shows the image.
  */
-export async function assertReconstruction(artifacts: WebArtifacts, model: WebModelName, demo: DemoSnapshot, label?: number): Promise<void> {
+export async function assertReconstruction(artifacts: WebArtifacts | ModelFiles, model: WebModelName | undefined, demo: DemoSnapshot, label?: number): Promise<void> {
   assert.equal(demo.state, 'ready', demo.status);
   assert.ok(demo.lastInput && demo.lastImages, 'the page took an input from the pad');
   assert.equal(demo.lastImages.source, 'drawing');
   assert.deepEqual(demo.lastInput.shape, [1, 1, 28, 28]);
   const ink = demo.lastInput.data.filter((v) => v > 0.5).length;
   assert.ok(ink > 20 && ink < 400, `the strokes inked ${ink} of 784 pixels`);
-  const reference = await referenceReconstruction(artifacts, model, demo.lastInput.data, label);
+  const files = 'part' in artifacts ? { encoder: artifacts.part(model!, 'encoder'), decoder: artifacts.part(model!, 'decoder') } : artifacts;
+  const reference = await referenceReconstruction(files, demo.lastInput.data, label);
   const zDiff = maxAbsDiff(demo.z, reference.z);
   assert.ok(zDiff <= BROWSER_TOLERANCE, `max |code in the page - onnxruntime-node| = ${zDiff}`);
   const diff = maxAbsDiff(demo.lastImages.data, reference.image);
@@ -148,7 +152,23 @@ export function assertPixels(pixels: number[], expected: Float32Array): void {
   assert.ok(worst <= 1, `a canvas pixel is ${worst} steps off the expected image`);
 }
 
-/** Strokes of a "7" and a "1" over the pad, in fractions of its width and height. */
+/** The mouse of a playwright or puppeteer page. */
+export interface MousePage {
+  mouse: { move(x: number, y: number, options?: { steps?: number }): Promise<unknown>; down(): Promise<unknown>; up(): Promise<unknown> };
+}
+
+/** Draw strokes, given in fractions of the pad's on-screen box, with the mouse. */
+export async function drawStrokes(page: MousePage, box: { x: number; y: number; width: number; height: number }, strokes: [number, number][][]): Promise<void> {
+  for (const stroke of strokes) {
+    const [x0, y0] = stroke[0];
+    await page.mouse.move(box.x + x0 * box.width, box.y + y0 * box.height);
+    await page.mouse.down();
+    for (const [x, y] of stroke.slice(1)) await page.mouse.move(box.x + x * box.width, box.y + y * box.height, { steps: 12 });
+    await page.mouse.up();
+  }
+}
+
+/** Strokes of a "7" over the pad, in fractions of its width and height. */
 export const SEVEN: [number, number][][] = [
   [
     [0.28, 0.25],
