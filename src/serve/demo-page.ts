@@ -1,133 +1,75 @@
 /**
- * The demo page at `/`: pick a model, move latent sliders, pick a class (conditional models), press
- * "random"; the decoder runs in the browser with aekit's web module (WebGPU when the browser has a
- * WebGPU adapter, else wasm) and the page says which provider it used. The server only hands out files.
+ * The demo page: one HTML shell for `aekit serve`'s `/` and for the `index.html` of a static export
+ * (`aekit export --web`). It maps `onnxruntime-web` to the page's own copy (no CDN) and mounts the
+ * web module's `mountDemo`, which does the rest in the browser: draw or drop an image, watch its
+ * reconstruction, move through the latent space, sample with a seed. A static export's URLs are
+ * all relative, so it works from any folder of any static host.
  *
- * Query parameters (for links and tests): `model`, `ep` (auto|webgpu|wasm), `z` (comma-separated
- * latent values), `label`. `window.aekitDemo` exposes the state, the decoder and the last output;
- * `document.body.dataset.state` is `loading`, `ready` or `error`.
+ * `window.aekitDemo` is the demo's handle (state, model, last results); `document.body.dataset.state`
+ * is `loading`, `ready` or `error`.
  */
 import { ORT_URL_PREFIX, ORT_WEB_ENTRY, WEB_MODULE_URL } from './static-files';
 
-/** The page's HTML (static; the page asks `/v1/models` what to show). */
-export function demoPageHtml(): string {
-  const importMap = JSON.stringify({ imports: { 'onnxruntime-web': `${ORT_URL_PREFIX}${ORT_WEB_ENTRY}` } });
+/** Where the page finds its parts: paths on the server (the defaults) or relative to the page (a static export). */
+export interface DemoPageOptions {
+  /** The model list: `/v1/models` (the server's, default) or `manifest.json` (a static export's). */
+  models?: string;
+  /** Folder of onnxruntime-web's files (default `/ort/`). */
+  ortFolder?: string;
+  /** aekit's web module (default `/web/aekit-web.js`). */
+  webModule?: string;
+  /** Page title and heading (default "aekit demo"). */
+  title?: string;
+  /** A script loaded first that makes the page cross-origin isolated through a service worker (static exports on hosts without COOP/COEP). */
+  isolationScript?: string;
+}
+
+/** The tab icon, inline: a page that asks for `/favicon.ico` logs a 404 on hosts that have none. */
+const ICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#1f5fd1"/><circle cx="11" cy="16" r="6" fill="none" stroke="#fff" stroke-width="3"/><path d="M19 10h8M19 16h6M19 22h8" stroke="#fff" stroke-width="3"/></svg>`;
+
+const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** A URL as an import map or `import()` takes it: absolute and `/`, `./`, `../` paths as they are, a bare relative path with `./`. */
+const importable = (url: string): string => (/^(\/|\.\.?\/|[a-z][a-z0-9+.-]*:)/i.test(url) ? url : `./${url}`);
+
+/** The page's HTML. */
+export function demoPageHtml(options: DemoPageOptions = {}): string {
+  const models = options.models ?? '/v1/models';
+  const ortFolder = options.ortFolder ?? ORT_URL_PREFIX;
+  const webModule = importable(options.webModule ?? WEB_MODULE_URL);
+  const title = escapeHtml(options.title ?? 'aekit demo');
+  const importMap = JSON.stringify({ imports: { 'onnxruntime-web': importable(`${ortFolder}${ORT_WEB_ENTRY}`) } });
+  const config = JSON.stringify({ models, wasmPaths: ortFolder });
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>aekit decoder demo</title>
-<script type="importmap">${importMap}</script>
+<title>${title}</title>
+<meta name="description" content="A generative model running in your browser: draw a digit and watch its reconstruction, walk the latent space, sample with a seed.">
+<link rel="icon" href="data:image/svg+xml,${encodeURIComponent(ICON_SVG)}">
+${options.isolationScript ? `<script src="${escapeHtml(options.isolationScript)}"></script>\n` : ''}<script type="importmap">${importMap}</script>
 <style>
-  body { font: 15px/1.4 system-ui, sans-serif; margin: 2rem auto; max-width: 44rem; padding: 0 1rem; color: #222; }
-  .row { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; margin: .5rem 0; }
-  canvas { width: 280px; image-rendering: pixelated; border: 1px solid #ccc; background: #fff; }
-  #sliders { display: grid; grid-template-columns: 3rem 1fr 4rem; gap: .2rem .6rem; align-items: center; }
-  #status { font-family: ui-monospace, monospace; font-size: 13px; white-space: pre-wrap; }
-  body[data-state="error"] #status { color: #b00; }
+  body { margin: 0 auto; max-width: 76rem; padding: 1rem 1rem 2rem; background: #f2f4f7; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2026; }
+  header h1 { font-size: 1.4rem; margin: .2rem 0; }
+  header p, footer { color: #555d69; margin: 0 0 1rem; font-size: 14px; }
+  footer { margin-top: 1.5rem; }
 </style>
 </head>
 <body data-state="loading">
-<h1>aekit decoder demo</h1>
-<p>The decoder runs in this browser (onnxruntime-web); the server only serves the ONNX artifact.</p>
-<div class="row">
-  <label>model <select id="model"></select></label>
-  <label id="label-row" hidden>class <select id="label"></select></label>
-  <button id="random" type="button">random</button>
-</div>
-<div id="status">loading...</div>
-<div class="row"><canvas id="canvas" width="28" height="28"></canvas></div>
-<div id="sliders"></div>
+<header>
+<h1>${title}</h1>
+<p>The model runs in this browser with onnxruntime-web (WebGPU when available, else WebAssembly); nothing you draw leaves the page.</p>
+</header>
+<main id="demo"><noscript>This demo needs JavaScript: the model runs in the page.</noscript></main>
+<footer>Made with aekit: train, export to ONNX, evaluate and serve autoencoders in TypeScript.</footer>
 <script type="module">
-import { drawImages, loadDecoder, normalSamples } from '${WEB_MODULE_URL}';
-
-const params = new URLSearchParams(location.search);
-const $ = (id) => document.getElementById(id);
-const demo = (window.aekitDemo = { state: 'loading', notes: [], decoder: null, lastImages: null, z: null, label: undefined });
-const setState = (state, text) => {
-  demo.state = state;
-  document.body.dataset.state = state;
-  $('status').textContent = text;
-};
-
-try {
-  const response = await fetch('/v1/models');
-  if (!response.ok) throw new Error('GET /v1/models: HTTP ' + response.status);
-  const decoders = (await response.json()).models.filter((m) => m.artifacts.decoder);
-  if (decoders.length === 0) throw new Error('the server has no decoder models');
-  const name = params.get('model') ?? decoders[0].name;
-  const model = decoders.find((m) => m.name === name);
-  if (!model) throw new Error("no decoder model '" + name + "'; models: " + decoders.map((m) => m.name).join(', '));
-  for (const m of decoders) $('model').add(new Option(m.name + ' (' + m.family + ')', m.name, false, m.name === name));
-  $('model').onchange = () => { params.set('model', $('model').value); params.delete('z'); params.delete('label'); location.search = params.toString(); };
-
-  const ep = params.get('ep') ?? 'auto';
-  const decoder = await loadDecoder(model.artifacts.decoder.url, {
-    executionProviders: ep === 'auto' ? 'auto' : [ep],
-    wasmPaths: '${ORT_URL_PREFIX}',
-    log: (level, message) => { demo.notes.push(level + ': ' + message); (level === 'warn' ? console.warn : console.info)('aekit-web: ' + message); },
-  });
-  demo.decoder = decoder;
-  let adapter = '';
-  if (decoder.executionProvider === 'webgpu') {
-    const info = (await navigator.gpu.requestAdapter())?.info;
-    adapter = info ? [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') : 'unknown adapter';
-  }
-  demo.adapter = adapter;
-
-  const size = decoder.latentSize;
-  const zParam = params.get('z');
-  demo.z = zParam ? zParam.split(',').map(Number) : new Array(size).fill(0);
-  if (demo.z.length !== size || demo.z.some((v) => !Number.isFinite(v))) throw new Error('z must be ' + size + ' comma-separated numbers, got ' + zParam);
-  if (decoder.conditional) {
-    $('label-row').hidden = false;
-    for (let c = 0; c < decoder.numClasses; c++) $('label').add(new Option(String(c), String(c)));
-    demo.label = Number(params.get('label') ?? 0);
-    $('label').value = String(demo.label);
-    $('label').onchange = () => { demo.label = Number($('label').value); render(); };
-  }
-
-  const sliders = [];
-  for (let i = 0; i < size; i++) {
-    const slider = Object.assign(document.createElement('input'), { type: 'range', min: -3, max: 3, step: 0.01, value: demo.z[i] });
-    const value = document.createElement('span');
-    value.textContent = demo.z[i].toFixed(2);
-    slider.oninput = () => { demo.z[i] = Number(slider.value); value.textContent = demo.z[i].toFixed(2); render(); };
-    $('sliders').append(Object.assign(document.createElement('span'), { textContent: 'z' + i }), slider, value);
-    sliders.push([slider, value]);
-  }
-  $('random').onclick = () => {
-    demo.z = Array.from(normalSamples(size, Math.floor(Math.random() * 2 ** 32)));
-    sliders.forEach(([slider, value], i) => { slider.value = demo.z[i]; value.textContent = demo.z[i].toFixed(2); });
-    render();
-  };
-
-  // One decode at a time; moves made meanwhile collapse into one more decode.
-  let busy = null;
-  let again = false;
-  async function render() {
-    if (busy) { again = true; return busy; }
-    busy = (async () => {
-      do {
-        again = false;
-        const images = await decoder.decode([demo.z.slice()], decoder.conditional ? { label: demo.label } : {});
-        drawImages($('canvas'), images);
-        demo.lastImages = { data: Array.from(images.data), shape: images.shape, valueRange: images.valueRange, z: demo.z.slice(), label: demo.label };
-      } while (again);
-    })();
-    try { await busy; } finally { busy = null; }
-  }
-  demo.render = render;
-  await render();
-  const threads = decoder.executionProvider === 'wasm' ? ', ' + decoder.threads + ' wasm thread' + (decoder.threads === 1 ? '' : 's') : '';
-  setState('ready', 'rendered with ' + decoder.executionProvider + (adapter ? ' (' + adapter + ')' : '') + threads +
-    '; crossOriginIsolated: ' + crossOriginIsolated + '\\n' + model.family + ', latent size ' + size + ', ' + model.valueRange + ' value range' +
-    (demo.notes.some((n) => n.startsWith('warn')) ? '\\n' + demo.notes.filter((n) => n.startsWith('warn')).join('\\n') : ''));
-} catch (error) {
-  console.error(error);
-  setState('error', String(error && error.message ? error.message : error));
-}
+const config = ${config};
+// The static export's isolation shim may reload the page first (see coi-serviceworker.js); the
+// module is imported after it, so a reload cuts off no download.
+if (window.aekitIsolation) config.isolation = await window.aekitIsolation;
+const { mountDemo } = await import('${webModule}');
+window.aekitDemo = mountDemo(document.getElementById('demo'), { ...config, onState: (state) => { document.body.dataset.state = state; } });
 </script>
 </body>
 </html>

@@ -1,8 +1,8 @@
 /**
- * Files the server hands to browsers: onnxruntime-web's `.mjs`/`.wasm` from the installed package
- * (pages work offline, no CDN), aekit's built web module, with the MIME types browsers insist on
- * (`application/wasm` for streaming compilation, a JavaScript type for modules) and the
- * cross-origin isolation headers that multithreaded wasm needs.
+ * Files the server hands to browsers (and a static export copies): onnxruntime-web's `.mjs`/`.wasm`
+ * from the installed package (pages work offline, no CDN), aekit's built web module, with the MIME
+ * types browsers insist on (`application/wasm` for streaming compilation, a JavaScript type for
+ * modules) and the cross-origin isolation headers that multithreaded wasm needs.
  */
 import { createReadStream, promises as fs } from 'node:fs';
 import type { ServerResponse } from 'node:http';
@@ -20,6 +20,11 @@ export const WEB_MODULE_FILE = path.join(PACKAGE_ROOT, 'dist', 'web', 'aekit-web
  * external wasm, which has both the WebGPU (JSEP) and the wasm CPU execution providers.
  */
 export const ORT_WEB_ENTRY = 'ort.min.mjs';
+/**
+ * What a page needs of onnxruntime-web, and all a static export copies: the entry module and the
+ * JSEP runtime it loads from `wasmPaths` (one `.mjs` + `.wasm` pair serves both WebGPU and wasm).
+ */
+export const ORT_RUNTIME_FILES = Object.freeze([ORT_WEB_ENTRY, 'ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm']);
 
 /** MIME types by extension. */
 export const MIME_TYPES: Readonly<Record<string, string>> = Object.freeze({

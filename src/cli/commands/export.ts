@@ -1,5 +1,6 @@
 /**
- * `aekit export`: a trained run (or checkpoint) -> ONNX artifacts, verified on every runtime; or,
+ * `aekit export`: a trained run (or checkpoint) -> ONNX artifacts, verified on every runtime; with
+ * `--web <dir>`, also (or only) the demo page as a static site (src/serve/static-site.ts); or,
  * with `--part train-step`, a fine-tuning bundle for the browser (src/train/engines/ort/web-bundle.ts).
  */
 import { Command, Option } from 'commander';
@@ -9,13 +10,18 @@ import { consoleLogger } from '../../core/log';
 import { exportRun } from '../../export/run-export';
 import type { ExportRunResult } from '../../export/run-export';
 import { exportTrainingStep, TRAIN_STEP_FILES } from '../../train/engines/ort/web-bundle';
+import { exportWebDemo } from '../../serve/static-site';
+import type { WebDemoResult } from '../../serve/static-site';
 import { intFlag, numberFlag, parseOptions } from '../common';
 
 /** Model parts, every part, or the training step (a fine-tuning bundle rather than an artifact). */
 const PARTS = ['encoder', 'decoder', 'generator', 'discriminator', 'classifier', 'all', 'train-step'] as const;
 
 const optionsSchema = z.object({
-  out: z.string().min(1),
+  out: z.string().min(1).optional(),
+  web: z.string().min(1).optional(),
+  coi: z.boolean().default(false),
+  title: z.string().min(1).optional(),
   part: z.enum(PARTS).default('all'),
   opset: intFlag.optional(),
   fp16: z.boolean().default(false),
@@ -26,6 +32,21 @@ const optionsSchema = z.object({
   triton: z.string().optional(),
   batchSize: intFlag.optional(),
 });
+
+/** Sizes as people read them (MB = 10^6 bytes, as hosts and `du --si` count). */
+function megabytes(bytes: number): string {
+  return bytes >= 100_000 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
+}
+
+/** Human-readable lines for a static demo. */
+export function describeWebDemo(result: WebDemoResult): string {
+  const b = result.bytes;
+  return [
+    `wrote the static demo of ${result.models.join(', ')} to ${result.dir}: ${result.files.length} files, ${megabytes(b.total)} (onnxruntime-web ${megabytes(b.runtime)}, models ${megabytes(b.models)}, page ${megabytes(b.page)})`,
+    `  serve the folder with any static file server, e.g. \`npx http-server ${result.dir}\`, and open it; it needs no network and no other files`,
+    `  without COOP/COEP headers wasm runs on one thread (the page says so): ${result.dir}/_headers sets them on Netlify and Cloudflare Pages; --coi adds a service worker that does it on any https host (GitHub Pages)`,
+  ].join('\n');
+}
 
 /** Human-readable lines for an export result. */
 export function describeExport(result: ExportRunResult): string {
@@ -53,7 +74,10 @@ export function exportCommand(): Command {
   return new Command('export')
     .description('Export a trained run (or checkpoint) to ONNX: one self-describing artifact per part, NCHW images, symbolic batch, verified on onnxruntime-node and onnxruntime-web.')
     .argument('<run-dir|checkpoint>', 'run folder (its latest checkpoint) or a checkpoint folder')
-    .requiredOption('-o, --out <file.onnx|dir>', 'output file (one part) or folder (<part>.onnx per part)')
+    .option('-o, --out <file.onnx|dir>', 'output file (one part) or folder (<part>.onnx per part); optional with --web')
+    .option('--web <dir>', 'write the demo page as a static site (page, web module, onnxruntime-web, the decoder and encoder) to <dir>; the location may also be a folder of exported .onnx files')
+    .option('--coi', 'with --web: add a service worker that makes the page cross-origin isolated on hosts without COOP/COEP headers (multithreaded wasm)')
+    .option('--title <text>', 'with --web: the page title (default "aekit demo: <run>")')
     .addOption(new Option('--part <part>', 'which part').choices([...PARTS]).default('all'))
     .option('--opset <n>', 'ONNX opset (default 17)')
     .option('--fp16', 'store weights as float16 (inputs/outputs stay float32)')
@@ -71,15 +95,40 @@ Examples:
   aekit export runs/quickstart --part decoder --out decoder.onnx --fp16
   aekit export runs/fashion-ae --out runs/fashion-ae/onnx --rtol 1e-2   # a looser parity bound
   aekit export runs/quickstart --out onnx/ --triton triton-repo/ --force
-  aekit export runs/quickstart --part train-step --out web/fine-tune --batch-size 16`,
+  aekit export runs/quickstart --part train-step --out web/fine-tune --batch-size 16
+  aekit export runs/quickstart --web site/            # a static demo: npx http-server site
+  aekit export runs/quickstart/onnx --web site/ --coi --force`,
     )
     .action(async (location: string, raw: Record<string, unknown>) => {
       const flags = parseOptions(optionsSchema, raw);
+      if (flags.web === undefined) {
+        const webOnly = [flags.coi && '--coi', flags.title !== undefined && '--title'].filter(Boolean);
+        if (webOnly.length > 0) throw new AekitError('BAD_ARGUMENT', 'only goes with --web <dir> (a static demo)', { where: webOnly.join(', ') });
+      }
+      if (flags.web !== undefined) {
+        const unusable = [flags.part !== 'all' && `--part ${flags.part}`, flags.triton !== undefined && '--triton', flags.batchSize !== undefined && '--batch-size', flags.out?.endsWith('.onnx') && `--out ${flags.out}`].filter(Boolean);
+        if (unusable.length > 0) throw new AekitError('BAD_ARGUMENT', 'cannot be combined with --web (the page takes the decoder and encoder; --out may name a folder to keep them in)', { where: unusable.join(', ') });
+        const site = await exportWebDemo(location, flags.web, {
+          artifactsOut: flags.out,
+          opset: flags.opset,
+          fp16: flags.fp16,
+          verify: flags.verify,
+          force: flags.force,
+          serviceWorker: flags.coi,
+          title: flags.title,
+          logger: consoleLogger(),
+        });
+        if (site.exported) process.stdout.write(describeExport(site.exported) + '\n');
+        process.stdout.write(describeWebDemo(site) + '\n');
+        return;
+      }
+      if (flags.out === undefined) throw new AekitError('BAD_ARGUMENT', 'required, unless --web <dir> writes a static demo instead', { where: '-o, --out <file.onnx|dir>' });
+      const out = flags.out;
       if (flags.part === 'train-step') {
         const unused = [flags.opset !== undefined && '--opset', flags.fp16 && '--fp16', flags.triton !== undefined && '--triton', flags.rtol !== undefined && '--rtol', flags.atol !== undefined && '--atol'].filter(Boolean);
         if (unused.length > 0) throw new AekitError('BAD_ARGUMENT', `${unused.join(', ')} do not apply to --part train-step (a float32 training step, not a served artifact)`, { where: '--part' });
         // The summary below is the report; the library's own log line would repeat it.
-        const bundle = await exportTrainingStep(location, flags.out, { batchSize: flags.batchSize, force: flags.force });
+        const bundle = await exportTrainingStep(location, out, { batchSize: flags.batchSize, force: flags.force });
         const m = bundle.manifest;
         process.stdout.write(
           `wrote a fine-tuning bundle of ${m.family} (Adam step ${m.optimizer.step}, batch ${m.batchSize}, lr ${m.optimizer.learningRate}) to ${bundle.dir}\n` +
@@ -92,7 +141,7 @@ Examples:
         throw new AekitError('BAD_ARGUMENT', '--rtol/--atol set the parity check that --no-verify skips; give one or the other', { where: flags.rtol !== undefined ? '--rtol' : '--atol' });
       }
       const result = await exportRun(location, {
-        out: flags.out,
+        out,
         parts: flags.part === 'all' ? 'all' : [flags.part],
         opset: flags.opset,
         fp16: flags.fp16,

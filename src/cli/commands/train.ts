@@ -9,7 +9,6 @@ import { train } from '../../train/trainer';
 import type { SampleMetricsHook, TrainResult } from '../../train/trainer';
 import { trainingFid } from '../../train/sample-fid';
 import { familyNames } from '../../models';
-import { consoleLogger } from '../../core/log';
 import { datasetSpecSchema } from '../../data/registry';
 import { resolveRunConfig } from '../../run/config';
 import { checkRunData } from '../../run/data-check';

@@ -16,3 +16,9 @@ export function toUnitInterval(value: number, range: ValueRange): number {
 export function toPixelByte(value: number, range: ValueRange): number {
   return Math.round(toUnitInterval(value, range) * 255);
 }
+
+/** Map a [0, 1] value (a canvas pixel over 255) into `range`: the inverse of {@link toUnitInterval} inside the range. */
+export function fromUnitInterval(unit: number, range: ValueRange): number {
+  const [lo, hi] = VALUE_RANGES[range];
+  return lo + unit * (hi - lo);
+}
