@@ -5,7 +5,7 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import { DECODING_PARTS } from '../artifact/info';
-import type { HostTensor } from '../artifact/runtime';
+import type { TypedHostTensor } from '../artifact/runtime';
 import { ORT_URL_PREFIX, WEB_MODULE_FILE } from '../serve/static-files';
 import { BENCH_MODEL_URL, startBenchPageServer } from './browser-page';
 import type { BenchPageServer } from './browser-page';
@@ -51,7 +51,7 @@ interface Browser {
 /** Page-side API (see browser-page.ts). */
 interface PageApi {
   open(request: { ep: string; threads: number; useWebModule: boolean; modelUrl: string; wasmPaths: string }): Promise<OpenResult>;
-  setInputs(batch: number, feeds: Record<string, HostTensor>, labelName: string | undefined, zName: string | undefined): void;
+  setInputs(batch: number, feeds: Record<string, TypedHostTensor>, labelName: string | undefined, zName: string | undefined): void;
   run(batch: number, keepOutputs: boolean, outputName: string): Promise<RunResult>;
   close(): Promise<MemoryReading | null>;
 }
