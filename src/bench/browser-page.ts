@@ -57,7 +57,9 @@ async function adapterDetail(ep) {
   const adapter = await navigator.gpu.requestAdapter();
   if (!adapter) throw Object.assign(new Error('navigator.gpu.requestAdapter() returned null (no WebGPU adapter)'), { unavailable: true });
   const info = adapter.info ?? {};
-  return 'WebGPU adapter: ' + [info.vendor, info.architecture, info.description].filter(Boolean).join(' / ');
+  // Without shader-f16, float16 models run on emulation paths: say so next to their agreement.
+  const f16 = adapter.features.has('shader-f16') ? 'shader-f16' : 'no shader-f16';
+  return 'WebGPU adapter: ' + [info.vendor, info.architecture, info.description].filter(Boolean).join(' / ') + ' (' + f16 + ')';
 }
 
 window.aekitBench = {

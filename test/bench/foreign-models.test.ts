@@ -7,7 +7,7 @@
  * the batch size and `--dim` sizes the rest; FLOPs the counter cannot size are unknown, never 0.
  */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchmark } from '../../src/bench/bench';
@@ -18,6 +18,9 @@ import { benchInputs, describeBenchArtifact } from '../../src/bench/inputs';
 import { benchMarkdown, formatBenchTable, writeBenchReport } from '../../src/bench/report';
 import type { BenchRow } from '../../src/bench/runtime-state';
 import { PACKAGE_ROOT } from '../../src/core/paths';
+import { encodeModel } from '../../src/artifact/onnx-io';
+import { OnnxGraphBuilder, valueInfo } from '../../src/export/onnx-graph';
+import { onnx } from 'onnx-proto';
 
 const FOREIGN = path.join(PACKAGE_ROOT, 'fixtures', 'onnx', 'foreign');
 const model = (name: string) => path.join(FOREIGN, name);
@@ -42,6 +45,20 @@ function assertRowsTrue(report: BenchReport, batches: number[]): void {
 }
 
 /** The table line of a runtime (or `(all)`) at a batch size, if there is one. */
+/** A graph that declares a symbolic batch but reshapes to [1, 4] inside: it runs batch 1 only. */
+function reshapesToOne(): Uint8Array {
+  const g = new OnnxGraphBuilder();
+  g.reserve('x');
+  g.identity(g.node('Reshape', ['x', g.constant('shape', 'int64', [2], [1, 4])], 'r'), 'y');
+  return encodeModel(
+    onnx.ModelProto.create({
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: 17 }],
+      graph: { name: 'fixed-inside', node: g.nodes, initializer: g.initializers, input: [valueInfo('x', 'float32', ['batch', 4])], output: [valueInfo('y', 'float32', [1, 4])] },
+    }),
+  );
+}
+
 const tableLine = (table: string, runtime: string, batch: number) => table.split('\n').find((l) => l.startsWith(`${runtime} `) && l.split(/\s+/)[1] === String(batch));
 
 describe('bench: models from other tools', function () {
@@ -151,6 +168,22 @@ describe('bench: models from other tools', function () {
     assertRowsTrue(report, [1, 4]);
     assert.equal(rowOf(report, 'ort-node-cpu', 4).flops, 4 * report.model.flopsPerImage!);
     assert.equal(report.model.flopsLowerBound, false);
+  });
+
+  it('refuses a batch size the reference runtime cannot run (a batch fixed inside the graph), with its error', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'aekit-bench-foreign-'));
+    try {
+      const file = path.join(dir, 'fixed-inside.onnx');
+      writeFileSync(file, reshapesToOne());
+      const report = await benchmark(file, { ...QUICK, batches: [1, 3] });
+      assertRowsTrue(report, [1]);
+      assert.equal(report.model.fixedBatch, null, 'the inputs say any batch');
+      assert.deepEqual(report.refusedBatches.map((r) => r.batch), [3]);
+      assert.match(report.refusedBatches[0].reason, /^the reference runtime ort-node-cpu cannot run batch 3: .*(reshape|Reshape)/);
+      await assert.rejects(benchmark(file, { ...QUICK, batches: [3] }), /the reference runtime ort-node-cpu cannot run the model/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("runs the onnx package's example models: fixed batches 1 and 2, and 0 FLOPs that are really 0", async () => {
