@@ -18,6 +18,7 @@ import { benchInputs, describeBenchArtifact } from '../../src/bench/inputs';
 import { benchMarkdown, formatBenchTable, writeBenchReport } from '../../src/bench/report';
 import type { BenchRow } from '../../src/bench/runtime-state';
 import { PACKAGE_ROOT } from '../../src/core/paths';
+import { requireChromium } from '../serve/helpers';
 import { encodeModel } from '../../src/artifact/onnx-io';
 import { OnnxGraphBuilder, valueInfo } from '../../src/export/onnx-graph';
 import { onnx } from 'onnx-proto';
@@ -203,5 +204,31 @@ describe('bench: models from other tools', function () {
     const web = transposes.rows.find((r) => r.runtime === 'ort-web-wasm')!;
     assert.equal(web.status, 'failed');
     assert.match(web.reason!, /does not load: .*ShapeInferenceError/);
+  });
+});
+
+describe('bench: models from other tools in headless Chromium @slow', function () {
+  this.timeout(180_000);
+
+  it('feeds int64, bool, float16 and int32 inputs to onnxruntime-web in the page, in agreement with onnxruntime-node', async () => {
+    // A missing chromium fails the test with the install command (as the serve tests do), never skips it.
+    if (!process.env.AEKIT_CHROMIUM) requireChromium();
+    const tokens = await benchmark(model('torch-tokens-int64.onnx'), { batches: [1, 4], warmup: 1, runs: 3, threads: 1, runtimes: ['ort-node-cpu', 'chromium-wasm', 'chromium-webgpu'] });
+    for (const runtime of ['chromium-wasm', 'chromium-webgpu']) {
+      for (const batch of [1, 4]) {
+        const row = rowOf(tokens, runtime, batch);
+        assert.equal(row.status, 'ok', `${runtime}/${batch}: ${row.reason}`);
+        assert.match(row.detail!, /onnxruntime-web session/);
+        // The int64 argmax output is compared too: the same classes as onnxruntime-node.
+        assert.ok(row.agreement!.ok, `${runtime}/${batch}: ${JSON.stringify(row.agreement)}`);
+      }
+    }
+    assert.match(rowOf(tokens, 'chromium-webgpu', 1).detail!, /WebGPU adapter: .*shader-f16\)/);
+
+    const half = await benchmark(model('onnx-fp16-seq.onnx'), { batches: [3], dims: { seq: 5 }, warmup: 1, runs: 3, threads: 1, runtimes: ['ort-node-cpu', 'chromium-wasm'] });
+    const row = rowOf(half, 'chromium-wasm', 3);
+    assert.equal(row.status, 'ok', row.reason);
+    assert.ok(row.agreement!.ok, JSON.stringify(row.agreement));
+    assert.equal(row.flops, null);
   });
 });
