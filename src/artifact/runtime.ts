@@ -336,7 +336,6 @@ export async function openOrtSession(runtime: OrtSessionRuntime, onnxBytes: Uint
         // onnxruntime-web (1.30, wasm) leaves pre-allocated CPU outputs unwritten: copy its results.
         for (const name of Object.keys(outputs)) fetches[name] = null;
         const results = await session.run(ortFeeds(ort, feeds), fetches);
-        // Same element type on both sides (the session's output type), so the arrays match.
         for (const [name, t] of Object.entries(outputs)) t.data.set(results[name].data as Float32Array & Int32Array);
       },
       release: () => session.release(),
