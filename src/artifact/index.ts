@@ -19,5 +19,5 @@ export { describeArtifact, DECODING_PARTS, DRAWABLE_PRIORS } from './info';
 export type { ArtifactInfo, DescribeOptions, LabelInfo } from './info';
 export { artifactInfo, decodeModel, encodeModel, rawMetadata, readArtifactInfo, readMetadata, registryPrior, writeMetadata } from './onnx-io';
 export { drawLatents, MAX_SEED, normalSamples, uniformSamples } from './prior';
-export { checkNodeExecutionProvider, checkRuntime, checkSessionRuntime, NODE_EXECUTION_PROVIDERS, openOrtSession, ORT_RUNTIMES, ORT_SESSION_RUNTIMES, runOnnx } from './runtime';
-export type { HostTensor, NodeExecutionProvider, OrtRuntime, OrtSessionHandle, OrtSessionOptions, OrtSessionRuntime } from './runtime';
+export { checkNodeExecutionProvider, checkRuntime, checkSessionRuntime, HOST_DTYPES, NODE_EXECUTION_PROVIDERS, openOrtSession, ORT_RUNTIMES, ORT_SESSION_RUNTIMES, runOnnx } from './runtime';
+export type { FeedTensor, HostDtype, HostTensor, HostTensorData, NamedHostTensor, NodeExecutionProvider, OrtRuntime, OrtSessionHandle, OrtSessionOptions, OrtSessionRuntime, TypedHostTensor } from './runtime';

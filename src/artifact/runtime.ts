@@ -46,17 +46,52 @@ export function checkNodeExecutionProvider(name: string): NodeExecutionProvider 
   return name as NodeExecutionProvider;
 }
 
-/** A dense tensor in the artifact's layout. */
+/**
+ * The typed array behind each element type a host tensor can hold: onnxruntime-common's own
+ * mapping, with float16 as its IEEE half bits in a Uint16Array (Node 20 has no Float16Array, and
+ * onnxruntime accepts the bits wherever it has one) and bool as one byte per element.
+ */
+export interface HostTensorData {
+  float32: Float32Array;
+  float16: Uint16Array;
+  float64: Float64Array;
+  int32: Int32Array;
+  int64: BigInt64Array;
+  int8: Int8Array;
+  uint8: Uint8Array;
+  bool: Uint8Array;
+}
+
+/** An element type of {@link HostTensorData}. */
+export type HostDtype = keyof HostTensorData;
+
+/** Every {@link HostDtype}, for error messages and checks. */
+export const HOST_DTYPES: readonly HostDtype[] = Object.freeze(['float32', 'float16', 'float64', 'int32', 'int64', 'int8', 'uint8', 'bool']);
+
+/** A dense tensor in the artifact's layout, of the two element types aekit's own artifacts take. */
 export interface HostTensor {
   dtype: 'float32' | 'int32';
   data: Float32Array | Int32Array;
   dims: number[];
 }
 
+/**
+ * A dense tensor of any {@link HostDtype}, its element type saying which typed array holds it: what
+ * models from other tools take and give (int64 indices, bool masks, float16). Sessions take these
+ * as well as {@link HostTensor}s.
+ */
+export type TypedHostTensor = { [D in HostDtype]: { dtype: D; data: HostTensorData[D]; dims: number[] } }[HostDtype];
+
+/** A feed of a session: either form. */
+export type FeedTensor = HostTensor | TypedHostTensor;
+
+/** One output of {@link OrtSessionHandle.runTyped}: its name and the tensor in its own element type. */
+export type NamedHostTensor = TypedHostTensor & { name: string };
+
 /** What the two packages have in common (their own `Tensor` classes differ). */
 interface OrtModule {
   env: { versions: { common?: string } };
-  Tensor: new (type: 'float32' | 'int32', data: Float32Array | Int32Array, dims: readonly number[]) => unknown;
+  Tensor: new (type: HostDtype, data: HostTensorData[HostDtype], dims: readonly number[]) => unknown;
   InferenceSession: {
     create(
       bytes: Uint8Array,
@@ -114,6 +149,35 @@ function serialised<T>(runtime: OrtSessionRuntime, task: () => Promise<T>): Prom
   return next;
 }
 
+function ortFeeds(ort: OrtModule, feeds: Record<string, FeedTensor>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, t] of Object.entries(feeds)) out[name] = new ort.Tensor(t.dtype, t.data, t.dims);
+  return out;
+}
+
+/**
+ * One onnxruntime result as a host tensor, or an error with `code` naming the output and the
+ * runtime when its element type is not a {@link HostDtype} (string, uint16, bfloat16, ...).
+ */
+function hostTensorOf(name: string, r: { data: unknown; dims: readonly number[]; type: string }, code: 'VERIFY_FAILED' | 'BAD_DATA', runtime: OrtSessionRuntime): NamedHostTensor {
+  const dims = [...r.dims];
+  // A runtime that has Float16Array hands float16 out in it: the same bits, seen as Uint16Array.
+  if (r.type === 'float16' && ArrayBuffer.isView(r.data) && !(r.data instanceof Uint16Array)) {
+    const view = r.data as unknown as { buffer: ArrayBuffer; byteOffset: number; length: number };
+    return { name, dtype: 'float16', data: new Uint16Array(view.buffer, view.byteOffset, view.length), dims };
+  }
+  if (!(HOST_DTYPES as readonly string[]).includes(r.type) || !ArrayBuffer.isView(r.data)) {
+    throw new AekitError(code, `output '${name}' has element type ${r.type}; expected one of ${HOST_DTYPES.join(', ')}`, { where: runtime });
+  }
+  return { name, dtype: r.type, data: r.data, dims } as NamedHostTensor;
+}
+
+/** One run of an open session: host tensors in, every output in its own element type (in the session's order) out. */
+async function runSessionTyped(ort: OrtModule, session: OrtSession, feeds: Record<string, FeedTensor>, code: 'VERIFY_FAILED' | 'BAD_DATA', runtime: OrtSessionRuntime): Promise<NamedHostTensor[]> {
+  const results = await session.run(ortFeeds(ort, feeds));
+  return session.outputNames.map((name) => hostTensorOf(name, results[name], code, runtime));
+}
+
 /**
  * One run of an open session: host tensors in, every output (as float32, in the session's order)
  * out; a non-float32 output is an error with `code`, naming the output and the runtime.
@@ -121,13 +185,11 @@ function serialised<T>(runtime: OrtSessionRuntime, task: () => Promise<T>): Prom
 async function runSession(
   ort: OrtModule,
   session: OrtSession,
-  feeds: Record<string, HostTensor>,
+  feeds: Record<string, FeedTensor>,
   code: 'VERIFY_FAILED' | 'BAD_DATA',
   runtime: OrtSessionRuntime,
 ): Promise<{ name: string; data: Float32Array; dims: number[] }[]> {
-  const ortFeeds: Record<string, unknown> = {};
-  for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.dtype, t.data, t.dims);
-  const results = await session.run(ortFeeds);
+  const results = await session.run(ortFeeds(ort, feeds));
   return session.outputNames.map((name) => {
     const r = results[name];
     if (r.type !== 'float32' || !(r.data instanceof Float32Array)) {
@@ -201,8 +263,13 @@ export interface OrtSessionHandle {
   readonly createMs: number;
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  /** Run once; every output as float32, in the order of {@link outputNames}. */
-  run(feeds: Record<string, HostTensor>): Promise<{ name: string; data: Float32Array; dims: number[] }[]>;
+  /** Run once; every output as float32, in the order of {@link outputNames} (another element type is an error). */
+  run(feeds: Record<string, FeedTensor>): Promise<{ name: string; data: Float32Array; dims: number[] }[]>;
+  /**
+   * Run once; every output in its own element type, in the order of {@link outputNames}. For models
+   * from other tools (int64 indices, bool masks, float16), which the benchmark runs as they are.
+   */
+  runTyped(feeds: Record<string, FeedTensor>): Promise<NamedHostTensor[]>;
   /**
    * Run once and write the outputs named in `outputs` into their arrays (which must have the
    * outputs' sizes); other outputs are not fetched. For steps that run many times on the same
@@ -257,19 +324,18 @@ export async function openOrtSession(runtime: OrtSessionRuntime, onnxBytes: Uint
       inputNames: session.inputNames,
       outputNames: session.outputNames,
       run: (feeds) => runSession(ort, session, feeds, 'BAD_DATA', runtime),
+      runTyped: (feeds) => runSessionTyped(ort, session, feeds, 'BAD_DATA', runtime),
       async runInto(feeds, outputs) {
-        const ortFeeds: Record<string, unknown> = {};
-        for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.dtype, t.data, t.dims);
         const fetches: Record<string, unknown> = {};
         if (!RUNTIME_PROVIDERS[runtime].web) {
           // onnxruntime-node writes into pre-allocated outputs.
           for (const [name, t] of Object.entries(outputs)) fetches[name] = new ort.Tensor(t.dtype, t.data, t.dims);
-          await session.run(ortFeeds, fetches);
+          await session.run(ortFeeds(ort, feeds), fetches);
           return;
         }
         // onnxruntime-web (1.30, wasm) leaves pre-allocated CPU outputs unwritten: copy its results.
         for (const name of Object.keys(outputs)) fetches[name] = null;
-        const results = await session.run(ortFeeds, fetches);
+        const results = await session.run(ortFeeds(ort, feeds), fetches);
         for (const [name, t] of Object.entries(outputs)) t.data.set(results[name].data as Float32Array & Int32Array);
       },
       release: () => session.release(),

@@ -4,7 +4,8 @@
  */
 import { AekitError } from '../core/errors';
 import { openOrtSession } from '../artifact/runtime';
-import type { HostTensor } from '../artifact/runtime';
+import type { TypedHostTensor } from '../artifact/runtime';
+import { numericOutput } from './dtypes';
 import type { BenchArtifact } from './inputs';
 import { REFERENCE_RUNTIME } from './runtimes';
 import { firstLine } from './worker';
@@ -53,11 +54,20 @@ export function compareOutputs(got: Record<string, OutputTensor>, reference: Rec
   return { maxAbsDiff: worst, tolerance, ok: worst <= tolerance, ...(notes.length ? { note: notes.join('; ') } : {}) };
 }
 
+/** The reference outputs at every batch size it could run, and why it could not run the others. */
+export interface ReferenceRun {
+  outputs: Map<number, Record<string, OutputTensor>>;
+  /** Batch sizes the reference runtime failed on, with its error (a model that fixes its batch inside, e.g. by a Reshape). */
+  failed: Map<number, string>;
+}
+
 /**
- * The reference outputs (onnxruntime-node, CPU) at every batch size, computed in this process.
- * @throws AekitError BAD_DATA when the reference runtime cannot load or run the model.
+ * The reference outputs (onnxruntime-node, CPU) at every batch size, computed in this process. A
+ * batch size the reference cannot run is recorded in `failed`: no runtime is timed on it.
+ * @throws AekitError BAD_DATA when the reference runtime cannot load the model, or runs it at no
+ *   batch size at all.
  */
-export async function referenceOutputs(artifact: BenchArtifact, feedsByBatch: Map<number, Record<string, HostTensor>>): Promise<Map<number, Record<string, OutputTensor>>> {
+export async function referenceOutputs(artifact: BenchArtifact, feedsByBatch: Map<number, Record<string, TypedHostTensor>>): Promise<ReferenceRun> {
   let session;
   try {
     session = await openOrtSession('ort-node-cpu', artifact.bytes);
@@ -65,14 +75,21 @@ export async function referenceOutputs(artifact: BenchArtifact, feedsByBatch: Ma
     throw new AekitError('BAD_DATA', `the reference runtime ${REFERENCE_RUNTIME} cannot load the model: ${firstLine(error)}`, { where: artifact.path, cause: error });
   }
   try {
-    const out = new Map<number, Record<string, OutputTensor>>();
+    const run: ReferenceRun = { outputs: new Map(), failed: new Map() };
+    let firstError: unknown;
     for (const [batch, feeds] of feedsByBatch) {
-      const results = await session.run(feeds);
-      out.set(batch, Object.fromEntries(results.map((r) => [r.name, { data: r.data, dims: r.dims }])));
+      try {
+        const results = await session.runTyped(feeds);
+        run.outputs.set(batch, Object.fromEntries(results.map((r) => [r.name, numericOutput(r)])));
+      } catch (error) {
+        firstError ??= error;
+        run.failed.set(batch, firstLine(error));
+      }
     }
-    return out;
-  } catch (error) {
-    throw new AekitError('BAD_DATA', `the reference runtime ${REFERENCE_RUNTIME} cannot run the model: ${firstLine(error)}`, { where: artifact.path, cause: error });
+    if (run.outputs.size === 0) {
+      throw new AekitError('BAD_DATA', `the reference runtime ${REFERENCE_RUNTIME} cannot run the model: ${firstLine(firstError)}`, { where: artifact.path, cause: firstError });
+    }
+    return run;
   } finally {
     await session.release();
   }

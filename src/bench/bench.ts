@@ -9,6 +9,10 @@
  * `runs` timed rounds. A round calls every (batch size, runtime) pair once, runtimes innermost.
  * Each runtime lives in a process (or browser page) of its own, so it never shares memory, threads
  * or global state with another, and a crash or a missing driver becomes a row, not an exception.
+ *
+ * Models from other tools are run as they are: their inputs in their own element types, symbolic
+ * dimensions bound as dims.ts says, and a batch size a model cannot run (a fixed batch dimension,
+ * or one the reference runtime fails on) refused with the reason instead of being timed.
  */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -17,11 +21,13 @@ import { AekitError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { silentLogger } from '../core/log';
 import { AEKIT_VERSION } from '../core/version';
-import type { HostTensor } from '../artifact/runtime';
+import type { TypedHostTensor } from '../artifact/runtime';
 import { AGREEMENT_TOLERANCE, compareOutputs, referenceOutputs } from './agreement';
 import type { Agreement } from './agreement';
 import { findRunFolder, resolveArtifact } from './artifact-source';
-import { countFlops } from './flops';
+import { batchPlan, bindShape, checkDimSizes } from './dims';
+import type { RefusedBatch } from './dims';
+import { countFlops, knownFlops } from './flops';
 import type { FlopCount } from './flops';
 import { benchInputs, describeBenchArtifact } from './inputs';
 import type { GraphTensor } from './inputs';
@@ -34,7 +40,7 @@ import type { BenchRuntime } from './runtimes';
 import type { OutputTensor } from './worker';
 
 /** Version of the JSON report's layout. */
-export const BENCH_REPORT_SCHEMA = 'aekit-bench/1';
+export const BENCH_REPORT_SCHEMA = 'aekit-bench/2';
 
 /** Defaults of {@link BenchOptions}, as documented in `aekit bench --help`. */
 export const BENCH_DEFAULTS = Object.freeze({
@@ -48,8 +54,13 @@ export const BENCH_DEFAULTS = Object.freeze({
 export interface BenchOptions extends WorkerLaunchOptions {
   /** Runtimes to compare (default: every one of BENCH_RUNTIMES; unavailable ones become skipped rows). */
   runtimes?: BenchRuntime[];
-  /** Batch sizes (default 1, 16, 256). */
+  /**
+   * Batch sizes (default 1, 16, 256; for a model whose batch is fixed, that batch). Sizes a model
+   * cannot run are refused with the reason ({@link BenchReport.refusedBatches}).
+   */
   batches?: number[];
+  /** Sizes of symbolic input dimensions other than the batch, by name (`--dim seq=128`); see dims.ts. */
+  dims?: Record<string, number>;
   /** Threads for the runtimes that take a count (default: the machine's available parallelism). */
   threads?: number;
   /** Untimed rounds after the first run (default 5). */
@@ -85,14 +96,37 @@ export interface BenchReport {
     runId?: string;
     inputs: GraphTensor[];
     outputs: GraphTensor[];
-    /** FLOPs of one image (batch 1) and op types the counter left out. */
-    flopsPerImage: number;
+    /** The one batch size the model runs at (no symbolic batch dimension), or null when it takes any. */
+    fixedBatch: number | null;
+    /**
+     * FLOPs of one image (at batch 1, or the fixed batch divided by its size); null when unknown
+     * (nodes the counter could not size and nothing counted).
+     */
+    flopsPerImage: number | null;
+    /** flopsPerImage leaves out the nodes in flopsUncounted: it is a lower bound. */
+    flopsLowerBound: boolean;
+    /** `opType (node)` of the nodes the counter could not size. */
     flopsUncounted: string[];
   };
   /** Run folder of the tfjs rows (null when none was found). */
   runDir: string | null;
-  settings: { runtimes: BenchRuntime[]; batches: number[]; threads: number; warmup: number; runs: number; maxSeconds: number | null; seed: number; tolerance: number; reference: BenchRuntime };
+  settings: {
+    runtimes: BenchRuntime[];
+    /** Batch sizes measured (those asked for that the model can run). */
+    batches: number[];
+    /** Sizes given to symbolic dimensions other than the batch. */
+    dims: Record<string, number>;
+    threads: number;
+    warmup: number;
+    runs: number;
+    maxSeconds: number | null;
+    seed: number;
+    tolerance: number;
+    reference: BenchRuntime;
+  };
   machine: MachineInfo;
+  /** Batch sizes asked for that the model cannot run, with the reason; no runtime was timed on them. */
+  refusedBatches: RefusedBatch[];
   rows: BenchRow[];
 }
 
@@ -104,10 +138,13 @@ function positiveInt(value: number, field: string): number {
   return value;
 }
 
-/** The settings of a benchmark: the options checked, defaults filled in. */
-function benchSettings(options: BenchOptions): BenchReport['settings'] {
+/**
+ * The settings of a benchmark: the options checked, defaults filled in; `batches` are the sizes
+ * asked for (undefined: not asked), which {@link batchPlan} narrows to what the model can run.
+ */
+function benchSettings(options: BenchOptions): Omit<BenchReport['settings'], 'batches'> & { batches: number[] | undefined } {
   const runtimes = [...new Set((options.runtimes ?? [...BENCH_RUNTIME_NAMES]).map(checkBenchRuntime))];
-  const batches = [...new Set((options.batches ?? [...BENCH_DEFAULTS.batches]).map((b) => positiveInt(b, '--batch')))];
+  const batches = options.batches && [...new Set(options.batches.map((b) => positiveInt(b, '--batch')))];
   const threads = positiveInt(options.threads ?? os.availableParallelism(), '--threads');
   const warmup = options.warmup ?? BENCH_DEFAULTS.warmup;
   if (!Number.isInteger(warmup) || warmup < 0) throw new AekitError('BAD_ARGUMENT', `expected a whole number >= 0, found ${warmup}`, { where: '--warmup' });
@@ -115,7 +152,9 @@ function benchSettings(options: BenchOptions): BenchReport['settings'] {
   if (options.maxSeconds !== undefined && !(options.maxSeconds > 0)) throw new AekitError('BAD_ARGUMENT', `expected a positive number of seconds, found ${options.maxSeconds}`, { where: '--max-seconds' });
   const seed = options.seed ?? BENCH_DEFAULTS.seed;
   const tolerance = options.tolerance ?? AGREEMENT_TOLERANCE;
-  return { runtimes, batches, threads, warmup, runs, maxSeconds: options.maxSeconds ?? null, seed, tolerance, reference: REFERENCE_RUNTIME };
+  const dims = { ...(options.dims ?? {}) };
+  for (const [name, size] of Object.entries(dims)) positiveInt(size, `--dim ${name}`);
+  return { runtimes, batches, dims, threads, warmup, runs, maxSeconds: options.maxSeconds ?? null, seed, tolerance, reference: REFERENCE_RUNTIME };
 }
 
 /**
@@ -127,8 +166,8 @@ function benchSettings(options: BenchOptions): BenchReport['settings'] {
 export async function benchmark(location: string, options: BenchOptions = {}): Promise<BenchReport> {
   const logger = options.logger ?? silentLogger;
   const loadStart = os.loadavg();
-  const settings = benchSettings(options);
-  const { batches, threads, seed } = settings;
+  const asked = benchSettings(options);
+  const { threads, seed, dims } = asked;
 
   const resolved = await resolveArtifact(location, options, logger);
   try {
@@ -138,16 +177,31 @@ export async function benchmark(location: string, options: BenchOptions = {}): P
     const runId = artifact.info?.metadata.runId ?? '';
     const part = artifact.info?.part;
     const runDir = resolved.runDir ?? (await findRunFolder(resolved.artifactPath, runId));
-    const flopsByBatch = new Map<number, FlopCount>(batches.map((b) => [b, countFlops(artifact.model, { batch: b })]));
-    const perImage = countFlops(artifact.model, { batch: 1 });
-    const feedsByBatch = new Map<number, Record<string, HostTensor>>(batches.map((b) => [b, benchInputs(artifact, b, seed)]));
+    checkDimSizes(artifact.inputs, dims, resolved.artifactPath);
+    const plan = batchPlan(artifact.inputs, asked.batches, BENCH_DEFAULTS.batches, dims, resolved.artifactPath);
+    if (plan.fixedBatch !== null) logger.info(`the model runs batch ${plan.fixedBatch} only (${plan.fixedBy})`);
+    for (const { batch, reason } of plan.refused) logger.warn(`batch ${batch} refused: ${reason}`);
+    const shapesAt = (batch: number) => Object.fromEntries(artifact.inputs.map((input) => [input.name, bindShape(input, batch, dims, resolved.artifactPath)]));
+    const feedsByBatch = new Map<number, Record<string, TypedHostTensor>>(plan.batches.map((b) => [b, benchInputs(artifact, b, seed, dims)]));
     const reference = await referenceOutputs(artifact, feedsByBatch);
+    // A batch the reference cannot run (a batch fixed inside the graph) is refused, not timed.
+    const refused = [...plan.refused];
+    for (const [batch, error] of reference.failed) {
+      refused.push({ batch, reason: `the reference runtime ${REFERENCE_RUNTIME} cannot run batch ${batch}: ${error}` });
+      logger.warn(`batch ${batch} refused: ${refused[refused.length - 1].reason}`);
+      feedsByBatch.delete(batch);
+    }
+    const batches = plan.batches.filter((b) => feedsByBatch.has(b));
+    const settings: BenchReport['settings'] = { ...asked, batches };
+    const flopsByBatch = new Map<number, FlopCount>(batches.map((b) => [b, countFlops(artifact.model, { inputShapes: shapesAt(b) })]));
+    const imagesPerRun = plan.fixedBatch ?? 1;
+    const perRun = knownFlops(countFlops(artifact.model, { inputShapes: shapesAt(imagesPerRun) }));
 
     const states: RuntimeState[] = [];
     for (const runtime of settings.runtimes) {
       states.push(await openRuntime(runtime, { artifact, runDir, runId, part, threads, launch: options, feedsByBatch, logger }));
     }
-    await measure(states, reference, settings, logger);
+    await measure(states, reference.outputs, settings, logger);
     for (const state of states) await closeRuntime(state, logger);
 
     return {
@@ -162,12 +216,15 @@ export async function benchmark(location: string, options: BenchOptions = {}): P
         ...(runId ? { runId } : {}),
         inputs: artifact.inputs,
         outputs: artifact.outputs,
-        flopsPerImage: perImage.total,
-        flopsUncounted: perImage.uncounted,
+        fixedBatch: plan.fixedBatch,
+        flopsPerImage: perRun.flops === null ? null : perRun.flops / imagesPerRun,
+        flopsLowerBound: perRun.lowerBound,
+        flopsUncounted: perRun.uncounted,
       },
       runDir: runDir ? path.resolve(runDir) : null,
       settings,
       machine: machineInfo(loadStart),
+      refusedBatches: refused.sort((a, b) => a.batch - b.batch),
       rows: states.flatMap((state) => runtimeRows(state, batches, flopsByBatch)),
     };
   } finally {

@@ -6,8 +6,11 @@
  *
  * The page exposes `window.aekitBench` (open, setInputs, run, close). Decoders and generators run
  * through the web module's `loadDecoder`/`decode`, exactly as a web page embedding aekit would;
- * other parts (encoders, classifiers) have no web-module API, so the page opens an
- * onnxruntime-web session itself with the same settings.
+ * other parts (encoders, classifiers) and models from other tools have no web-module API, so the
+ * page opens an onnxruntime-web session itself with the same settings. Inputs arrive in their own
+ * element types (int64 as BigInt64Array, bool as bytes, float16 as its bits in a Uint16Array);
+ * outputs go back as numbers, as the Node workers send them (dtypes.ts numericOutput), converted
+ * after the clock stops.
  */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
@@ -30,6 +33,21 @@ import * as ort from 'onnxruntime-web';
 import { loadDecoder } from '${WEB_MODULE_URL}';
 
 const state = { decoder: null, session: null, inputs: new Map(), peakHeap: 0, baselineHeap: 0 };
+
+// IEEE half bits -> number (Chromium may or may not hand float16 out as a Float16Array).
+function halfValue(bits) {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >>> 10) & 0x1f;
+  const mantissa = bits & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 0x1f) return mantissa ? NaN : sign * Infinity;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+}
+function numeric(type, data) {
+  if (type === 'float32') return data;
+  if (type === 'float16') return data instanceof Uint16Array ? Float32Array.from(data, halfValue) : Float32Array.from(data);
+  return Float64Array.from(data, Number);
+}
 const heap = () => (performance.memory ? performance.memory.usedJSHeapSize : 0);
 const track = () => { state.peakHeap = Math.max(state.peakHeap, heap()); };
 
@@ -39,7 +57,9 @@ async function adapterDetail(ep) {
   const adapter = await navigator.gpu.requestAdapter();
   if (!adapter) throw Object.assign(new Error('navigator.gpu.requestAdapter() returned null (no WebGPU adapter)'), { unavailable: true });
   const info = adapter.info ?? {};
-  return 'WebGPU adapter: ' + [info.vendor, info.architecture, info.description].filter(Boolean).join(' / ');
+  // Without shader-f16, float16 models run on emulation paths: say so next to their agreement.
+  const f16 = adapter.features.has('shader-f16') ? 'shader-f16' : 'no shader-f16';
+  return 'WebGPU adapter: ' + [info.vendor, info.architecture, info.description].filter(Boolean).join(' / ') + ' (' + f16 + ')';
 }
 
 window.aekitBench = {
@@ -86,21 +106,24 @@ window.aekitBench = {
   },
   async run(batch, keepOutputs, outputName) {
     const input = state.inputs.get(batch);
-    let outputs;
+    let raw;
     const start = performance.now();
     if (state.decoder) {
       const images = await state.decoder.decode(input.z, input.label === undefined ? {} : { label: input.label });
-      outputs = { [outputName]: { data: images.data, dims: images.shape } };
+      raw = { [outputName]: { type: 'float32', data: images.data, dims: images.shape } };
     } else {
       const feeds = {};
       for (const [name, f] of Object.entries(input)) feeds[name] = new ort.Tensor(f.dtype, f.data, f.dims);
       const results = await state.session.run(feeds);
-      outputs = {};
-      for (const name of state.session.outputNames) outputs[name] = { data: await results[name].getData(), dims: [...results[name].dims] };
+      raw = {};
+      for (const name of state.session.outputNames) raw[name] = { type: results[name].type, data: await results[name].getData(), dims: [...results[name].dims] };
     }
     const ms = performance.now() - start;
     track();
-    return keepOutputs ? { ms, outputs } : { ms };
+    if (!keepOutputs) return { ms };
+    const outputs = {};
+    for (const [name, r] of Object.entries(raw)) outputs[name] = { data: numeric(r.type, r.data), dims: r.dims };
+    return { ms, outputs };
   },
   async close() {
     if (state.decoder) await state.decoder.release();

@@ -9,7 +9,7 @@ import { launchChromium } from '../core/browser';
 import type { FoundChromium } from '../core/browser';
 import { isAekitError } from '../core/errors';
 import { DECODING_PARTS } from '../artifact/info';
-import type { HostTensor } from '../artifact/runtime';
+import type { TypedHostTensor } from '../artifact/runtime';
 import { ORT_URL_PREFIX, WEB_MODULE_FILE } from '../serve/static-files';
 import { BENCH_MODEL_URL, startBenchPageServer } from './browser-page';
 import type { BenchPageServer } from './browser-page';
@@ -34,7 +34,7 @@ export interface BrowserWorkerOptions {
 /** Page-side API (see browser-page.ts). */
 interface PageApi {
   open(request: { ep: string; threads: number; useWebModule: boolean; modelUrl: string; wasmPaths: string }): Promise<OpenResult>;
-  setInputs(batch: number, feeds: Record<string, HostTensor>, labelName: string | undefined, zName: string | undefined): void;
+  setInputs(batch: number, feeds: Record<string, TypedHostTensor>, labelName: string | undefined, zName: string | undefined): void;
   run(batch: number, keepOutputs: boolean, outputName: string): Promise<RunResult>;
   close(): Promise<MemoryReading | null>;
 }

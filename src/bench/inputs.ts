@@ -4,20 +4,25 @@
  * the same bytes at each batch size, so outputs can be compared across runtimes.
  */
 import { onnx } from 'onnx-proto';
-import { AekitError } from '../core/errors';
 import { Rng } from '../core/rng';
-import { BATCH_DIM, VALUE_RANGES, validateMetadata } from '../artifact/metadata';
+import { VALUE_RANGES, validateMetadata } from '../artifact/metadata';
 import { artifactInfo, decodeModel, rawMetadataOf } from '../artifact/onnx-io';
 import type { ArtifactInfo } from '../artifact/info';
 import type { ValueRange } from '../artifact/metadata';
+import type { HostDtype, TypedHostTensor } from '../artifact/runtime';
 import { int64ToNumber } from '../export/onnx-graph';
-import type { HostTensor } from '../artifact/runtime';
+import { bindShape } from './dims';
+import { dtypeOfOnnx, isIntegerDtype, typedTensor } from './dtypes';
+import { indexBounds } from './index-bounds';
 
-/** An input or output of the graph: name, element type and shape (strings = symbolic dims). */
+/**
+ * An input or output of the graph: name, element type and shape (strings: symbolic dims; null: a
+ * dim the graph neither sizes nor names).
+ */
 export interface GraphTensor {
   name: string;
-  dtype: 'float32' | 'int32';
-  shape: (number | string)[];
+  dtype: HostDtype;
+  shape: (number | string | null)[];
 }
 
 /** The artifact as the benchmark sees it. */
@@ -38,15 +43,24 @@ export interface BenchArtifact {
  */
 const FOREIGN_VALUE_RANGE: ValueRange = 'unit';
 
+/**
+ * Largest whole number (exclusive) drawn for an integer input that indexes nothing the graph says
+ * the size of (see index-bounds.ts): small enough to be a valid index, count or id almost anywhere.
+ */
+export const DEFAULT_INTEGER_BOUND = 10;
+
+/** Share of true values in a bool input (masks): a fair coin, so both branches of a Where run. */
+const MASK_TRUE_SHARE = 0.5;
+
 function graphTensor(v: onnx.IValueInfoProto, where: string): GraphTensor {
   const tensorType = v.type?.tensorType;
-  const T = onnx.TensorProto.DataType;
-  const elem = tensorType?.elemType;
-  if (elem !== T.FLOAT && elem !== T.INT32) {
-    throw new AekitError('BAD_DATA', `graph tensor '${v.name}' has element type ${String(elem)}; the benchmark feeds float32 or int32`, { where });
-  }
-  const shape = (tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : int64ToNumber(d.dimValue)));
-  return { name: v.name ?? '', dtype: elem === T.FLOAT ? 'float32' : 'int32', shape };
+  const dtype = dtypeOfOnnx(tensorType?.elemType, v.name ?? '', where);
+  const shape = (tensorType?.shape?.dim ?? []).map((d) => {
+    if (d.dimParam) return d.dimParam;
+    const size = d.dimValue === undefined || d.dimValue === null ? 0 : int64ToNumber(d.dimValue);
+    return size > 0 ? size : null;
+  });
+  return { name: v.name ?? '', dtype, shape };
 }
 
 /** Parse an artifact's bytes into what the benchmark needs. */
@@ -58,7 +72,7 @@ export function describeBenchArtifact(path: string, bytes: Uint8Array): BenchArt
   const outputs = graph.output.map((v) => graphTensor(v, path));
   const metadata = rawMetadataOf(model, path);
   // Files from other tools have no (or partial) aekit metadata: no description, so their inputs are
-  // told apart by rank alone (see benchInputs).
+  // told apart by element type, rank and use (see inputRole).
   let info: ArtifactInfo | undefined;
   try {
     info = Object.keys(metadata).length > 0 ? artifactInfo(validateMetadata(metadata, path, 'BAD_DATA'), path) : undefined;
@@ -68,52 +82,88 @@ export function describeBenchArtifact(path: string, bytes: Uint8Array): BenchArt
   return { path, bytes, model, inputs, outputs, info };
 }
 
-/** What the benchmark feeds an input: a class label, pixels, or N(0, 1) values (latent codes). */
-type InputRole = { kind: 'label'; encoding: 'one-hot' | 'index'; classes: number } | { kind: 'image'; valueRange: ValueRange } | { kind: 'normal' };
+/**
+ * What the benchmark feeds an input: a class label, pixels (as reals in a value range, or as bytes),
+ * indices below a bound, small whole numbers, a mask, or N(0, 1) values (latent codes).
+ */
+type InputRole =
+  | { kind: 'label'; encoding: 'one-hot' | 'index'; classes: number }
+  | { kind: 'image'; valueRange: ValueRange }
+  | { kind: 'pixel-bytes' }
+  | { kind: 'index'; bound: number }
+  | { kind: 'mask' }
+  | { kind: 'normal' };
 
 /**
- * The role of an input: for aekit artifacts from their description (label input, image input);
- * for other files, rank-4 inputs are images in [0, 1] and the rest N(0, 1).
+ * The role of an input: for aekit artifacts from their description (label input, image input).
+ * For other files: bool inputs are masks; integer inputs that index a constant tensor (Gather) or
+ * a OneHot are indices below its size, rank-4 uint8 inputs pixel bytes, other integers small whole
+ * numbers; real rank-4 inputs are images in [0, 1] and the rest N(0, 1).
  */
-function inputRole(artifact: BenchArtifact, input: GraphTensor): InputRole {
+function inputRole(artifact: BenchArtifact, input: GraphTensor, bounds: () => Map<string, number>): InputRole {
   const info = artifact.info;
-  if (!info) return input.shape.length === 4 ? { kind: 'image', valueRange: FOREIGN_VALUE_RANGE } : { kind: 'normal' };
-  if (info.label?.input === input.name) return { kind: 'label', encoding: info.label.encoding, classes: info.label.numClasses };
-  if (info.imageInput === input.name) return { kind: 'image', valueRange: info.valueRange };
-  return { kind: 'normal' };
+  if (info?.label?.input === input.name) return { kind: 'label', encoding: info.label.encoding, classes: info.label.numClasses };
+  if (info && info.imageInput === input.name) return { kind: 'image', valueRange: info.valueRange };
+  if (info) return { kind: 'normal' };
+  if (input.dtype === 'bool') return { kind: 'mask' };
+  if (isIntegerDtype(input.dtype)) {
+    const bound = bounds().get(input.name);
+    if (bound !== undefined) return { kind: 'index', bound };
+    if (input.dtype === 'uint8' && input.shape.length === 4) return { kind: 'pixel-bytes' };
+    return { kind: 'index', bound: DEFAULT_INTEGER_BOUND };
+  }
+  return input.shape.length === 4 ? { kind: 'image', valueRange: FOREIGN_VALUE_RANGE } : { kind: 'normal' };
+}
+
+/** Seeded values of one input's role, before conversion to its element type. */
+function roleValues(role: InputRole, size: number, rng: Rng): Float64Array {
+  const values = new Float64Array(size);
+  switch (role.kind) {
+    case 'label':
+      if (role.encoding === 'one-hot') for (let row = 0; row < size / role.classes; row++) values[row * role.classes + rng.int(role.classes)] = 1;
+      else for (let k = 0; k < size; k++) values[k] = rng.int(role.classes);
+      break;
+    case 'image': {
+      const [low, high] = VALUE_RANGES[role.valueRange];
+      // Rounded to float32 here, as the float32 artifacts always were: the same bytes as before.
+      for (let k = 0; k < size; k++) values[k] = Math.fround(low + (high - low) * rng.next());
+      break;
+    }
+    case 'pixel-bytes':
+      for (let k = 0; k < size; k++) values[k] = rng.int(256);
+      break;
+    case 'index':
+      for (let k = 0; k < size; k++) values[k] = rng.int(role.bound);
+      break;
+    case 'mask':
+      for (let k = 0; k < size; k++) values[k] = rng.next() < MASK_TRUE_SHARE ? 1 : 0;
+      break;
+    case 'normal':
+      values.set(rng.normalArray(size));
+      break;
+  }
+  return values;
 }
 
 /**
- * Seeded inputs at a batch size: one-hot rows (or class numbers) for the label input, pixels in
- * the artifact's value range for images, N(0, 1) for everything else (latent codes); which input
- * is which comes from the artifact's description (see {@link inputRole}). Layout is the artifact's
- * (NCHW images).
+ * Seeded inputs at a batch size, each in its input's element type: one-hot rows (or class numbers)
+ * for the label input, pixels in the artifact's value range for images, N(0, 1) for latent codes;
+ * for files of other tools, also masks, indices and pixel bytes (see {@link inputRole}). Batch-bound
+ * dimensions get `batch`, other symbolic ones their `dims` size (see dims.ts). Layout is the
+ * artifact's (NCHW images).
  *
- * @throws AekitError BAD_DATA when an input has a symbolic dimension other than the batch.
+ * @throws AekitError BAD_ARGUMENT when an input has a symbolic dimension that is neither the batch
+ *   nor sized in `dims`.
  */
-export function benchInputs(artifact: BenchArtifact, batch: number, seed: number): Record<string, HostTensor> {
-  const feeds: Record<string, HostTensor> = {};
+export function benchInputs(artifact: BenchArtifact, batch: number, seed: number, dims: Readonly<Record<string, number>> = {}): Record<string, TypedHostTensor> {
+  const feeds: Record<string, TypedHostTensor> = {};
+  let bounds: Map<string, number> | undefined;
+  const lazyBounds = () => (bounds ??= indexBounds(artifact.model.graph as onnx.IGraphProto));
   artifact.inputs.forEach((input, i) => {
-    const dims = input.shape.map((d, axis) => {
-      if (typeof d === 'number' && d > 0) return d;
-      if (axis === 0 && (d === BATCH_DIM || typeof d === 'string' || d === 0)) return batch;
-      throw new AekitError('BAD_DATA', `input '${input.name}' has dimension ${axis} = '${d}', which the benchmark cannot choose (only the batch may be symbolic)`, { where: artifact.path });
-    });
-    const size = dims.reduce((a, b) => a * b, 1);
-    const rng = Rng.derive(seed, 'bench-input', batch, i);
-    const values = new Float32Array(size);
-    const role = inputRole(artifact, input);
-    if (role.kind === 'label' && role.encoding === 'one-hot') {
-      for (let row = 0; row < size / role.classes; row++) values[row * role.classes + rng.int(role.classes)] = 1;
-    } else if (role.kind === 'label') {
-      for (let k = 0; k < size; k++) values[k] = rng.int(role.classes);
-    } else if (role.kind === 'image') {
-      const [low, high] = VALUE_RANGES[role.valueRange];
-      for (let k = 0; k < size; k++) values[k] = low + (high - low) * rng.next();
-    } else {
-      values.set(rng.normalArray(size));
-    }
-    feeds[input.name] = input.dtype === 'int32' ? { dtype: 'int32', data: Int32Array.from(values), dims } : { dtype: 'float32', data: values, dims };
+    const shape = bindShape(input, batch, dims, artifact.path);
+    const size = shape.reduce((a, b) => a * b, 1);
+    const values = roleValues(inputRole(artifact, input, lazyBounds), size, Rng.derive(seed, 'bench-input', batch, i));
+    feeds[input.name] = typedTensor(input.dtype, values, shape);
   });
   return feeds;
 }

@@ -5,7 +5,7 @@
 import { ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { HostTensor } from '../artifact/runtime';
+import type { TypedHostTensor } from '../artifact/runtime';
 import type { MemoryReading, OpenRequest, OpenResult, RunResult, RuntimeWorker, WorkerReply, WorkerRequest } from './worker';
 
 /** Characters of a dead worker's stderr quoted in the error. */
@@ -57,7 +57,7 @@ export function startNodeWorker(env: NodeJS.ProcessEnv = process.env): RuntimeWo
 
   return {
     open: (request: OpenRequest) => call<OpenResult>({ type: 'open', request }),
-    setInputs: (batch: number, feeds: Record<string, HostTensor>) => call<void>({ type: 'inputs', batch, feeds }),
+    setInputs: (batch: number, feeds: Record<string, TypedHostTensor>) => call<void>({ type: 'inputs', batch, feeds }),
     run: (batch: number, keepOutputs: boolean) => call<RunResult>({ type: 'run', batch, keepOutputs }),
     async close() {
       const reading = await call<MemoryReading>({ type: 'close' });

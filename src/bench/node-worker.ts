@@ -7,16 +7,17 @@ import { promises as fs, readFileSync } from 'node:fs';
 import { SOFTWARE_VULKAN_HINT } from '../core/browser';
 import { AekitError } from '../core/errors';
 import { NCHW_TO_NHWC, NHWC_TO_NCHW, isImageRank, transposeArray } from '../export/layout';
-import type { HostTensor } from '../artifact/runtime';
+import type { TypedHostTensor } from '../artifact/runtime';
 import type { tf as Tf } from '../core/tfjs-backend';
+import { numericOutput } from './dtypes';
 import type { MemoryReading, OpenRequest, OpenResult, OutputTensor, RunResult, WorkerReply, WorkerRequest } from './worker';
 
-/** A loaded runtime: runs host inputs to host outputs. */
+/** A loaded runtime: runs host inputs to host outputs (each in its own element type). */
 interface Engine {
-  run(batch: number): Promise<Record<string, OutputTensor>>;
-  /** Outputs of `run` in the artifact's layout (NCHW images); not timed. */
-  toArtifactLayout(outputs: Record<string, OutputTensor>): Record<string, OutputTensor>;
-  setInputs(batch: number, feeds: Record<string, HostTensor>): void;
+  run(batch: number): Promise<Record<string, TypedHostTensor>>;
+  /** Outputs of `run` in the artifact's layout (NCHW images), as numbers; not timed. */
+  toArtifactLayout(outputs: Record<string, TypedHostTensor>): Record<string, OutputTensor>;
+  setInputs(batch: number, feeds: Record<string, TypedHostTensor>): void;
   release(): Promise<void>;
 }
 
@@ -74,7 +75,7 @@ async function openOnnx(request: OpenRequest): Promise<{ engine: Engine; result:
     }
     throw error;
   }
-  const inputs = new Map<number, Record<string, HostTensor>>();
+  const inputs = new Map<number, Record<string, TypedHostTensor>>();
   const gpu = runtime === 'ort-node-webgpu' || runtime === 'ort-node-cuda';
   const detail = [
     `${runtime.startsWith('ort-web') ? 'onnxruntime-web' : 'onnxruntime-node'} ${await ortVersion(runtime)}`,
@@ -84,10 +85,10 @@ async function openOnnx(request: OpenRequest): Promise<{ engine: Engine; result:
     engine: {
       setInputs: (batch, feeds) => inputs.set(batch, feeds),
       async run(batch) {
-        const results = await session.run(inputs.get(batch)!);
-        return Object.fromEntries(results.map((r) => [r.name, { data: r.data, dims: r.dims }]));
+        const results = await session.runTyped(inputs.get(batch)!);
+        return Object.fromEntries(results.map((r) => [r.name, r]));
       },
-      toArtifactLayout: (outputs) => outputs,
+      toArtifactLayout: (outputs) => Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, numericOutput(t)])),
       release: () => session.release(),
     },
     result: { status: 'ready', creationMs: readMs + session.createMs, threads: gpu ? null : (session.threads ?? null), detail },
@@ -128,7 +129,8 @@ async function openTfjs(request: OpenRequest): Promise<{ engine: Engine; result:
     loaded.model.dispose();
     throw new AekitError('BAD_ARGUMENT', `the run's model has no part '${request.part}'; it has: ${Object.keys(loaded.model.parts).join(', ')}`, { where: request.runDir });
   }
-  // tfjs computes in NHWC: image inputs are transposed once here, outside the timed runs.
+  // tfjs computes in NHWC: image inputs are transposed once here, outside the timed runs. aekit's
+  // own artifacts (the only ones with a tfjs model) take float32 and int32 only.
   const inputs = new Map<number, { data: Float32Array | Int32Array; shape: number[]; dtype: 'float32' | 'int32' }[]>();
   return {
     engine: {
@@ -138,6 +140,9 @@ async function openTfjs(request: OpenRequest): Promise<{ engine: Engine; result:
           names.inputs.map((name) => {
             const feed = feeds[name];
             if (!feed) throw new AekitError('BAD_DATA', `the artifact has no input '${name}', which the tfjs model takes`, { where: request.onnxPath });
+            if (feed.dtype !== 'float32' && feed.dtype !== 'int32') {
+              throw new AekitError('BAD_DATA', `input '${name}' is ${feed.dtype}; the tfjs model takes float32 or int32`, { where: request.onnxPath });
+            }
             if (!isImageRank(feed.dims.length)) return { data: feed.data, shape: feed.dims, dtype: feed.dtype };
             return { data: transposeArray(feed.data, feed.dims, NCHW_TO_NHWC), shape: NCHW_TO_NHWC.map((p) => feed.dims[p]), dtype: feed.dtype };
           }),
@@ -151,17 +156,17 @@ async function openTfjs(request: OpenRequest): Promise<{ engine: Engine; result:
           return Array.isArray(y) ? y : [y];
         });
         const data = await Promise.all(ys.map((y) => y.data()));
-        const out: Record<string, OutputTensor> = {};
-        ys.forEach((y, i) => (out[names.outputs[i]] = { data: data[i] as Float32Array, dims: [...y.shape] }));
+        const out: Record<string, TypedHostTensor> = {};
+        ys.forEach((y, i) => (out[names.outputs[i]] = { dtype: 'float32', data: data[i] as Float32Array, dims: [...y.shape] }));
         tf.dispose([...xs, ...ys]);
         return out;
       },
       toArtifactLayout(outputs) {
         return Object.fromEntries(
-          Object.entries(outputs).map(([name, o]) => [
-            name,
-            isImageRank(o.dims.length) ? { data: transposeArray(o.data, o.dims, NHWC_TO_NCHW), dims: NHWC_TO_NCHW.map((p) => o.dims[p]) } : o,
-          ]),
+          Object.entries(outputs).map(([name, t]) => {
+            const o = numericOutput(t);
+            return [name, isImageRank(o.dims.length) ? { data: transposeArray(o.data as Float32Array, o.dims, NHWC_TO_NCHW), dims: NHWC_TO_NCHW.map((p) => o.dims[p]) } : o];
+          }),
         );
       },
       async release() {

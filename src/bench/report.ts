@@ -53,6 +53,13 @@ function agreementCells(row: BenchRow, report: BenchReport): [string, string] {
   return [fmt(a.maxAbsDiff), a.ok ? 'yes' : `NO (> ${a.tolerance})`];
 }
 
+/** GFLOP/s: `unknown` when the FLOPs are (never 0), `>=x` when the count left nodes out. */
+function gflopsCell(row: BenchRow): string {
+  if (row.flops === null) return 'unknown';
+  const value = fmt(row.gflopsPerSecond);
+  return row.flopsLowerBound && value !== '-' ? `>=${value}` : value;
+}
+
 /** The cells of one row, in {@link COLUMNS} order; rows that did not run carry their reason. */
 function rowCells(row: BenchRow, report: BenchReport): string[] {
   if (row.status !== 'ok' && row.latencyMs === null) {
@@ -69,7 +76,7 @@ function rowCells(row: BenchRow, report: BenchReport): string[] {
     l ? fmt(l.p95) : '-',
     l ? String(l.count) : '0',
     fmt(row.imagesPerSecond),
-    fmt(row.gflopsPerSecond),
+    gflopsCell(row),
     memoryCell(row),
     diff,
     row.status === 'failed' ? `${agrees}; failed: ${row.reason}` : agrees,
@@ -81,16 +88,37 @@ function modelKind(m: BenchReport['model']): string {
   return [...new Set([m.family, m.part].filter(Boolean))].join(' ');
 }
 
+/** Op types named in a list of `opType (node)` entries, each once, the first few. */
+function opTypes(uncounted: readonly string[]): string {
+  const types = [...new Set(uncounted.map((u) => u.split(' ')[0]))];
+  return types.length > 4 ? `${types.slice(0, 4).join(', ')}, ...` : types.join(', ');
+}
+
+/** FLOPs per image, as the count allows: exact, a lower bound, or unknown (never a false 0). */
+function flopsPhrase(m: BenchReport['model']): string {
+  const left = `${m.flopsUncounted.length} node(s) not counted: ${opTypes(m.flopsUncounted)}`;
+  if (m.flopsPerImage === null) return `unknown FLOPs per image (${left})`;
+  if (m.flopsLowerBound) return `>=${fmt(m.flopsPerImage)} FLOPs per image (lower bound, ${left})`;
+  return `${fmt(m.flopsPerImage)} FLOPs per image`;
+}
+
 /** One line about the artifact and the settings, above the table. */
 function headline(report: BenchReport): string {
   const m = report.model;
   const s = report.settings;
   const what = modelKind(m);
+  const dims = Object.entries(s.dims).map(([name, size]) => `${name}=${size}`);
   return (
-    `${m.path}${what ? ` (${what})` : ''}: ${fmt(m.flopsPerImage)} FLOPs per image` +
-    (m.flopsUncounted.length ? ` (lower bound: ${m.flopsUncounted.length} node(s) not counted)` : '') +
+    `${m.path}${what ? ` (${what})` : ''}: ${flopsPhrase(m)}` +
+    (m.fixedBatch !== null ? `; batch fixed at ${m.fixedBatch} by the model` : '') +
+    (dims.length ? `; ${dims.join(', ')}` : '') +
     `; ${s.warmup} warm-up + ${s.runs} timed runs per runtime and batch, interleaved; ${s.threads} thread(s); agreement vs ${s.reference}, tolerance ${s.tolerance}`
   );
+}
+
+/** Refused batch sizes as short rows (runtime column: every runtime). */
+function refusedCells(report: BenchReport): string[][] {
+  return report.refusedBatches.map(({ batch, reason }) => ['(all)', String(batch), `refused: ${reason}`]);
 }
 
 /** A description of the machine, for the text and Markdown reports. */
@@ -102,7 +130,7 @@ export function describeMachine(report: BenchReport): string {
 
 /** The report as an aligned plain-text table (what `aekit bench` prints). */
 export function formatBenchTable(report: BenchReport): string {
-  const rows = report.rows.map((r) => rowCells(r, report));
+  const rows = [...report.rows.map((r) => rowCells(r, report)), ...refusedCells(report)];
   const widths = COLUMNS.map((c, i) => Math.max(c.length, ...rows.filter((r) => r.length === COLUMNS.length).map((r) => r[i].length)));
   const line = (cells: readonly string[]) =>
     cells.length === COLUMNS.length
@@ -140,8 +168,8 @@ function escapeMd(text: string): string {
 export function benchMarkdown(report: BenchReport): string {
   const header = `| ${COLUMNS.join(' | ')} |`;
   const rule = `|${COLUMNS.map((_, i) => (i < 1 ? ' --- ' : ' ---: ')).join('|')}|`;
-  const body = report.rows.map((r) => {
-    const cells = rowCells(r, report).map(escapeMd);
+  const body = [...report.rows.map((r) => rowCells(r, report)), ...refusedCells(report)].map((raw) => {
+    const cells = raw.map(escapeMd);
     while (cells.length < COLUMNS.length) cells.push('');
     return `| ${cells.join(' | ')} |`;
   });

@@ -5,9 +5,10 @@
  */
 import * as path from 'node:path';
 import type { Logger } from '../core/log';
-import type { HostTensor } from '../artifact/runtime';
+import type { TypedHostTensor } from '../artifact/runtime';
 import type { Agreement } from './agreement';
 import { startBrowserWorker } from './browser-runner';
+import { knownFlops } from './flops';
 import type { FlopCount } from './flops';
 import type { BenchArtifact } from './inputs';
 import { startNodeWorker } from './node-runner';
@@ -46,9 +47,11 @@ export interface BenchRow {
   latencyMs: LatencySummary | null;
   /** batch / median latency. */
   imagesPerSecond: number | null;
-  /** FLOPs of one run at this batch size (counted from the ONNX graph). */
+  /** FLOPs of one run at this batch size (counted from the ONNX graph); null when unknown. */
   flops: number | null;
-  /** flops / median latency, in GFLOP/s. */
+  /** The counter left nodes out: flops and gflopsPerSecond are lower bounds. */
+  flopsLowerBound: boolean;
+  /** flops / median latency, in GFLOP/s; null when the FLOPs are unknown. */
   gflopsPerSecond: number | null;
   /** Peak memory of the runtime's process (or page): per runtime, the same on each of its rows. */
   memory: MemoryReading | null;
@@ -91,7 +94,7 @@ export interface OpenContext {
   part?: string;
   threads: number;
   launch: WorkerLaunchOptions;
-  feedsByBatch: Map<number, Record<string, HostTensor>>;
+  feedsByBatch: Map<number, Record<string, TypedHostTensor>>;
   logger: Logger;
 }
 
@@ -182,14 +185,16 @@ function emptyRow(state: RuntimeState): BenchRow {
     latencyMs: null,
     imagesPerSecond: null,
     flops: null,
+    flopsLowerBound: false,
     gflopsPerSecond: null,
     memory: null,
     agreement: null,
   };
 }
 
-function cellRow(state: RuntimeState, cell: Cell, flops: FlopCount): BenchRow {
+function cellRow(state: RuntimeState, cell: Cell, count: FlopCount): BenchRow {
   const latency = cell.times.length > 0 ? summarise(cell.times) : null;
+  const { flops, lowerBound } = knownFlops(count);
   const failed = cell.error !== undefined;
   return {
     runtime: state.runtime,
@@ -202,8 +207,9 @@ function cellRow(state: RuntimeState, cell: Cell, flops: FlopCount): BenchRow {
     firstInferenceMs: cell.firstMs ?? null,
     latencyMs: latency,
     imagesPerSecond: latency ? cell.batch / (latency.p50 / 1000) : null,
-    flops: flops.total,
-    gflopsPerSecond: latency ? flops.total / (latency.p50 / 1000) / 1e9 : null,
+    flops,
+    flopsLowerBound: lowerBound,
+    gflopsPerSecond: latency && flops !== null ? flops / (latency.p50 / 1000) / 1e9 : null,
     memory: state.memory,
     agreement: cell.agreement ?? null,
   };

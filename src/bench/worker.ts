@@ -4,7 +4,7 @@
  * the benchmark down, and global runtime state (tfjs's backend, onnxruntime-web's wasm threads) is
  * never shared. The driver calls one worker at a time, which is what interleaves them.
  */
-import type { HostTensor } from '../artifact/runtime';
+import type { TypedHostTensor } from '../artifact/runtime';
 import type { BenchRuntime } from './runtimes';
 
 /** What a worker is asked to open. */
@@ -33,9 +33,12 @@ export type OpenResult =
     }
   | { status: 'unavailable'; reason: string };
 
-/** One output in the artifact's layout (NCHW images). */
+/**
+ * One output in the artifact's layout (NCHW images), as numbers: float32 outputs as they are,
+ * float16 decoded to float32, integer and bool outputs as float64 (see dtypes.ts numericOutput).
+ */
 export interface OutputTensor {
-  data: Float32Array;
+  data: Float32Array | Float64Array;
   dims: number[];
 }
 
@@ -60,7 +63,7 @@ export interface MemoryReading {
 export interface RuntimeWorker {
   open(request: OpenRequest): Promise<OpenResult>;
   /** Store the inputs of one batch size (sent once, not timed). */
-  setInputs(batch: number, feeds: Record<string, HostTensor>): Promise<void>;
+  setInputs(batch: number, feeds: Record<string, TypedHostTensor>): Promise<void>;
   run(batch: number, keepOutputs: boolean): Promise<RunResult>;
   /** Release the runtime and report its peak memory; the worker is gone afterwards. */
   close(): Promise<MemoryReading | null>;
@@ -71,7 +74,7 @@ export interface RuntimeWorker {
 /** Messages to a child worker process. */
 export type WorkerRequest =
   | { id: number; type: 'open'; request: OpenRequest }
-  | { id: number; type: 'inputs'; batch: number; feeds: Record<string, HostTensor> }
+  | { id: number; type: 'inputs'; batch: number; feeds: Record<string, TypedHostTensor> }
   | { id: number; type: 'run'; batch: number; keepOutputs: boolean }
   | { id: number; type: 'close' };
 

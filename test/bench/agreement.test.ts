@@ -11,6 +11,13 @@ describe('bench: compareOutputs', () => {
     assert.equal(a.ok, false);
   });
 
+  it('compares integer and bool outputs (float64 numbers) as well as float32 ones', () => {
+    const ints = (values: number[]) => ({ data: Float64Array.from(values), dims: [values.length] });
+    assert.equal(compareOutputs({ pred: ints([3, 1]) }, { pred: ints([3, 1]) }, 1e-3).maxAbsDiff, 0);
+    const other = compareOutputs({ pred: ints([3, 2]) }, { pred: ints([3, 1]) }, 1e-3);
+    assert.deepEqual([other.maxAbsDiff, other.ok], [1, false], 'another argmax class is a disagreement');
+  });
+
   it('counts a missing output, another shape or NaN as infinitely far, saying why', () => {
     const missing = compareOutputs({}, { image: t([1]) }, 1e-3);
     assert.equal(missing.maxAbsDiff, Infinity);

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { onnx } from 'onnx-proto';
-import { countFlops } from '../../src/bench/flops';
+import { countFlops, knownFlops } from '../../src/bench/flops';
 import { Rng } from '../../src/core/rng';
 import { OnnxGraphBuilder, valueInfo } from '../../src/export/onnx-graph';
 import { encodeModel } from '../../src/artifact/onnx-io';
@@ -73,6 +73,30 @@ describe('bench: countFlops', () => {
     const count = countFlops(model, { batch: 2 });
     assert.equal(count.total, 0);
     assert.deepEqual(count.uncounted, ['NonMaxSuppression (mystery)', 'Relu (y)']);
+  });
+
+  it('reports a count with nothing sized as unknown, a partial one as a lower bound, and a complete 0 as 0', () => {
+    assert.deepEqual(knownFlops({ total: 0, byOp: {}, uncounted: ['Einsum (e)'] }), { flops: null, lowerBound: false, uncounted: ['Einsum (e)'] });
+    assert.deepEqual(knownFlops({ total: 40, byOp: { Add: 40 }, uncounted: ['ArgMax (a)'] }), { flops: 40, lowerBound: true, uncounted: ['ArgMax (a)'] });
+    assert.deepEqual(knownFlops({ total: 0, byOp: {}, uncounted: [] }), { flops: 0, lowerBound: false, uncounted: [] });
+  });
+
+  it('binds batch dims named as other tools name them, and takes concrete input shapes', () => {
+    const g = new OnnxGraphBuilder();
+    g.reserve('x');
+    g.identity(g.node('Relu', ['x'], 'r'), 'y');
+    const withDims = (dims: (string | number)[]) =>
+      onnx.ModelProto.create({
+        irVersion: 8,
+        opsetImport: [{ domain: '', version: OPSET }],
+        graph: { name: 'n', node: g.nodes, input: [valueInfo('x', 'float32', dims)], output: [valueInfo('y', 'float32', dims)] },
+      });
+    assert.equal(countFlops(withDims(['N', 5]), { batch: 3 }).total, 15);
+    assert.equal(countFlops(withDims([5, 'batch_size']), { batch: 3 }).total, 15);
+    assert.equal(countFlops(withDims(['unk__7', 5]), { batch: 3 }).total, 15, 'the first axis, whatever its name');
+    assert.deepEqual(countFlops(withDims(['N', 'seq']), { batch: 3 }).uncounted, ['Relu (r)', 'Identity (y)'], 'seq unsized: not guessed');
+    assert.equal(countFlops(withDims(['N', 'seq']), { batch: 3, dims: { seq: 2 } }).total, 6);
+    assert.equal(countFlops(withDims(['N', 'seq']), { inputShapes: { x: [4, 4] } }).total, 16);
   });
 
   it('counts the fixture decoder from its layer sizes (Gemm + bias, Relu, Gemm + bias, Sigmoid)', async () => {

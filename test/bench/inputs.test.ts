@@ -8,6 +8,8 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { decodeModel, encodeModel } from '../../src/artifact/onnx-io';
+import type { TypedHostTensor } from '../../src/artifact/runtime';
+import { numericOutput } from '../../src/bench/dtypes';
 import { benchInputs, describeBenchArtifact } from '../../src/bench/inputs';
 import { trainedEncoder } from '../eval/latent/helpers';
 import type { Artifacts } from '../eval/latent/helpers';
@@ -19,8 +21,12 @@ function withoutMetadata(bytes: Uint8Array): Uint8Array {
   return encodeModel(model);
 }
 
+/** A tensor's values as numbers, whatever its element type. */
+const numbers = (t: TypedHostTensor): Float32Array | Float64Array => numericOutput(t).data;
+
 /** Rows of a [rows, classes] one-hot tensor, each checked to hold a single 1. */
-function oneHotRows(data: Float32Array | Int32Array, classes: number): number[] {
+function oneHotRows(tensor: TypedHostTensor, classes: number): number[] {
+  const data = numbers(tensor);
   const rows: number[] = [];
   for (let r = 0; r < data.length / classes; r++) {
     const row = Array.from(data.subarray(r * classes, (r + 1) * classes));
@@ -50,10 +56,10 @@ describe('bench: inputs from the artifact description', function () {
     const feeds = benchInputs(artifact, 64, 5);
     const label = feeds[info.label!.input];
     assert.deepEqual(label.dims, [64, info.label!.numClasses]);
-    assert.ok(new Set(oneHotRows(label.data, info.label!.numClasses)).size > 1, 'the classes vary');
+    assert.ok(new Set(oneHotRows(label, info.label!.numClasses)).size > 1, 'the classes vary');
     const z = feeds[info.latentInput!.name];
     assert.deepEqual(z.dims, [64, 3]);
-    assert.ok(Array.from(z.data).some((v) => v < 0), 'codes are N(0, 1), not pixels');
+    assert.ok(Array.from(numbers(z)).some((v) => v < 0), 'codes are N(0, 1), not pixels');
     // Same seed, same bytes: every runtime gets identical inputs.
     assert.deepEqual(benchInputs(artifact, 64, 5)[info.latentInput!.name].data, z.data);
   });
@@ -64,8 +70,8 @@ describe('bench: inputs from the artifact description', function () {
     const feeds = benchInputs(artifact, 4, 0);
     const image = feeds[info.imageInput!];
     assert.deepEqual(image.dims, [4, 1, 28, 28]);
-    assert.ok(Array.from(image.data).every((v) => v >= 0 && v <= 1), 'unit value range');
-    oneHotRows(feeds[info.label!.input].data, info.label!.numClasses);
+    assert.ok(Array.from(numbers(image)).every((v) => v >= 0 && v <= 1), 'unit value range');
+    oneHotRows(feeds[info.label!.input], info.label!.numClasses);
   });
 
   it('still benchmarks files of other tools: rank-4 inputs are [0, 1] images, the rest N(0, 1)', async () => {
@@ -74,8 +80,8 @@ describe('bench: inputs from the artifact description', function () {
     assert.equal(artifact.info, undefined);
     const feeds = benchInputs(artifact, 2, 0);
     const [image, other] = [artifact.inputs.find((i) => i.shape.length === 4)!, artifact.inputs.find((i) => i.shape.length !== 4)!];
-    assert.ok(Array.from(feeds[image.name].data).every((v) => v >= 0 && v <= 1));
+    assert.ok(Array.from(numbers(feeds[image.name])).every((v) => v >= 0 && v <= 1));
     // Without a description the label input is not known to be one: it gets N(0, 1) values.
-    assert.ok(Array.from(feeds[other.name].data).some((v) => v < 0));
+    assert.ok(Array.from(numbers(feeds[other.name])).some((v) => v < 0));
   });
 });

@@ -1,7 +1,8 @@
 /**
  * `aekit bench` as a user runs it (the built CLI): rows for onnxruntime-node, onnxruntime-web and
  * TensorFlow.js wasm on a trained decoder, the JSON report with exactly the fields
- * docs/benchmarks.md documents, Markdown and PNG outputs, and one-line errors for bad flags.
+ * docs/benchmarks.md documents, Markdown and PNG outputs, one-line errors for bad flags, and models
+ * from other tools (fixtures/onnx/foreign): a refused batch, `--dim`, unknown FLOPs.
  */
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,17 +10,20 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { decodePng } from '../../src/core/image-io';
 import { PACKAGE_ROOT } from '../../src/core/paths';
+
+const FOREIGN = path.join(PACKAGE_ROOT, 'fixtures', 'onnx', 'foreign');
 import { benchFixture } from '../bench/helpers';
 import type { BenchFixture } from '../bench/helpers';
 import { runCli } from './cli-helpers';
 
 /** The report's fields as docs/benchmarks.md ("JSON report") lists them; optional ones are marked. */
 const DOCUMENTED = Object.freeze({
-  report: ['schema', 'aekitVersion', 'createdAt', 'model', 'runDir', 'settings', 'machine', 'rows'],
-  model: ['path', 'bytes', 'family?', 'part?', 'runId?', 'inputs', 'outputs', 'flopsPerImage', 'flopsUncounted'],
-  settings: ['runtimes', 'batches', 'threads', 'warmup', 'runs', 'maxSeconds', 'seed', 'tolerance', 'reference'],
+  report: ['schema', 'aekitVersion', 'createdAt', 'model', 'runDir', 'settings', 'machine', 'refusedBatches', 'rows'],
+  model: ['path', 'bytes', 'family?', 'part?', 'runId?', 'inputs', 'outputs', 'fixedBatch', 'flopsPerImage', 'flopsLowerBound', 'flopsUncounted'],
+  settings: ['runtimes', 'batches', 'dims', 'threads', 'warmup', 'runs', 'maxSeconds', 'seed', 'tolerance', 'reference'],
   machine: ['cpuModel', 'cpus', 'totalMemoryBytes', 'platform', 'release', 'node', 'loadAverage'],
-  row: ['runtime', 'batch', 'status', 'reason?', 'detail?', 'threads', 'creationMs', 'firstInferenceMs', 'latencyMs', 'imagesPerSecond', 'flops', 'gflopsPerSecond', 'memory', 'agreement'],
+  refusedBatch: ['batch', 'reason'],
+  row: ['runtime', 'batch', 'status', 'reason?', 'detail?', 'threads', 'creationMs', 'firstInferenceMs', 'latencyMs', 'imagesPerSecond', 'flops', 'flopsLowerBound', 'gflopsPerSecond', 'memory', 'agreement'],
   latencyMs: ['count', 'p50', 'p95', 'mean', 'min', 'max', 'stdev', 'iqr'],
   memory: ['kind', 'peakBytes', 'baselineBytes?'],
   agreement: ['maxAbsDiff', 'tolerance', 'ok', 'note?'],
@@ -77,6 +81,37 @@ describe('cli: aekit bench', function () {
     }
     assert.equal(readFileSync(files.md, 'utf8').split('\n').filter((l) => l.startsWith('| ')).length, 8, 'Markdown: header, rule and six rows');
     assert.ok(decodePng(readFileSync(files.png)).width > 0);
+  });
+
+  it('refuses the batch sizes a fixed-shape model cannot run, with the reason, and documents the JSON fields (PyTorch conv)', async () => {
+    const json = path.join(out, 'fixed.json');
+    const result = await runCli(['bench', path.join(FOREIGN, 'torch-conv-fixed.onnx'), '--runtimes', 'ort-node-cpu', '--batch', '1,16', '--warmup', '0', '--runs', '2', '--json', json]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^ort-node-cpu +1 /m);
+    assert.doesNotMatch(result.stdout, /^ort-node-cpu +16 /m);
+    assert.match(result.stdout, /^\(all\) +16 +refused: the model runs 1 image at a time \(input 'x' has the fixed shape \[1, 3, 32, 32\]/m);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, Record<string, unknown>>;
+    assertFields(report, DOCUMENTED.report, 'report');
+    assertFields(report.model, DOCUMENTED.model, 'model');
+    const refused = report.refusedBatches as unknown as Record<string, unknown>[];
+    assert.equal(refused.length, 1);
+    assertFields(refused[0], DOCUMENTED.refusedBatch, 'refusedBatches[0]');
+    assert.equal(report.model.fixedBatch, 1);
+  });
+
+  it('sizes symbolic dims with --dim and prints unknown FLOPs as unknown; a bad --dim is one line naming the flag', async () => {
+    const file = path.join(FOREIGN, 'onnx-fp16-seq.onnx');
+    const result = await runCli(['bench', file, '--runtimes', 'ort-node-cpu', '--batch', '2', '--dim', 'seq=5', '--warmup', '0', '--runs', '2']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /unknown FLOPs per image .*; seq=5;/);
+    assert.match(result.stdout, /^ort-node-cpu +2 .* unknown /m);
+    const missing = await runCli(['bench', file, '--runtimes', 'ort-node-cpu', '--batch', '2']);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
+    assert.match(missing.stderr, /symbolic dimension 'seq' at axis 1, which is not the batch; give its size with --dim seq=<size>/);
+    const bad = await runCli(['bench', file, '--dim', 'seq']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^aekit: --dim\.0: expected name=size with a positive whole size, got 'seq'/);
   });
 
   it('documents every JSON field in docs/benchmarks.md', () => {

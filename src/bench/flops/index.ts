@@ -11,18 +11,20 @@
  * - Every other arithmetic or activation op (Add, Mul, Relu, Sigmoid, Softmax, ...): one per output element.
  * - Data movement (Reshape, Transpose, Concat, Slice, Gather, Pad, Resize, Cast, ...): zero.
  *
- * Shapes are propagated through the graph with the symbolic batch dimension set to the batch size
- * (FLOPs of most models grow linearly with it, but counting per batch avoids assuming so). An op
- * whose output shape cannot be inferred is listed in {@link FlopCount.uncounted}; its FLOPs and
- * those of everything downstream that needs its shape are left out, so the total is a lower bound.
+ * Shapes are propagated through the graph with the batch-bound dimensions of the inputs (see
+ * ../dims.ts: `batch`, `N`, `batch_size`, ... or the first axis) set to the batch size (FLOPs of
+ * most models grow linearly with it, but counting per batch avoids assuming so). An op whose output
+ * shape cannot be inferred is listed in {@link FlopCount.uncounted}; its FLOPs and those of
+ * everything downstream that needs its shape are left out, so the total is a lower bound, and
+ * unknown when nothing was counted ({@link knownFlops}).
  *
  * The rules live by operator family: linear.ts (Gemm, MatMul), windows.ts (Conv, ConvTranspose,
  * pooling), elementwise.ts (activations, arithmetic, normalisation), movement.ts (reshaping ops).
  */
 import { onnx } from 'onnx-proto';
 import { decodeModel } from '../../artifact/onnx-io';
-import { BATCH_DIM } from '../../artifact/metadata';
 import { float32Data, int64ToNumber } from '../../export/onnx-graph';
+import { bindShape } from '../dims';
 import { ELEMENTWISE_RULES } from './elementwise';
 import { LINEAR_RULES } from './linear';
 import { MOVEMENT_RULES } from './movement';
@@ -42,10 +44,30 @@ export interface FlopCount {
 
 /** Options of {@link countFlops}. */
 export interface CountFlopsOptions {
-  /** Value of the symbolic batch dimension (default 1). */
+  /** Value of the batch-bound dimensions (default 1). */
   batch?: number;
   /** Values of other symbolic dimensions, by name. */
   dims?: Record<string, number>;
+  /** Concrete shapes of the graph inputs, by name: used as given, instead of `batch` and `dims`. */
+  inputShapes?: Record<string, number[]>;
+}
+
+/** A FLOP count as a figure to report: the total, null when unknown, and whether it is a lower bound. */
+export interface KnownFlops {
+  /** Total FLOPs; null when nodes were left out and nothing was counted (unknown, never 0). */
+  flops: number | null;
+  /** Some nodes were left out but others counted: the total is a lower bound. */
+  lowerBound: boolean;
+  uncounted: string[];
+}
+
+/**
+ * What a count says: a graph whose every node was sized has exactly `total` FLOPs (0 for pure data
+ * movement); one where nodes were left out has at least `total`, or unknown FLOPs when that is 0.
+ */
+export function knownFlops(count: FlopCount): KnownFlops {
+  const partial = count.uncounted.length > 0;
+  return { flops: partial && count.total === 0 ? null : count.total, lowerBound: partial && count.total > 0, uncounted: count.uncounted };
 }
 
 /** Shape and FLOP rules by op type (a Map: op types come from the file, and must not reach Object's own keys). */
@@ -94,13 +116,21 @@ export function countFlops(source: Uint8Array | onnx.IModelProto, options: Count
   for (const input of graph.input ?? []) {
     const name = input.name ?? '';
     if (shapes.has(name)) continue;
-    const dims = input.type?.tensorType?.shape?.dim ?? [];
-    const resolved = dims.map((d) => {
-      if (d.dimParam) return d.dimParam === BATCH_DIM ? batch : options.dims?.[d.dimParam];
-      return d.dimValue !== undefined && d.dimValue !== null ? int64ToNumber(d.dimValue) : undefined;
+    const given = options.inputShapes?.[name];
+    if (given) {
+      shapes.set(name, [...given]);
+      continue;
+    }
+    const declared = (input.type?.tensorType?.shape?.dim ?? []).map((d) => {
+      if (d.dimParam) return d.dimParam;
+      const size = d.dimValue !== undefined && d.dimValue !== null ? int64ToNumber(d.dimValue) : 0;
+      return size > 0 ? size : null;
     });
-    // A symbolic dimension other than the batch without a value leaves the input's shape unknown.
-    if (resolved.every((d): d is number => d !== undefined)) shapes.set(name, resolved);
+    try {
+      shapes.set(name, bindShape({ name, shape: declared }, batch, options.dims ?? {}));
+    } catch {
+      // A symbolic dimension other than the batch without a value leaves the input's shape unknown.
+    }
   }
 
   const byOp: Record<string, number> = {};
