@@ -4,7 +4,7 @@
  * `features` output); a plain ONNX file (pytorch-fid's InceptionV3 exported by PyTorch) is
  * described by {@link FeatureNetworkOptions.preprocess}, from the CLI's `--features-*` flags.
  */
-import { promises as fs } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { onnx } from 'onnx-proto';
 import { AekitError } from '../../core/errors';
 import { decodeModel, rawMetadataOf, artifactInfo } from '../../artifact/onnx-io';
@@ -20,6 +20,7 @@ import { DEFAULT_EVAL_BATCH, DEFAULT_EVAL_RUNTIME } from '../onnx-session';
 import type { OnnxModelOptions, RowProgress } from '../onnx-session';
 import { fedSize, inputProblem, prepareImages } from './preprocess';
 import type { FeatureInput } from './preprocess';
+import { shippedByFile } from './shipped';
 
 /**
  * Input values per `session.run` call of a feature network (unless a batch size is given): 4M
@@ -36,6 +37,18 @@ export interface FeatureNetworkOptions extends OnnxModelOptions {
    * and gray -> RGB replication), and overriding an aekit artifact's declaration.
    */
   preprocess?: Partial<FeatureExtraction>;
+}
+
+/** What {@link FeatureNetwork.inspect} finds in a file. */
+export interface FeatureNetworkDescription {
+  bytes: Uint8Array;
+  sha256: string;
+  featureSize: number;
+  /** The resolved preprocessing (input and output named). */
+  extraction: FeatureExtraction;
+  channels: number;
+  /** True when the file carries aekit metadata. */
+  declared: boolean;
 }
 
 /** A tensor of a plain ONNX graph: its name and dimensions (strings for symbolic ones). */
@@ -91,43 +104,45 @@ export class FeatureNetwork {
   ) {}
 
   /**
-   * Load a feature network: an aekit artifact with `aekit.features` (or an aekit classifier), or a
-   * plain ONNX file described by `options.preprocess`.
+   * Read a feature network file and resolve its preprocessing without opening a session: an aekit
+   * artifact with `aekit.features` (or an aekit classifier), or a plain ONNX file described by
+   * `preprocess` (the CLI's `--features-*` flags), whose fields also override a declaration.
    * @throws AekitError FILE_NOT_FOUND; BAD_DATA for a file that is not an ONNX model or whose
    *   metadata contradicts itself; BAD_ARGUMENT naming the flag when the preprocessing is incomplete.
    */
-  static async load(file: string, options: FeatureNetworkOptions = {}): Promise<FeatureNetwork> {
+  static inspect(file: string, preprocess: Partial<FeatureExtraction> = {}): FeatureNetworkDescription {
     let bytes: Uint8Array;
     try {
-      bytes = await fs.readFile(file);
+      bytes = readFileSync(file);
     } catch (error) {
-      throw new AekitError('FILE_NOT_FOUND', `feature network not found (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { where: file, cause: error });
+      const shipped = shippedByFile(file);
+      const hint = shipped ? `: ${shipped.name} is not installed (${shipped.recipe} trains it); pass another network with --features` : '';
+      throw new AekitError('FILE_NOT_FOUND', `FID classifier not found (the feature network of FID and KID; ${(error as NodeJS.ErrnoException).code ?? (error as Error).message})${hint}`, { where: file, cause: error });
     }
     const { inputs, outputs, metadata } = graphTensors(bytes, file);
-    const given = options.preprocess ?? {};
     let extraction: FeatureExtraction;
-    let declared = false;
-    if (Object.keys(metadata).length > 0) {
+    const declared = Object.keys(metadata).length > 0;
+    if (declared) {
       const info = artifactInfo(validateMetadata(metadata, file, 'BAD_DATA'), file);
       if (!info.features) {
         throw new AekitError('BAD_DATA', `the ${info.family} ${info.part} artifact declares no feature output (aekit.features) and is not an aekit classifier with a 'features' output`, { where: `${file}: aekit.features` });
       }
-      extraction = { ...info.features, ...defined(given) };
-      declared = true;
+      extraction = { ...info.features, ...defined(preprocess) };
     } else {
-      if (given.range === undefined) {
-        throw new AekitError('BAD_ARGUMENT', 'the file has no aekit metadata: say which value range its input takes with --features-range unit|symmetric|byte (pytorch-fid\'s InceptionV3: symmetric, after its resize)', { where: file });
+      if (preprocess.range === undefined) {
+        throw new AekitError('BAD_ARGUMENT', "the file has no aekit metadata: say which value range its input takes with --features-range unit|symmetric|byte (pytorch-fid's InceptionV3: symmetric, after its resize)", { where: file });
       }
-      const input = pick(inputs, given.input, 'input', '--features-input', file);
+      const input = pick(inputs, preprocess.input, 'input', '--features-input', file);
       const [, , h, w] = input.dims;
       const fixed = typeof h === 'number' && typeof w === 'number' ? { height: h, width: w } : undefined;
+      const size = preprocess.size ?? fixed;
       extraction = {
-        output: pick(outputs, given.output, 'output', '--features-output', file).name,
+        output: pick(outputs, preprocess.output, 'output', '--features-output', file).name,
         input: input.name,
-        ...(given.size ?? fixed ? { size: given.size ?? fixed } : {}),
-        resize: given.resize ?? (fixed ? 'bilinear' : 'graph'),
-        range: given.range,
-        grayToRgb: given.grayToRgb ?? true,
+        ...(size ? { size } : {}),
+        resize: preprocess.resize ?? (fixed ? 'bilinear' : 'graph'),
+        range: preprocess.range,
+        grayToRgb: preprocess.grayToRgb ?? true,
       };
     }
     const input = pick(inputs, extraction.input, 'input', '--features-input', file);
@@ -140,17 +155,26 @@ export class FeatureNetwork {
     if (extraction.resize !== 'graph' && !extraction.size) {
       throw new AekitError('BAD_ARGUMENT', `input '${input.name}' [${input.dims.join(', ')}] has no fixed size: give it with --features-size HxW, or --features-resize graph when the graph resizes`, { where: file });
     }
+    return { bytes, sha256: sha256Bytes(bytes), featureSize, extraction: { ...extraction, input: input.name }, channels, declared };
+  }
+
+  /**
+   * Load a feature network ({@link inspect}) and open its session.
+   * @throws AekitError as {@link inspect}; BACKEND_UNAVAILABLE for a GPU runtime that cannot start.
+   */
+  static async load(file: string, options: FeatureNetworkOptions = {}): Promise<FeatureNetwork> {
+    const found = FeatureNetwork.inspect(file, options.preprocess);
     if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
       throw new AekitError('BAD_ARGUMENT', `expected a batch size >= 1, found ${options.batchSize}`, { where: 'batchSize' });
     }
     let session: OrtSessionHandle;
     try {
-      session = await openOrtSession(options.runtime ?? DEFAULT_EVAL_RUNTIME, bytes, { threads: options.threads });
+      session = await openOrtSession(options.runtime ?? DEFAULT_EVAL_RUNTIME, found.bytes, { threads: options.threads });
     } catch (error) {
       if (error instanceof AekitError) throw new AekitError(error.code, error.message, { where: file, cause: error });
       throw error;
     }
-    return new FeatureNetwork(file, sha256Bytes(bytes), featureSize, { ...extraction, input: input.name }, channels, declared, session, options.batchSize);
+    return new FeatureNetwork(file, found.sha256, found.featureSize, found.extraction, found.channels, found.declared, session, options.batchSize);
   }
 
   /** What the network takes, for {@link prepareImages}. */
