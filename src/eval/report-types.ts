@@ -111,6 +111,11 @@ export interface LatentClassifierRow {
 
 /** Latent-classifier results. */
 export interface LatentReport {
+  /**
+   * What the encoder was given for its label input: 'none: ...' for an unconditional encoder;
+   * for a conditional one a label-free row (`LABEL_FREE_ENCODER_INPUT`), never the image's class.
+   */
+  encoderLabel: string;
   trainCount: number;
   testCount: number;
   codeSize: number;

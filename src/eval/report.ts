@@ -116,7 +116,7 @@ export function formatReportTable(report: EvalReport): string {
   if (report.latent) {
     const l = report.latent;
     parts.push(
-      `latent classifiers (train ${l.trainCount}, test ${l.testCount}; code ${l.codeSize}-d vs pixels ${l.pixelSize}-d; majority class ${pct(l.chance)}):\n` +
+      `latent classifiers (train ${l.trainCount}, test ${l.testCount}; code ${l.codeSize}-d vs pixels ${l.pixelSize}-d; majority class ${pct(l.chance)}; encoder's label input: ${l.encoderLabel}):\n` +
         textTable(['classifier', 'codes', 'pixels'], latentRows(report)),
     );
   }
@@ -144,7 +144,7 @@ export function reportMarkdown(report: EvalReport, images: readonly string[] = [
   }
   if (report.latent) {
     const l = report.latent;
-    out.push('', '## Latent classifiers', '', `Trained on ${l.trainCount} training images, scored on ${l.testCount} test images; codes have ${l.codeSize} dimensions, pixels ${l.pixelSize}. Majority-class accuracy: ${pct(l.chance)}.`, '');
+    out.push('', '## Latent classifiers', '', `Trained on ${l.trainCount} training images, scored on ${l.testCount} test images; codes have ${l.codeSize} dimensions, pixels ${l.pixelSize}. Majority-class accuracy: ${pct(l.chance)}. The encoder's label input: ${l.encoderLabel}.`, '');
     out.push(markdownTable(['classifier', 'codes', 'pixels'], latentRows(report)));
   }
   if (report.skipped.length > 0) out.push('', '## Skipped', '', ...report.skipped.map((s) => `- ${s.metric}: ${s.reason}`));
