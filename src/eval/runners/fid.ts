@@ -102,7 +102,7 @@ async function scoreImages(ctx: EvalContext): Promise<MetricResults> {
     const reference = await stages.timed('test features', () =>
       referenceStats(net, dataKey('test', test), cacheDir, () => featuresOf('features of test images', ctx.testImages, 'NHWC', 'unit'), logger, withKid),
     );
-    logger.info(`FID/KID test statistics ${reference.cached ? 'read from' : 'cached in'} ${reference.file}`);
+    logger.info(`FID test statistics ${reference.cached ? 'read from' : 'cached in'} ${reference.file}${withKid ? ' (with the features KID needs)' : ''}`);
     const trainRef = await stages.timed('training features', () =>
       referenceStats(net, dataKey('train', train), cacheDir, () => featuresOf('features of training images', rowsOf(train.images, imageSize, count), 'NHWC', 'unit'), logger, withKid),
     );
