@@ -194,11 +194,22 @@ export class FeatureNetwork {
 
   /**
    * Check that images of `shape` can be fed to the network.
-   * @throws AekitError BAD_ARGUMENT naming the network, the images and what disagrees.
+   * @throws AekitError BAD_ARGUMENT naming the first field that disagrees (`aekit.imageShape.<field>`
+   *   of a network that takes one size, such as an aekit classifier), the images and their shape.
    */
   checkShape(shape: ImageShape, what: string): void {
     const problem = this.problemWith(shape);
-    if (problem) throw new AekitError('BAD_ARGUMENT', `the feature network cannot score ${what} (${describeShape(shape)}): ${problem}`, { where: this.path });
+    if (!problem) return;
+    const { size, resize } = this.extraction;
+    const where = (field: keyof ImageShape) => (this.declared ? `${this.path}: aekit.imageShape.${field}` : this.path);
+    const channelsFit = shape.channels === this.channels || (shape.channels === 1 && this.channels === 3 && this.extraction.grayToRgb);
+    if (!channelsFit) throw new AekitError('BAD_ARGUMENT', `the feature network cannot score ${what} (${describeShape(shape)}): ${problem}`, { where: where('channels') });
+    for (const field of ['height', 'width'] as const) {
+      const mine = size?.[field];
+      if (resize !== 'none' || mine === undefined || mine === shape[field]) continue;
+      throw new AekitError('BAD_ARGUMENT', `the FID classifier takes images with ${field} = ${mine}, but ${what} has ${field} = ${shape[field]} (${describeShape(shape)})`, { where: where(field) });
+    }
+    throw new AekitError('BAD_ARGUMENT', `the feature network cannot score ${what} (${describeShape(shape)}): ${problem}`, { where: this.path });
   }
 
   /** Rows per run call for images of `shape`. */
