@@ -28,6 +28,10 @@ Files:
   resize.f32 / reference.json    bilinear resize cases (F.interpolate, align_corners=False)
   reference.json                 shapes, commands, versions, and the FID of MNIST test images
                                  0-199 vs 200-399 (pytorch-fid's formula on PyTorch's features)
+
+With `--full-size OUT.onnx` it writes nothing under fixtures/ and exports the same architecture at
+full width instead (2048 features, ~95 MB, the cost of pytorch-fid's real network) with the same
+metadata, for timing (bench/fid-sample-size.ts --inception OUT.onnx).
 """
 import importlib.util
 import json
@@ -290,7 +294,22 @@ def resize_cases(rng):
     return cases
 
 
+def full_size(out):
+    """The full-width network (WIDTH_DIVISOR 1) with random weights, for timing only."""
+    global WIDTH_DIVISOR
+    WIDTH_DIVISOR = 1
+    torch.manual_seed(SEED)
+    net = ReducedInception(resize_input=False, normalize_input=False)
+    net.eval()
+    features_meta = {"output": "pool3", "input": "image", "size": {"height": 299, "width": 299}, "resize": "bilinear", "range": "symmetric", "grayToRgb": True}
+    metadata = converter.aekit_metadata(family="inception-v3-random", dataset="none (random weights, for timing)", run_id="make-inception-fixture --full-size", channels=3, size=(299, 299), feature_size=net.feature_size, features=features_meta)
+    converter.export_onnx(net, out, channels=3, size=(299, 299), metadata=metadata)
+    print(f"wrote {out}: {net.feature_size} features, {sum(p.numel() for p in net.parameters())} parameters")
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--full-size":
+        return full_size(sys.argv[2])
     os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(SEED)
     rng = np.random.default_rng(SEED)

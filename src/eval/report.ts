@@ -40,10 +40,10 @@ function fidText(value: number | undefined): string {
   return value !== undefined && Math.abs(value) < 1 ? value.toFixed(4) : num(value);
 }
 
-/** KID as mean ± std, in units of 1e-3 where small (how papers print it: "KID x 10^3"). */
-function kidText(value: { mean: number; std: number }): string {
+/** KID as mean ± std over subsets; one subset (n up to the subset size) has no spread to show. */
+function kidText(value: { mean: number; std: number }, subsets: number): string {
   const digits = Math.abs(value.mean) < 0.1 ? 5 : 4;
-  return `${value.mean.toFixed(digits)} ± ${value.std.toFixed(digits)}`;
+  return subsets === 1 ? value.mean.toFixed(digits) : `${value.mean.toFixed(digits)} ± ${value.std.toFixed(digits)}`;
 }
 
 function pct(value: number): string {
@@ -63,9 +63,9 @@ export function summaryRows(report: EvalReport): [string, string, string][] {
   }
   if (kid) {
     const n = `n = ${kid.count} per side, ${kid.subsets === 1 ? `one subset of all ${kid.subsetSize}` : `${kid.subsets} subsets of ${kid.subsetSize}`}`;
-    if (kid.samples) rows.push(['KID samples vs test', kidText(kid.samples), n]);
-    if (kid.reconstructions) rows.push(['KID reconstructions vs test', kidText(kid.reconstructions), n]);
-    rows.push(['KID train vs test (real data)', kidText(kid.trainVsTest), `${n}; near 0 (unbiased)`]);
+    if (kid.samples) rows.push(['KID samples vs test', kidText(kid.samples, kid.subsets), n]);
+    if (kid.reconstructions) rows.push(['KID reconstructions vs test', kidText(kid.reconstructions, kid.subsets), n]);
+    rows.push(['KID train vs test (real data)', kidText(kid.trainVsTest, kid.subsets), `${n}; baseline for scale`]);
   }
   const t = report.translation;
   if (t) {
