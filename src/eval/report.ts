@@ -42,7 +42,8 @@ function fidText(value: number | undefined): string {
 
 /** KID as mean ± std over subsets; one subset (n up to the subset size) has no spread to show. */
 function kidText(value: { mean: number; std: number }, subsets: number): string {
-  const digits = Math.abs(value.mean) < 0.1 ? 5 : 4;
+  const size = Math.abs(value.mean);
+  const digits = size < 0.1 ? 5 : size < 10 ? 4 : 2;
   return subsets === 1 ? value.mean.toFixed(digits) : `${value.mean.toFixed(digits)} ± ${value.std.toFixed(digits)}`;
 }
 
