@@ -107,8 +107,8 @@ async function scoreImages(ctx: EvalContext): Promise<MetricResults> {
       referenceStats(net, dataKey('train', train), cacheDir, () => featuresOf('features of training images', rowsOf(train.images, imageSize, count), 'NHWC', 'unit'), logger, withKid),
     );
     const kidOptions: KidOptions = { subsets: options.kidSubsets, subsetSize: options.kidSubsetSize, seed: ctx.seed };
-    const kidOf = async (a: Scored): Promise<KidValue> => {
-      const result = await kid(a.features!, count, reference.features!, count, net.featureSize, kidOptions);
+    const kidOf = async (a: Scored, what: string): Promise<KidValue> => {
+      const result = await kid(a.features!, count, reference.features!, count, net.featureSize, { ...kidOptions, progress: stages.progress(`KID of ${what}`) });
       return { mean: result.mean, std: result.std };
     };
 
@@ -146,10 +146,10 @@ async function scoreImages(ctx: EvalContext): Promise<MetricResults> {
     }
     if (withKid) {
       const report = await stages.timed('KID', async (): Promise<KidReport> => {
-        const scale = await kid(trainRef.features!, count, reference.features!, count, net.featureSize, kidOptions);
+        const scale = await kid(trainRef.features!, count, reference.features!, count, net.featureSize, { ...kidOptions, progress: stages.progress('KID of training images') });
         const out: KidReport = { network: networkReport(net), count, subsets: scale.subsets, subsetSize: scale.subsetSize, trainVsTest: { mean: scale.mean, std: scale.std } };
-        if (samples) out.samples = await kidOf(samples);
-        if (reconstructions) out.reconstructions = await kidOf(reconstructions);
+        if (samples) out.samples = await kidOf(samples, 'samples');
+        if (reconstructions) out.reconstructions = await kidOf(reconstructions, 'reconstructions');
         return out;
       });
       results.kid = report;
