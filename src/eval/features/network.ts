@@ -152,6 +152,14 @@ export class FeatureNetwork {
     if (channels !== 1 && channels !== 3) throw new AekitError('BAD_DATA', `expected an input of 1 or 3 channels, found '${input.name}' [${input.dims.join(', ')}]`, { where: file });
     const featureSize = output.dims.length === 2 ? output.dims[1] : undefined;
     if (typeof featureSize !== 'number') throw new AekitError('BAD_DATA', `expected a [batch, d] feature output, found '${output.name}' [${output.dims.join(', ')}]`, { where: file });
+    const [, , inputHeight, inputWidth] = input.dims;
+    if (extraction.resize === 'graph' && typeof inputHeight === 'number' && typeof inputWidth === 'number') {
+      throw new AekitError('BAD_ARGUMENT', `resize 'graph' feeds images at their own size, but input '${input.name}' takes only ${inputHeight}x${inputWidth}: use --features-resize bilinear (aekit resizes) or none`, { where: file });
+    }
+    const { size } = extraction;
+    if (size && typeof inputHeight === 'number' && typeof inputWidth === 'number' && (size.height !== inputHeight || size.width !== inputWidth)) {
+      throw new AekitError('BAD_ARGUMENT', `the size ${size.height}x${size.width} (--features-size or aekit.features.size) differs from input '${input.name}' [${input.dims.join(', ')}]`, { where: file });
+    }
     if (extraction.resize !== 'graph' && !extraction.size) {
       throw new AekitError('BAD_ARGUMENT', `input '${input.name}' [${input.dims.join(', ')}] has no fixed size: give it with --features-size HxW, or --features-resize graph when the graph resizes`, { where: file });
     }

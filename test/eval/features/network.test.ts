@@ -143,6 +143,8 @@ describe('FeatureNetwork: a reduced InceptionV3 (pytorch-fid blocks, seeded weig
     await rejectsWith(FeatureNetwork.load(plain), 'BAD_ARGUMENT', /has no aekit metadata: say which value range its input takes with --features-range unit\|symmetric\|byte/);
     await rejectsWith(FeatureNetwork.load(plain, { preprocess: { range: 'unit', output: 'logits' } }), 'BAD_ARGUMENT', /expected an output named 'logits', found: pool3/);
     await rejectsWith(FeatureNetwork.load(REDUCED_INCEPTION_RESIZE, { preprocess: { range: 'unit', resize: 'bilinear' } }), 'BAD_ARGUMENT', /has no fixed size: give it with --features-size HxW, or --features-resize graph/);
+    await rejectsWith(FeatureNetwork.load(plain, { preprocess: { range: 'symmetric', resize: 'graph' } }), 'BAD_ARGUMENT', /resize 'graph' feeds images at their own size, but input 'image' takes only 299x299: use --features-resize bilinear/);
+    await rejectsWith(FeatureNetwork.load(plain, { preprocess: { range: 'symmetric', size: { height: 224, width: 224 } } }), 'BAD_ARGUMENT', /the size 224x224 \(--features-size or aekit\.features\.size\) differs from input 'image' \[batch, 3, 299, 299\]/);
     await rejectsWith(FeatureNetwork.load(path.join(dir, 'missing.onnx')), 'FILE_NOT_FOUND', /FID classifier not found \(the feature network of FID and KID; ENOENT\)/);
     const notOnnx = path.join(dir, 'not.onnx');
     await fs.writeFile(notOnnx, 'hello');
