@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     const test = loadMnist('test', { limit: n });
     const key = { data: { dataset: { name: 'mnist' }, split: 'test', count: test.count, seed: 0 } };
     const cacheDir = path.join(tmp, 'cache');
-    const computeReference = async () => featureStats(await net.featuresOfData(test.images, test.count), test.count, net.featureSize);
+    const computeReference = () => net.featuresOfData(test.images, test.count);
     const cold = await time('reference stats, cold (10k test features + stats, cached)', () => referenceStats(net, key, cacheDir, computeReference));
 
     const start = performance.now();
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
       const out = await decoder.run({ [zName]: { data: z, dims: [n, latent] } }, ['image']);
       return out.image.data;
     });
-    const features = await time(`classifier features of ${n} images`, () => net.features(images, n, decoder.metadata.valueRange));
+    const features = await time(`classifier features of ${n} images`, () => net.features(images, n, decoder.info.imageShape!, 'NCHW', decoder.metadata.valueRange));
     const stats = await time('feature statistics (float64)', () => featureStats(features, n, net.featureSize));
     const warm = await time('reference stats, warm (cache read)', () => referenceStats(net, key, cacheDir, computeReference));
     const fid = await time('Fréchet distance', () => frechetDistance(stats, warm.stats));

@@ -7,6 +7,8 @@
 export {
   ARTIFACT_IMAGE_LAYOUT,
   BATCH_DIM,
+  FEATURE_INPUT_RANGES,
+  FEATURE_RESIZE_MODES,
   LAYOUT_BY_RANK,
   METADATA_FIELDS,
   METADATA_KEY_PREFIX,
@@ -14,8 +16,8 @@ export {
   VALUE_RANGES,
   validateMetadata,
 } from './metadata';
-export type { ArtifactMetadata, ArtifactPart, CategoricalLayout, ImageShape, LabelInput, SamplePrior, TensorLayout, TensorSpec, ValueRange } from './metadata';
-export { describeArtifact, DECODING_PARTS, DRAWABLE_PRIORS } from './info';
+export type { ArtifactMetadata, ArtifactPart, CategoricalLayout, FeatureExtraction, FeatureInputRange, FeatureResize, ImageShape, LabelInput, SamplePrior, TensorLayout, TensorSpec, ValueRange } from './metadata';
+export { describeArtifact, CLASSIFIER_FEATURES_OUTPUT, DECODING_PARTS, DRAWABLE_PRIORS } from './info';
 export type { ArtifactInfo, DescribeOptions, LabelInfo } from './info';
 export { artifactInfo, decodeModel, encodeModel, rawMetadata, readArtifactInfo, readMetadata, registryPrior, writeMetadata } from './onnx-io';
 export { drawLatents, MAX_SEED, normalSamples, uniformSamples } from './prior';

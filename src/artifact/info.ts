@@ -7,7 +7,7 @@
  * Pure code (no Node imports): the browser module bundles it.
  */
 import { AekitError } from '../core/errors';
-import type { ArtifactMetadata, ArtifactPart, CategoricalLayout, ImageShape, SamplePrior, TensorSpec, ValueRange } from './metadata';
+import type { ArtifactMetadata, ArtifactPart, CategoricalLayout, FeatureExtraction, ImageShape, SamplePrior, TensorSpec, ValueRange } from './metadata';
 
 /** Parts whose input is a latent code and whose output is images (a GAN generator decodes N(0, I)). */
 export const DECODING_PARTS: readonly ArtifactPart[] = Object.freeze(['decoder', 'generator']);
@@ -53,6 +53,11 @@ export interface ArtifactInfo {
   readonly prior?: SamplePrior;
   /** The categorical part of the code (gumbel-vae, joint-vae). */
   readonly categorical?: CategoricalLayout;
+  /**
+   * How to use it as a feature network (FID, KID): `aekit.features`, else, for a classifier with a
+   * `features` output, that output on images of its own shape and range, unresized.
+   */
+  readonly features?: FeatureExtraction;
   /** True when codes can be drawn from the prior without data and decoded: `/sample`, the web page's sampler. */
   readonly canSample: boolean;
   /** Why {@link canSample} is false. */
@@ -79,6 +84,35 @@ function imageShapeOf(spec: TensorSpec | undefined): ImageShape | undefined {
   const [, channels, height, width] = spec.shape;
   if (![channels, height, width].every((d) => typeof d === 'number' && d > 0)) return undefined;
   return { channels: channels as number, height: height as number, width: width as number };
+}
+
+/** The output of an aekit classifier that holds its penultimate features (src/models/classifier.ts). */
+export const CLASSIFIER_FEATURES_OUTPUT = 'features';
+
+/**
+ * The feature extraction an artifact declares, checked against its tensors, or the one of an aekit
+ * classifier (its `features` output on its own image shape and value range).
+ */
+function featuresOf(metadata: ArtifactMetadata, imageInput: TensorSpec | undefined, imageShape: ImageShape | undefined, where: string): FeatureExtraction | undefined {
+  const declared = metadata.features;
+  if (!declared) {
+    if (metadata.part !== 'classifier' || !imageInput || !imageShape) return undefined;
+    if (rowWidth(metadata.outputs.find((o) => o.name === CLASSIFIER_FEATURES_OUTPUT)) === undefined) return undefined;
+    const size = { height: imageShape.height, width: imageShape.width };
+    return { output: CLASSIFIER_FEATURES_OUTPUT, input: imageInput.name, size, resize: 'none', range: metadata.valueRange, grayToRgb: false };
+  }
+  const field = `${where}: aekit.features`;
+  if (!metadata.outputs.some((o) => o.name === declared.output)) {
+    throw new AekitError('BAD_DATA', `features output '${declared.output}' is not among the outputs (${metadata.outputs.map((o) => o.name).join(', ')})`, { where: `${field}.output` });
+  }
+  const input = declared.input ?? imageInput?.name;
+  if (input === undefined || !metadata.inputs.some((i) => i.name === input)) {
+    throw new AekitError('BAD_DATA', `expected an image input, found ${declared.input ? `'${declared.input}', which is not among` : 'none among'} the inputs (${metadata.inputs.map((i) => i.name).join(', ')})`, { where: `${field}.input` });
+  }
+  if (declared.resize !== 'graph' && !declared.size) {
+    throw new AekitError('BAD_DATA', `resize '${declared.resize}' needs the network's input size (aekit.features.size)`, { where: `${field}.size` });
+  }
+  return { ...declared, input };
 }
 
 /** Names of the outputs that can be a whole decoder input, in order of preference. */
@@ -127,12 +161,13 @@ export function describeArtifact(metadata: ArtifactMetadata, options: DescribeOp
   const prior = metadata.prior ?? options.priorOf?.(metadata.family);
   const categorical = metadata.categorical;
   const whyNoSample = sampleBlocker(metadata.part, latentInput, prior, categorical);
+  const imageShape = metadata.imageShape ?? imageShapeOf(decodes ? imageOutputSpec : (imageInputSpec ?? imageOutputSpec));
   return {
     metadata,
     family: metadata.family,
     part: metadata.part,
     valueRange: metadata.valueRange,
-    imageShape: metadata.imageShape ?? imageShapeOf(decodes ? imageOutputSpec : (imageInputSpec ?? imageOutputSpec)),
+    imageShape,
     imageInput: imageInputSpec?.name,
     imageOutput: imageOutputSpec?.name,
     latentInput,
@@ -142,6 +177,7 @@ export function describeArtifact(metadata: ArtifactMetadata, options: DescribeOp
     numClasses: label?.numClasses ?? metadata.numClasses,
     prior,
     categorical,
+    features: featuresOf(metadata, imageInputSpec, imageShape, where),
     canSample: whyNoSample === undefined,
     whyNoSample,
   };

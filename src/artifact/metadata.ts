@@ -83,6 +83,42 @@ export interface ImageShape {
   width: number;
 }
 
+/**
+ * Value range a feature network takes: the two of {@link VALUE_RANGES}, or 'byte' (0-255, what
+ * TensorFlow-ported networks such as clean-fid's take).
+ */
+export const FEATURE_INPUT_RANGES = ['unit', 'symmetric', 'byte'] as const;
+/** See {@link FEATURE_INPUT_RANGES}. */
+export type FeatureInputRange = (typeof FEATURE_INPUT_RANGES)[number];
+
+/**
+ * How images reach a feature network's input size: 'bilinear' resizes them first (PyTorch's
+ * `F.interpolate(mode='bilinear', align_corners=False)`: half-pixel centres, no antialiasing,
+ * pytorch-fid's preprocessing); 'graph' feeds them at their own size to a graph that resizes
+ * itself (its input has symbolic height and width); 'none' accepts only images of the input size.
+ */
+export const FEATURE_RESIZE_MODES = ['bilinear', 'graph', 'none'] as const;
+/** See {@link FEATURE_RESIZE_MODES}. */
+export type FeatureResize = (typeof FEATURE_RESIZE_MODES)[number];
+
+/**
+ * How a feature network (FID's and KID's: an aekit classifier, pytorch-fid's InceptionV3) is fed
+ * and read: the preprocessing it was trained with, declared with the file so that scores computed
+ * with it are comparable with those of the tool that made it.
+ */
+export interface FeatureExtraction {
+  /** The output holding the feature vectors, [batch, d]. */
+  output: string;
+  /** The image input (NCHW); default: the first NCHW input. */
+  input?: string;
+  /** The image size the network takes; not needed with resize 'graph'. */
+  size?: { height: number; width: number };
+  resize: FeatureResize;
+  range: FeatureInputRange;
+  /** Grayscale images are replicated to the network's three channels (pytorch-fid's `convert('RGB')`). */
+  grayToRgb: boolean;
+}
+
 /** Everything an aekit artifact says about itself. */
 export interface ArtifactMetadata {
   aekitVersion: string;
@@ -104,6 +140,8 @@ export interface ArtifactMetadata {
   prior?: SamplePrior;
   /** The categorical part of the latent code (gumbel-vae, joint-vae). */
   categorical?: CategoricalLayout;
+  /** How a feature network is fed and read (see `describeArtifact`'s `features` for classifiers without it). */
+  features?: FeatureExtraction;
   dataset: string;
   runId: string;
   /** ISO 8601 time of export. */
@@ -140,6 +178,14 @@ const FIELD_SCHEMAS: FieldSchemas = {
   outputActivation: name,
   prior: z.enum(SAMPLE_PRIORS),
   categorical: z.object({ variables: positiveInt, classes: positiveInt }),
+  features: z.object({
+    output: name,
+    input: z.optional(name),
+    size: z.optional(z.object({ height: positiveInt, width: positiveInt })),
+    resize: z.enum(FEATURE_RESIZE_MODES),
+    range: z.enum(FEATURE_INPUT_RANGES),
+    grayToRgb: z.boolean(),
+  }),
   dataset: z.string(),
   runId: z.string(),
   createdAt: name,

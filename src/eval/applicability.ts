@@ -2,19 +2,21 @@
  * Which of eval's metrics apply to a model: the family's registry entry must list the metric
  * (families this aekit does not know are judged by their artifacts alone), and the artifacts must
  * have what it needs. What the data adds (FID's classifier shape, translation's domain B) is each
- * metric runner's `dataProblem` (src/eval/runners).
+ * metric runner's `dataProblem` (src/eval/runners). KID goes with FID: the same images, the same features.
  */
 import { CLASSIFIER_LOGITS } from './model-io';
 import type { ModelIo } from './model-io';
 
 /** The metrics `aekit eval` computes, in report order. */
-export const EVAL_METRICS = ['fid', 'ssim', 'psnr', 'elbo', 'latent', 'accuracy', 'translation'] as const;
+export const EVAL_METRICS = ['fid', 'kid', 'ssim', 'psnr', 'elbo', 'latent', 'accuracy', 'translation'] as const;
 /** See {@link EVAL_METRICS}. */
 export type EvalMetric = (typeof EVAL_METRICS)[number];
 
 /** The family's metric (FamilyDefinition.evaluation.metrics) behind each of eval's metrics. */
 const FAMILY_METRIC: Readonly<Record<EvalMetric, string>> = Object.freeze({
   fid: 'fid',
+  // KID scores the same images with the same features: where a family has FID, it has KID.
+  kid: 'fid',
   ssim: 'reconstruction',
   psnr: 'reconstruction',
   elbo: 'elbo',
@@ -36,12 +38,14 @@ export function metricApplicability(io: ModelIo, labelled: boolean | string): Re
     io.encoder && io.generator
       ? `the encoder's outputs (${io.encoder.metadata.outputs.map((o) => o.name).join(', ')}) hold no code that is the decoder's whole input '${io.latentInput().name}' (${io.latentInput().size} values)`
       : `the model has no encoder/decoder pair to reconstruct images with (parts: ${partNames(io).join(', ')})`;
+  const generated = !io.generator
+    ? `the model has no decoder or generator artifact (parts: ${partNames(io).join(', ')})`
+    : io.priorKind() === undefined && !canReconstruct
+      ? `${io.whyNoPrior()}, and it cannot reconstruct images`
+      : undefined;
   const structural: Record<EvalMetric, string | undefined> = {
-    fid: !io.generator
-      ? `the model has no decoder or generator artifact (parts: ${partNames(io).join(', ')})`
-      : io.priorKind() === undefined && !canReconstruct
-        ? `${io.whyNoPrior()}, and it cannot reconstruct images`
-        : undefined,
+    fid: generated,
+    kid: generated,
     ssim: canReconstruct ? undefined : noRecon,
     psnr: canReconstruct ? undefined : noRecon,
     elbo: io.hasGaussianPosterior() ? undefined : 'the model has no Gaussian posterior (an encoder with outputs mu and logvar feeding the decoder)',

@@ -34,3 +34,8 @@ export function sha256File(file: string): Promise<string> {
 export function sha256Text(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
+
+/** Hex SHA-256 of bytes already in memory. */
+export function sha256Bytes(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

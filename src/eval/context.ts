@@ -11,7 +11,7 @@ import type { ValueRange } from '../data/types';
 import type { EvalMetric } from './applicability';
 import type { EvalData } from './dataset';
 import { fromArtifactImages } from './images';
-import { oneHot } from './model-io';
+import { LABEL_FREE_ENCODER_INPUT, labelFreeRow, oneHot } from './model-io';
 import type { Encoded, ModelIo } from './model-io';
 import type { RowProgress } from './onnx-session';
 import { DEFAULT_ELBO_COUNT, DEFAULT_EVAL_COUNT, DEFAULT_LATENT_TEST_COUNT, DEFAULT_LATENT_TRAIN_COUNT } from './options';
@@ -51,8 +51,15 @@ export interface EvalSetup extends EvalData {
 
 /** Rows of the shared encodings a runner needs (0 or absent: none). */
 export interface EncodingNeeds {
+  /** Codes of test images, a conditional encoder given each image's label (what a reconstruction decodes). */
   testCodes?: number;
   trainCodes?: number;
+  /**
+   * Codes that know nothing of the image's label: a conditional encoder is given
+   * {@link LABEL_FREE_ENCODER_INPUT} instead (for unconditional encoders, the codes above).
+   */
+  labelFreeTestCodes?: number;
+  labelFreeTrainCodes?: number;
   reconstructions?: number;
 }
 
@@ -66,6 +73,11 @@ export interface EvalContext extends EvalSetup {
   /** The first {@link trainEncodeCount} training images encoded, when any runner needs training codes. */
   readonly trainCodes?: Encoded;
   readonly trainEncodeCount: number;
+  /** Codes of the first test / training images with no label given (see {@link EncodingNeeds.labelFreeTestCodes}). */
+  readonly labelFreeTestCodes?: Encoded;
+  readonly labelFreeTrainCodes?: Encoded;
+  /** What a conditional encoder was given instead of the label for the label-free codes; undefined for an unconditional one. */
+  readonly encoderLabelInput?: string;
   /** Test images reconstructed (0 when the model cannot reconstruct or nothing needs it). */
   readonly reconCount: number;
   /** The reconstructions, NCHW in {@link generatorRange}. */
@@ -125,12 +137,25 @@ export async function shareEncodings(setup: EvalSetup, needs: readonly EncodingN
   const { io, stages, test, train, imageSize, shape } = setup;
   const most = (key: keyof EncodingNeeds) => Math.max(0, ...needs.map((n) => n[key] ?? 0));
   const reconCount = io.canReconstruct() ? most('reconstructions') : 0;
-  const testEncodeCount = io.encoder ? Math.max(reconCount, most('testCodes')) : 0;
-  const trainEncodeCount = io.encoder ? most('trainCodes') : 0;
-  const encode = (stage: string, images: Float32Array, labels: Int32Array, n: number) =>
+  // An unconditional encoder's codes know no label: the label-free codes are the same codes.
+  const conditional = io.encoder !== undefined && io.labelWidth(io.encoder) > 0;
+  const shared = (key: keyof EncodingNeeds) => (conditional ? 0 : most(key));
+  const testEncodeCount = io.encoder ? Math.max(reconCount, most('testCodes'), shared('labelFreeTestCodes')) : 0;
+  const trainEncodeCount = io.encoder ? Math.max(most('trainCodes'), shared('labelFreeTrainCodes')) : 0;
+  const encode = (stage: string, images: Float32Array, labels: Int32Array | Float32Array, n: number) =>
     stages.timed(stage, () => io.encode(rowsOf(images, imageSize, n), n, labels, stages.progress(stage)));
   const testCodes = testEncodeCount > 0 ? await encode('encode test images', test.images, test.labels, testEncodeCount) : undefined;
   const trainCodes = trainEncodeCount > 0 ? await encode('encode training images', train.images, train.labels, trainEncodeCount) : undefined;
+  let labelFree: Pick<EvalContext, 'labelFreeTestCodes' | 'labelFreeTrainCodes' | 'encoderLabelInput'> = { labelFreeTestCodes: testCodes, labelFreeTrainCodes: trainCodes };
+  if (conditional) {
+    const row = labelFreeRow(train.labels, io.labelWidth(io.encoder));
+    const [nTest, nTrain] = [most('labelFreeTestCodes'), most('labelFreeTrainCodes')];
+    labelFree = {
+      labelFreeTestCodes: nTest > 0 ? await encode('encode test images without labels', test.images, row, nTest) : undefined,
+      labelFreeTrainCodes: nTrain > 0 ? await encode('encode training images without labels', train.images, row, nTrain) : undefined,
+      encoderLabelInput: LABEL_FREE_ENCODER_INPUT,
+    };
+  }
   const generatorRange = io.generator?.info.valueRange ?? 'unit';
   let reconstructionsNchw: Float32Array | undefined;
   if (reconCount > 0 && testCodes?.code) {
@@ -140,7 +165,7 @@ export async function shareEncodings(setup: EvalSetup, needs: readonly EncodingN
     reconstructionsNchw = await stages.timed('reconstruct test images', () => io.decode(rowsOf(codes, size, reconCount), reconCount, labels, stages.progress('reconstruct test images')));
   }
   const reconstructions = reconstructionsNchw ? fromArtifactImages(reconstructionsNchw, reconCount, shape, generatorRange) : undefined;
-  return { ...setup, generatorRange, testCodes, testEncodeCount, trainCodes, trainEncodeCount, reconCount, reconstructionsNchw, reconstructions, figures: { shape } };
+  return { ...setup, generatorRange, testCodes, testEncodeCount, trainCodes, trainEncodeCount, ...labelFree, reconCount, reconstructionsNchw, reconstructions, figures: { shape } };
 }
 
 /** One-hot label rows when the decoder is conditional, else undefined. */

@@ -29,7 +29,7 @@ import { loadTarget } from './target';
 
 export { EVAL_METRICS, applicableMetrics, metricApplicability, type EvalMetric } from './applicability';
 export { DEFAULT_EVAL_COUNT, DEFAULT_ELBO_COUNT, DEFAULT_LATENT_TRAIN_COUNT, DEFAULT_LATENT_TEST_COUNT, FIGURE_SIZES, type EvaluateOptions, type EvalProgress } from './options';
-export type { EvalReport, EvalFigures, FidReport, ImageMetricReport, ElboReport, LatentReport, LatentClassifierRow, TranslationReport, CycleReport } from './report-types';
+export type { EvalReport, EvalFigures, FidReport, KidReport, KidValue, FeatureNetworkReport, ImageMetricReport, ElboReport, LatentReport, LatentClassifierRow, TranslationReport, CycleReport } from './report-types';
 
 /**
  * Evaluate a model: `target` is an `.onnx` artifact, a folder of artifacts, or a run folder (its

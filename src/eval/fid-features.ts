@@ -1,128 +1,43 @@
 /**
- * FID's feature network: an aekit classifier artifact whose `features` output (the penultimate
- * layer) plays the role of Inception-v3's pool3 in pytorch-fid, plus the on-disk cache of the
- * reference statistics of real images, keyed by the classifier file's SHA-256.
+ * FID's and KID's feature networks as eval uses them (src/eval/features: any ONNX network with its
+ * declared preprocessing; the shipped classifiers by image shape), and the on-disk cache of the
+ * features and statistics of real images, keyed by the network file's SHA-256 and its preprocessing.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { AekitError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { silentLogger } from '../core/log';
 import { writeFileAtomic } from '../core/atomic-write';
-import { MODELS_DIR } from '../core/paths';
-import type { ValueRange } from '../data/types';
+import { CLASSIFIER_FEATURES_OUTPUT } from '../artifact/info';
 import { featureStats } from './metrics/fid';
 import type { FeatureStats } from './metrics/fid';
-import { sha256File, sha256Text } from './cache';
-import { convertRange, describeShape, toArtifactImages } from './images';
+import { sha256Text } from './cache';
+import { FeatureNetwork } from './features/network';
+import { SHIPPED_FEATURE_NETWORKS } from './features/shipped';
 import type { ImageShape } from './images';
-import { OnnxModel } from './onnx-session';
-import type { OnnxModelOptions, RowProgress } from './onnx-session';
 
-/** The shipped MNIST classifier whose features FID uses (trained by experiments/mnist-classifier.json). */
-export const DEFAULT_FID_CLASSIFIER = path.join(MODELS_DIR, 'mnist-classifier.onnx');
+/** The shipped MNIST classifier whose features FID uses on 28x28 grayscale images (trained by experiments/mnist-classifier.json). */
+export const DEFAULT_FID_CLASSIFIER = SHIPPED_FEATURE_NETWORKS[0].file;
+
+/** Image shape of {@link DEFAULT_FID_CLASSIFIER}: MNIST's. */
+export const DEFAULT_FID_IMAGE_SHAPE: Readonly<ImageShape> = SHIPPED_FEATURE_NETWORKS[0].shape;
+
+/** Output of an aekit classifier artifact that FID reads (see src/models/classifier.ts). */
+export const FID_FEATURES_OUTPUT = CLASSIFIER_FEATURES_OUTPUT;
 
 /**
- * Image shape of {@link DEFAULT_FID_CLASSIFIER}: MNIST's, which experiments/mnist-classifier.json
- * trains at. Known without the file, so that data of another shape can be told why FID does not
- * apply even where the classifier is not installed.
+ * FID's feature network under its earlier name (it was an aekit classifier only).
+ * @deprecated Use {@link FeatureNetwork}.
  */
-export const DEFAULT_FID_IMAGE_SHAPE: Readonly<ImageShape> = Object.freeze({ height: 28, width: 28, channels: 1 });
+export const FidFeatureNet = FeatureNetwork;
+/** @deprecated Use {@link FeatureNetwork}. */
+export type FidFeatureNet = FeatureNetwork;
 
-/** Output of a classifier artifact that FID reads (see src/models/classifier.ts). */
-export const FID_FEATURES_OUTPUT = 'features';
-
-/** Version of the cache entry format; bump it to ignore entries written by older code. */
-const STATS_CACHE_FORMAT = 1;
+/** Version of the cache entry format; bump it to ignore entries written by older code (1: statistics only, keyed by the classifier alone). */
+const STATS_CACHE_FORMAT = 2;
 
 /** Sub-folder of the cache directory holding reference statistics. */
 const STATS_CACHE_FOLDER = 'fid-stats';
-
-/** A loaded FID feature network. */
-export class FidFeatureNet {
-  private constructor(
-    readonly model: OnnxModel,
-    /** Hex SHA-256 of the artifact file: the cache key of statistics computed with it. */
-    readonly sha256: string,
-    /** Length of a feature vector. */
-    readonly featureSize: number,
-  ) {}
-
-  /**
-   * Load a classifier artifact and check it has a `features` output and a fixed image shape.
-   * @throws AekitError FILE_NOT_FOUND (with a hint for the shipped classifier), BAD_DATA for a
-   *   file that is not an aekit classifier.
-   */
-  static async load(file: string, options: OnnxModelOptions = {}): Promise<FidFeatureNet> {
-    try {
-      await fs.access(file);
-    } catch {
-      const hint = path.resolve(file) === DEFAULT_FID_CLASSIFIER ? ' (the shipped MNIST classifier is missing; pass another with --classifier)' : '';
-      throw new AekitError('FILE_NOT_FOUND', `FID classifier not found${hint}`, { where: file });
-    }
-    const [model, sha256] = await Promise.all([OnnxModel.load(file, options), sha256File(file)]);
-    const where = (field: string) => `${file}: aekit.${field}`;
-    try {
-      if (model.info.part !== 'classifier') {
-        throw new AekitError('BAD_DATA', `expected a classifier artifact for FID features, found part '${model.info.part}'`, { where: where('part') });
-      }
-      const size = model.output(FID_FEATURES_OUTPUT).shape[1];
-      if (typeof size !== 'number') throw new AekitError('BAD_DATA', `output '${FID_FEATURES_OUTPUT}' has no fixed width`, { where: where('outputs') });
-      if (!model.info.imageShape) throw new AekitError('BAD_DATA', 'expected a fixed image shape', { where: where('imageShape') });
-      if (!model.info.imageInput) throw new AekitError('BAD_DATA', 'expected an image input (layout NCHW)', { where: where('inputs') });
-      return new FidFeatureNet(model, sha256, size);
-    } catch (error) {
-      await model.release();
-      throw error;
-    }
-  }
-
-  /** The image shape the classifier takes. */
-  get imageShape(): ImageShape {
-    const { channels, height, width } = this.model.info.imageShape!;
-    return { channels, height, width };
-  }
-
-  /** The value range the classifier takes. */
-  get valueRange(): ValueRange {
-    return this.model.info.valueRange;
-  }
-
-  /**
-   * Check that images of `shape` can be fed to the classifier.
-   * @throws AekitError BAD_ARGUMENT naming the first field of `aekit.imageShape` that disagrees.
-   */
-  checkShape(shape: ImageShape, what: string): void {
-    const mine = this.imageShape;
-    for (const field of ['channels', 'height', 'width'] as const) {
-      if (mine[field] !== shape[field]) {
-        throw new AekitError(
-          'BAD_ARGUMENT',
-          `the FID classifier takes images with ${field} = ${mine[field]}, but ${what} has ${field} = ${shape[field]} (${describeShape(shape)})`,
-          { where: `${this.model.path}: aekit.imageShape.${field}` },
-        );
-      }
-    }
-  }
-
-  /** Features (count×featureSize) of NCHW images in `range`. */
-  async features(nchw: Float32Array, count: number, range: ValueRange, progress?: RowProgress): Promise<Float32Array> {
-    const { channels, height, width } = this.imageShape;
-    const image = this.model.info.imageInput!;
-    const out = await this.model.run({ [image]: { data: convertRange(nchw, range, this.valueRange), dims: [count, channels, height, width] } }, [FID_FEATURES_OUTPUT], progress);
-    return out[FID_FEATURES_OUTPUT].data;
-  }
-
-  /** Features of data-layer images (NHWC in [0, 1]). */
-  async featuresOfData(unitNhwc: Float32Array, count: number): Promise<Float32Array> {
-    return this.features(toArtifactImages(unitNhwc, count, this.imageShape, 'unit'), count, 'unit');
-  }
-
-  /** Free the session. */
-  release(): Promise<void> {
-    return this.model.release();
-  }
-}
 
 /** What identifies a set of reference statistics. */
 export interface ReferenceKey {
@@ -130,55 +45,72 @@ export interface ReferenceKey {
   data: Record<string, unknown>;
 }
 
-/** Reference statistics and where they came from. */
+/** Reference features and statistics, and where they came from. */
 export interface ReferenceStats {
   stats: FeatureStats;
+  /** The features themselves (count×featureSize), when asked for (KID needs them, FID only the statistics). */
+  features?: Float32Array;
   /** True when read from the cache. */
   cached: boolean;
-  /** The cache file (read or written). */
+  /** The cache file of the statistics (read or written); the features sit beside it, `.f32`. */
   file: string;
 }
 
 interface CacheEntry {
   format: number;
   classifierSha256: string;
+  extraction: unknown;
   data: Record<string, unknown>;
   d: number;
+  count?: number;
   mean: number[];
   cov: number[];
 }
 
 /**
- * Feature statistics of real images, read from the cache when an entry for (classifier SHA-256,
- * `key`) exists, else computed with `compute` and stored. A corrupt or mismatching entry is
- * recomputed and replaced.
+ * Features and statistics of real images, read from the cache when an entry for (network, `key`)
+ * exists, else computed with `compute` and stored: the statistics as JSON (float64 exactly), the
+ * features as raw float32 beside them. `withFeatures`: the features are needed too, so an entry
+ * holding statistics only is completed. A corrupt or mismatching entry is recomputed and replaced.
  */
 export async function referenceStats(
-  net: FidFeatureNet,
+  net: FeatureNetwork,
   key: ReferenceKey,
   cacheDir: string,
-  compute: () => Promise<FeatureStats>,
+  compute: () => Promise<Float32Array>,
   logger: Logger = silentLogger,
+  withFeatures = false,
 ): Promise<ReferenceStats> {
-  const identity = JSON.stringify({ format: STATS_CACHE_FORMAT, classifierSha256: net.sha256, data: key.data });
+  const identity = JSON.stringify({ format: STATS_CACHE_FORMAT, network: net.identity, data: key.data });
   const file = path.join(cacheDir, STATS_CACHE_FOLDER, `${sha256Text(identity).slice(0, 32)}.json`);
-  const cached = await readEntry(file, net, key, logger);
-  if (cached) return { stats: cached, cached: true, file };
-  const stats = await compute();
-  const entry: CacheEntry = {
+  const featuresFile = file.replace(/\.json$/, '.f32');
+  const entry = await readEntry(file, net, key, logger);
+  if (entry) {
+    if (!withFeatures) return { stats: entry.stats, cached: true, file };
+    const features = await readFeatures(featuresFile, entry.count, net.featureSize);
+    if (features) return { stats: entry.stats, features, cached: true, file };
+  }
+  const features = await compute();
+  const count = features.length / net.featureSize;
+  const stats = featureStats(features, count, net.featureSize);
+  const written: CacheEntry = {
     format: STATS_CACHE_FORMAT,
     classifierSha256: net.sha256,
+    extraction: net.extraction,
     data: key.data,
-    d: stats.mean.length,
+    d: net.featureSize,
+    count,
     mean: Array.from(stats.mean),
     cov: Array.from(stats.cov),
   };
+  // The features first: an entry is only read with its features once both are written.
+  await writeFileAtomic(featuresFile, new Uint8Array(features.buffer, features.byteOffset, features.byteLength), { force: true });
   // JSON keeps float64 exactly: JS prints the shortest string that parses back to the same double.
-  await writeFileAtomic(file, JSON.stringify(entry), { force: true });
-  return { stats, cached: false, file };
+  await writeFileAtomic(file, JSON.stringify(written), { force: true });
+  return { stats, features: withFeatures ? features : undefined, cached: false, file };
 }
 
-async function readEntry(file: string, net: FidFeatureNet, key: ReferenceKey, logger: Logger): Promise<FeatureStats | undefined> {
+async function readEntry(file: string, net: FeatureNetwork, key: ReferenceKey, logger: Logger): Promise<{ stats: FeatureStats; count?: number } | undefined> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -191,11 +123,12 @@ async function readEntry(file: string, net: FidFeatureNet, key: ReferenceKey, lo
     const valid =
       entry.format === STATS_CACHE_FORMAT &&
       entry.classifierSha256 === net.sha256 &&
+      JSON.stringify(entry.extraction) === JSON.stringify(net.extraction) &&
       JSON.stringify(entry.data) === JSON.stringify(key.data) &&
       entry.d === d &&
       entry.mean.length === d &&
       entry.cov.length === d * d;
-    if (valid) return { mean: Float64Array.from(entry.mean), cov: Float64Array.from(entry.cov) };
+    if (valid) return { stats: { mean: Float64Array.from(entry.mean), cov: Float64Array.from(entry.cov) }, count: entry.count };
   } catch {
     // Fall through: a corrupt entry is recomputed.
   }
@@ -203,7 +136,19 @@ async function readEntry(file: string, net: FidFeatureNet, key: ReferenceKey, lo
   return undefined;
 }
 
-/** Feature statistics of data-layer images. */
-export async function dataStats(net: FidFeatureNet, unitNhwc: Float32Array, count: number): Promise<FeatureStats> {
-  return featureStats(await net.featuresOfData(unitNhwc, count), count, net.featureSize);
+/** Cached features of `count` rows, or undefined when the file is missing or has another size. */
+async function readFeatures(file: string, count: number | undefined, d: number): Promise<Float32Array | undefined> {
+  if (count === undefined) return undefined;
+  try {
+    const bytes = await fs.readFile(file);
+    if (bytes.byteLength !== count * d * 4) return undefined;
+    return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Feature statistics of data-layer images (NHWC in [0, 1]) of `shape` (default: the network's own input shape). */
+export async function dataStats(net: FeatureNetwork, unitNhwc: Float32Array, count: number, shape?: ImageShape): Promise<FeatureStats> {
+  return featureStats(await net.featuresOfData(unitNhwc, count, shape), count, net.featureSize);
 }

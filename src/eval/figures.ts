@@ -12,12 +12,13 @@ import { FIGURE_SIZES } from './options';
 /** The shared encodings the figures read. */
 export function figureNeeds(setup: EvalSetup): EncodingNeeds {
   const { count } = setup.counts;
-  return { reconstructions: Math.min(count, FIGURE_SIZES.pairs), testCodes: Math.min(count, FIGURE_SIZES.scatterPoints) };
+  // The scatter is coloured by class: its codes must not have been given the class (cvae).
+  return { reconstructions: Math.min(count, FIGURE_SIZES.pairs), testCodes: Math.min(count, FIGURE_SIZES.scatterPoints), labelFreeTestCodes: Math.min(count, FIGURE_SIZES.scatterPoints) };
 }
 
 /** Add the figures to `ctx.figures`. */
 export async function drawFigures(ctx: EvalContext): Promise<void> {
-  const { io, test, shape, imageSize, numClasses, figures, testCodes, testEncodeCount, generatorRange } = ctx;
+  const { io, test, shape, imageSize, numClasses, figures, testCodes, testEncodeCount, generatorRange, labelFreeTestCodes } = ctx;
   const { count } = ctx.counts;
   if (ctx.reconstructions) {
     const pairs = Math.min(ctx.reconCount, FIGURE_SIZES.pairs);
@@ -29,11 +30,12 @@ export async function drawFigures(ctx: EvalContext): Promise<void> {
     const n = Math.min(count, FIGURE_SIZES.samples);
     figures.samples = { images: fromArtifactImages(await generateSamples(ctx, n, () => undefined), n, shape, generatorRange), count: n };
   }
-  if (testCodes) {
-    const n = Math.min(testEncodeCount, FIGURE_SIZES.scatterPoints);
+  if (labelFreeTestCodes) {
+    const scattered = labelFreeTestCodes;
+    const n = Math.min(scattered.features.length / scattered.featureSize, FIGURE_SIZES.scatterPoints);
     // PCA needs three codes; fewer (a tiny folder's test split) get no scatter rather than an error.
-    if (testCodes.featureSize === 2 || n >= 3) {
-      figures.latentScatter = { ...projectTo2d(testCodes.features.subarray(0, n * testCodes.featureSize), n, testCodes.featureSize), labels: test.labels.slice(0, n), classNames: [...test.classNames] };
+    if (scattered.featureSize === 2 || n >= 3) {
+      figures.latentScatter = { ...projectTo2d(scattered.features.subarray(0, n * scattered.featureSize), n, scattered.featureSize), labels: test.labels.slice(0, n), classNames: [...test.classNames] };
     }
   }
   const code = testCodes?.code;

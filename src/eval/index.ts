@@ -1,7 +1,7 @@
 /**
- * The eval stage: {@link evaluate} a model against a dataset (FID, SSIM, PSNR, ELBO/IWAE, latent
- * classifiers), write the report, and the building blocks it uses (metric maths, the FID feature
- * network and its statistics cache, artifact sessions, family conventions).
+ * The eval stage: {@link evaluate} a model against a dataset (FID, KID, SSIM, PSNR, ELBO/IWAE, latent
+ * classifiers), write the report, and the building blocks it uses (metric maths, feature networks
+ * with their preprocessing and the statistics cache, artifact sessions, family conventions).
  */
 export * from './metrics';
 export {
@@ -20,6 +20,9 @@ export {
   type EvalReport,
   type EvalFigures,
   type FidReport,
+  type KidReport,
+  type KidValue,
+  type FeatureNetworkReport,
   type ImageMetricReport,
   type ElboReport,
   type LatentReport,
@@ -29,6 +32,11 @@ export {
 } from './evaluate';
 export { writeReport, reportJson, reportMarkdown, formatReportTable, summaryRows, latentScatterPng, REPORT_FILES, type WriteReportOptions } from './report';
 export { DEFAULT_FID_CLASSIFIER, DEFAULT_FID_IMAGE_SHAPE, FID_FEATURES_OUTPUT, FidFeatureNet, referenceStats, dataStats, type ReferenceKey, type ReferenceStats } from './fid-features';
+export { FeatureNetwork, FEATURE_BATCH_VALUES, type FeatureNetworkOptions, type FeatureNetworkDescription } from './features/network';
+export { prepareImages, inputProblem, FEATURE_RANGE_BOUNDS, type FeatureInput } from './features/preprocess';
+export { resizeBilinear } from './features/resize';
+export { SHIPPED_FEATURE_NETWORKS, INCEPTION_ONNX_COMMAND, shippedFeatureNetwork, type ShippedFeatureNetwork } from './features/shipped';
+export { FID_RELIABLE_COUNT, featureNetworkFile, smallSampleWarning } from './runners/fid';
 export { CACHE_DIR_ENV, DEFAULT_CACHE_FOLDER, defaultCacheDir } from './cache';
 export { OnnxModel, DEFAULT_EVAL_BATCH, DEFAULT_EVAL_RUNTIME, type FloatTensor, type OnnxModelOptions, type RowProgress } from './onnx-session';
 export { ModelIo, familyEvaluation, oneHot, type TranslationDirection, type Encoded } from './model-io';

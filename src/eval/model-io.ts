@@ -54,6 +54,27 @@ export function oneHot(labels: Int32Array, numClasses: number): Float32Array {
   return out;
 }
 
+/**
+ * What a conditional encoder is given when codes must not know the image's class (latent
+ * classifiers, the latent scatter): the mean of the training split's one-hot labels, i.e. the class
+ * frequencies, the same row for every image. It is the label input's expected value, so the
+ * encoder sees an input of the kind it was trained on; zeros would be a row it never saw.
+ */
+export const LABEL_FREE_ENCODER_INPUT = 'the mean of the training labels\' one-hot rows (class frequencies), the same for every image';
+
+/** {@link LABEL_FREE_ENCODER_INPUT}: the mean one-hot row of `labels` (-1 and out-of-range labels ignored). */
+export function labelFreeRow(labels: Int32Array, numClasses: number): Float32Array {
+  const counts = new Float64Array(numClasses);
+  let total = 0;
+  for (const label of labels) {
+    if (label >= 0 && label < numClasses) {
+      counts[label]++;
+      total++;
+    }
+  }
+  return Float32Array.from(counts, (c) => (total > 0 ? c / total : 1 / numClasses));
+}
+
 /** The model's parts with the conventions of its family. */
 export class ModelIo {
   readonly encoder?: OnnxModel;
@@ -186,10 +207,12 @@ export class ModelIo {
   }
 
   /**
-   * Encode images (NHWC in [0, 1]); `labels` are needed by conditional encoders.
+   * Encode images (NHWC in [0, 1]). Conditional encoders need `labels`: each image's class
+   * (Int32Array), or one label row fed with every image (Float32Array of the label width, e.g.
+   * {@link labelFreeRow}'s, so that no image's own class reaches its code).
    * @throws AekitError BAD_ARGUMENT when the model has no encoder or labels are missing.
    */
-  async encode(unitNhwc: Float32Array, count: number, labels?: Int32Array, progress?: RowProgress): Promise<Encoded> {
+  async encode(unitNhwc: Float32Array, count: number, labels?: Int32Array | Float32Array, progress?: RowProgress): Promise<Encoded> {
     const encoder = this.encoder;
     if (!encoder) throw new AekitError('BAD_ARGUMENT', 'the model has no encoder artifact', { where: 'encode' });
     const { height, width, channels } = this.shape;
@@ -300,10 +323,17 @@ export class ModelIo {
     return model.info.imageInput;
   }
 
-  private addLabels(feeds: Record<string, FloatTensor>, model: OnnxModel, count: number, labels?: Int32Array): void {
+  private addLabels(feeds: Record<string, FloatTensor>, model: OnnxModel, count: number, labels?: Int32Array | Float32Array): void {
     const width = this.labelWidth(model);
     if (width === 0) return;
     if (!labels) throw new AekitError('BAD_ARGUMENT', 'the conditional encoder needs labels', { where: model.path });
+    if (labels instanceof Float32Array) {
+      if (labels.length !== width) throw new AekitError('BAD_ARGUMENT', `expected one label row of ${width} values, found ${labels.length}`, { where: model.path });
+      const rows = new Float32Array(count * width);
+      for (let r = 0; r < count; r++) rows.set(labels, r * width);
+      feeds[model.info.label!.input] = { data: rows, dims: [count, width] };
+      return;
+    }
     feeds[model.info.label!.input] = { data: oneHot(labels.subarray(0, count), width), dims: [count, width] };
   }
 

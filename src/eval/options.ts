@@ -5,6 +5,7 @@
 import type { Logger } from '../core/log';
 import type { DatasetSpec } from '../data/registry';
 import type { OrtSessionRuntime } from '../artifact/runtime';
+import type { FeatureExtraction } from '../artifact/metadata';
 import type { EvalMetric } from './applicability';
 import type { LatentClassifierName } from './metrics/latent-classifiers';
 
@@ -63,8 +64,20 @@ export interface EvaluateOptions {
   latentTestCount?: number;
   /** Which latent classifiers (default all, `LATENT_CLASSIFIERS`). */
   latentClassifiers?: readonly LatentClassifierName[];
-  /** FID feature network: an aekit classifier artifact (default `DEFAULT_FID_CLASSIFIER`). */
+  /**
+   * FID's and KID's feature network: an ONNX file (an aekit classifier, pytorch-fid's InceptionV3
+   * made by scripts/pytorch-fid-to-onnx.py, any network with declared or given preprocessing).
+   * Default: the shipped network for the data's image shape (`SHIPPED_FEATURE_NETWORKS`).
+   */
+  features?: string;
+  /** The preprocessing of a `features` network without aekit metadata, or overrides of its declaration. */
+  featurePreprocess?: Partial<FeatureExtraction>;
+  /** Alias of {@link features} (its earlier name: the network was an aekit classifier). */
   classifier?: string;
+  /** KID's subsets (default `KID_DEFAULTS`: 100 of 1,000 rows, as torchmetrics). */
+  kidSubsets?: number;
+  /** Rows per KID subset (default `KID_DEFAULTS`; capped at `count`). */
+  kidSubsetSize?: number;
   /** Where reference statistics are cached (default `defaultCacheDir`). */
   cacheDir?: string;
   /**
@@ -76,7 +89,7 @@ export interface EvaluateOptions {
   batchSize?: number;
   /** onnxruntime threads. */
   threads?: number;
-  /** Runtime of the model and the FID classifier (default ort-node-cpu). */
+  /** Runtime of the model and the feature network (default ort-node-cpu). */
   runtime?: OrtSessionRuntime;
   /** Compute the report figures (sample grid, reconstructions, latent scatter, interpolation); default true. */
   figures?: boolean;

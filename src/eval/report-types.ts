@@ -4,6 +4,7 @@
  * src/eval/report.ts writes it as files.
  */
 import type { DatasetSpec } from '../data/registry';
+import type { FeatureExtraction } from '../artifact/metadata';
 import type { EvalMetric } from './applicability';
 import type { ImageShape } from './images';
 import type { ElboEstimate } from './metrics/elbo';
@@ -12,11 +13,24 @@ import type { Projection } from './latent/scatter';
 import type { PriorKind } from './priors';
 import type { EvalPart } from './target';
 
+/** The feature network FID and KID used, and how it was fed. */
+export interface FeatureNetworkReport {
+  path: string;
+  sha256: string;
+  featureSize: number;
+  /** The preprocessing and output used (declared by the file, or given with the `--features-*` flags). */
+  preprocess: FeatureExtraction;
+  /** True when the file declared its preprocessing (aekit metadata); false when flags gave it. */
+  declared: boolean;
+}
+
 /** FID results; every distance is against the test split's first `count` images. */
 export interface FidReport {
-  classifier: { path: string; sha256: string; featureSize: number };
+  /** The feature network (its name from when it was always an aekit classifier). */
+  classifier: FeatureNetworkReport;
   /** The test-split statistics: the cache file, and whether it was read (true) or written. */
   reference: { cacheFile: string; cached: boolean };
+  /** Images per side of every distance (n). */
   count: number;
   /** Prior samples through the decoder vs test images. */
   samples?: number;
@@ -26,8 +40,37 @@ export interface FidReport {
   samplesSkipped?: string;
   /** Reconstructions of the test images vs the test images. */
   reconstructions?: number;
-  /** Training images vs test images: the FID of real data, for scale. */
+  /** Training images vs test images: the FID of real data at the same n, for scale. */
   trainVsTest: number;
+  /**
+   * Set when n is below the feature dimension or below {@link FidReport} `FID_RELIABLE_COUNT`
+   * (2,000): FID is biased upwards there, by an amount that depends on n, so the warning gives the
+   * real-vs-real baseline at this n and recommends KID.
+   */
+  smallSample?: string;
+}
+
+/** KID of one comparison: the mean and spread over subsets. */
+export interface KidValue {
+  mean: number;
+  std: number;
+}
+
+/** KID results (unbiased MMD², cubic kernel), each against the test split's first `count` images. */
+export interface KidReport {
+  /** The feature network (the same as FID's when both are computed). */
+  network: FeatureNetworkReport;
+  /** Images per side (n). */
+  count: number;
+  /** Subsets averaged and rows per subset (torchmetrics' 100 of 1,000; one subset of all rows when n <= the subset size). */
+  subsets: number;
+  subsetSize: number;
+  /** Prior samples vs test images. */
+  samples?: KidValue;
+  /** Reconstructions of the test images vs the test images. */
+  reconstructions?: KidValue;
+  /** Training images vs test images: real data, for scale (near 0: KID is unbiased). */
+  trainVsTest: KidValue;
 }
 
 /** SSIM and PSNR of one domain's test images against their round trip through both generators. */
@@ -68,6 +111,11 @@ export interface LatentClassifierRow {
 
 /** Latent-classifier results. */
 export interface LatentReport {
+  /**
+   * What the encoder was given for its label input: 'none: ...' for an unconditional encoder;
+   * for a conditional one a label-free row (`LABEL_FREE_ENCODER_INPUT`), never the image's class.
+   */
+  encoderLabel: string;
   trainCount: number;
   testCount: number;
   codeSize: number;
@@ -110,6 +158,7 @@ export interface EvalReport {
   seed: number;
   count: number;
   fid?: FidReport;
+  kid?: KidReport;
   ssim?: ImageMetricReport;
   /** PSNR in dB. */
   psnr?: ImageMetricReport;

@@ -40,6 +40,13 @@ function fidText(value: number | undefined): string {
   return value !== undefined && Math.abs(value) < 1 ? value.toFixed(4) : num(value);
 }
 
+/** KID as mean ± std over subsets; one subset (n up to the subset size) has no spread to show. */
+function kidText(value: { mean: number; std: number }, subsets: number): string {
+  const size = Math.abs(value.mean);
+  const digits = size < 0.1 ? 5 : size < 10 ? 4 : 2;
+  return subsets === 1 ? value.mean.toFixed(digits) : `${value.mean.toFixed(digits)} ± ${value.std.toFixed(digits)}`;
+}
+
 function pct(value: number): string {
   return `${(100 * value).toFixed(1)}%`;
 }
@@ -47,12 +54,19 @@ function pct(value: number): string {
 /** Rows (metric, value, note) of the headline figures. */
 export function summaryRows(report: EvalReport): [string, string, string][] {
   const rows: [string, string, string][] = [];
-  const { fid, ssim, psnr, elbo } = report;
+  const { fid, kid, ssim, psnr, elbo } = report;
   if (fid) {
-    if (fid.samples !== undefined) rows.push(['FID samples vs test', fidText(fid.samples), `${fid.count} images, prior ${fid.prior}`]);
+    const n = `n = ${fid.count} per side`;
+    if (fid.samples !== undefined) rows.push(['FID samples vs test', fidText(fid.samples), `${n}, prior ${fid.prior}`]);
     else rows.push(['FID samples vs test', '-', fid.samplesSkipped ?? '']);
-    if (fid.reconstructions !== undefined) rows.push(['FID reconstructions vs test', fidText(fid.reconstructions), `${fid.count} images`]);
-    rows.push(['FID train vs test (real data)', fidText(fid.trainVsTest), 'baseline for scale']);
+    if (fid.reconstructions !== undefined) rows.push(['FID reconstructions vs test', fidText(fid.reconstructions), n]);
+    rows.push(['FID train vs test (real data)', fidText(fid.trainVsTest), `${n}; baseline for scale`]);
+  }
+  if (kid) {
+    const n = `n = ${kid.count} per side, ${kid.subsets === 1 ? `one subset of all ${kid.subsetSize}` : `${kid.subsets} subsets of ${kid.subsetSize}`}`;
+    if (kid.samples) rows.push(['KID samples vs test', kidText(kid.samples, kid.subsets), n]);
+    if (kid.reconstructions) rows.push(['KID reconstructions vs test', kidText(kid.reconstructions, kid.subsets), n]);
+    rows.push(['KID train vs test (real data)', kidText(kid.trainVsTest, kid.subsets), `${n}; baseline for scale`]);
   }
   const t = report.translation;
   if (t) {
@@ -99,10 +113,11 @@ export function formatReportTable(report: EvalReport): string {
   const rows = summaryRows(report);
   const parts = [`${report.target.family} (${report.target.runId}) on ${datasetName(report.dataset.spec)}`];
   if (rows.length > 0) parts.push(textTable(['metric', 'value', 'note'], rows));
+  if (report.fid?.smallSample) parts.push(`warning: ${report.fid.smallSample}`);
   if (report.latent) {
     const l = report.latent;
     parts.push(
-      `latent classifiers (train ${l.trainCount}, test ${l.testCount}; code ${l.codeSize}-d vs pixels ${l.pixelSize}-d; majority class ${pct(l.chance)}):\n` +
+      `latent classifiers (train ${l.trainCount}, test ${l.testCount}; code ${l.codeSize}-d vs pixels ${l.pixelSize}-d; majority class ${pct(l.chance)}; encoder's label input: ${l.encoderLabel}):\n` +
         textTable(['classifier', 'codes', 'pixels'], latentRows(report)),
     );
   }
@@ -119,12 +134,18 @@ export function reportMarkdown(report: EvalReport, images: readonly string[] = [
     '',
     markdownTable(['metric', 'value', 'note'], summaryRows(report)),
   ];
-  if (report.fid) {
-    out.push('', `FID features: \`${report.fid.classifier.path}\` (${report.fid.classifier.featureSize}-d, sha256 ${report.fid.classifier.sha256.slice(0, 12)}); test statistics ${report.fid.reference.cached ? 'read from' : 'cached in'} \`${report.fid.reference.cacheFile}\`.`);
+  const features = report.fid?.classifier ?? report.kid?.network;
+  if (features) {
+    const net = features;
+    const p = net.preprocess;
+    const size = p.size ? `${p.size.height}x${p.size.width}` : 'their own size';
+    const preprocess = `images ${p.resize === 'bilinear' ? `resized to ${size} (bilinear, align_corners=False)` : p.resize === 'graph' ? 'fed at their own size (the graph resizes)' : `fed at ${size}`}, in range ${p.range}${p.grayToRgb ? ', gray replicated to RGB' : ''}, output \`${p.output}\` (${net.declared ? 'declared by the file' : 'given by flags'})`;
+    out.push('', `FID/KID features: \`${net.path}\` (${net.featureSize}-d, sha256 ${net.sha256.slice(0, 12)}); ${preprocess}${report.fid ? `; test statistics ${report.fid.reference.cached ? 'read from' : 'cached in'} \`${report.fid.reference.cacheFile}\`` : ''}.`);
+    if (report.fid?.smallSample) out.push('', `> **Warning:** ${report.fid.smallSample}`);
   }
   if (report.latent) {
     const l = report.latent;
-    out.push('', '## Latent classifiers', '', `Trained on ${l.trainCount} training images, scored on ${l.testCount} test images; codes have ${l.codeSize} dimensions, pixels ${l.pixelSize}. Majority-class accuracy: ${pct(l.chance)}.`, '');
+    out.push('', '## Latent classifiers', '', `Trained on ${l.trainCount} training images, scored on ${l.testCount} test images; codes have ${l.codeSize} dimensions, pixels ${l.pixelSize}. Majority-class accuracy: ${pct(l.chance)}. The encoder's label input: ${l.encoderLabel}.`, '');
     out.push(markdownTable(['classifier', 'codes', 'pixels'], latentRows(report)));
   }
   if (report.skipped.length > 0) out.push('', '## Skipped', '', ...report.skipped.map((s) => `- ${s.metric}: ${s.reason}`));

@@ -8,6 +8,36 @@ import { getFamily } from '../../src/models';
 import { TINY_AE, TINY_VAE, tinyClassifier, tinyRun } from '../eval/helpers';
 import { tintedMnistFolder } from '../models/helpers';
 import { runCli } from './cli-helpers';
+import { decodeModel, encodeModel } from '../../src/artifact/onnx-io';
+import { loadMnist } from '../../src/data/mnist';
+import { REDUCED_INCEPTION } from '../eval/features/fixture';
+import { PNG } from 'pngjs';
+
+/**
+ * A folder of `count` 64x64 RGB PNGs (cat faces' size) in two subfolders: MNIST digits upscaled by 2
+ * (nearest) onto a coloured background. Two: a flat folder (one class) does not train yet, its
+ * one-hot labels have depth 1 (src/train/trainer.ts, toTrainBatch).
+ */
+async function rgbFolder(root: string, count: number): Promise<string> {
+  for (const sub of ['a', 'b']) await fs.mkdir(path.join(root, sub), { recursive: true });
+  const mnist = loadMnist('train', { limit: count });
+  for (let n = 0; n < count; n++) {
+    const png = new PNG({ width: 64, height: 64 });
+    for (let y = 0; y < 64; y++) {
+      for (let x = 0; x < 64; x++) {
+        const inside = y >= 4 && y < 60 && x >= 4 && x < 60;
+        const v = inside ? mnist.images[n * 784 + Math.floor((y - 4) / 2) * 28 + Math.floor((x - 4) / 2)] : 0;
+        const at = 4 * (y * 64 + x);
+        png.data[at] = Math.round(255 * (0.2 + 0.8 * v));
+        png.data[at + 1] = Math.round(255 * (0.1 + 0.5 * v * ((n % 3) / 2)));
+        png.data[at + 2] = Math.round(255 * (0.4 * (1 - v)));
+        png.data[at + 3] = 255;
+      }
+    }
+    await fs.writeFile(path.join(root, n % 2 ? 'a' : 'b', `cat-${String(n).padStart(3, '0')}.png`), PNG.sync.write(png));
+  }
+  return root;
+}
 
 const OMNIGLOT_MINI = path.resolve(__dirname, '..', '..', 'fixtures', 'omniglot-mini');
 
@@ -72,11 +102,11 @@ describe('cli: aekit eval', function () {
     assert.deepEqual(json.dataset.spec, { name: 'folder', path: OMNIGLOT_MINI, height: 16, width: 16, channels: 1 });
     assert.deepEqual([json.dataset.trainCount, json.dataset.testCount], [22, 2]);
     assert.ok(json.ssim && json.psnr && json.latent);
-    assert.deepEqual(json.skipped.map((s: { metric: string }) => s.metric), ['fid']);
+    assert.deepEqual(json.skipped.map((s: { metric: string }) => s.metric), ['fid', 'kid']);
 
     const fid = await runCli(['eval', small, '--fid', '--classifier', classifier]);
     assert.equal(fid.code, 1);
-    assert.match(fid.stderr, /^aekit: .*omniglot-16: --fid does not apply: FID's feature network \(.*classifier\.onnx\) takes 28x28x1 images and the model's are 16x16x1; pass a classifier artifact trained on images of this shape with --classifier$/m);
+    assert.match(fid.stderr, /^aekit: .*omniglot-16: --fid does not apply: FID's feature network \(.*classifier\.onnx\) takes 28x28x1 images and the model's are 16x16x1; pass a feature network for images of this shape with --features$/m);
     assert.doesNotMatch(fid.stderr, /\n\s+at /);
     const both = await runCli(['eval', small, '--data', OMNIGLOT_MINI, '--dataset', 'mnist']);
     assert.equal(both.code, 1);
@@ -92,6 +122,44 @@ describe('cli: aekit eval', function () {
     assert.match(stdout, /^cyclegan \(cyclegan\) on .*mnist-warm-16\n/);
     for (const row of [/SSIM \(cycle A -> B -> A\)\s+-?[\d.]+/, /PSNR \(cycle A -> B -> A\)\s+[\d.]+ dB/, /SSIM \(cycle B -> A -> B\)/, /PSNR \(cycle B -> A -> B\)/]) assert.match(stdout, row);
     decodePng(await fs.readFile(path.join(report, REPORT_FILES.translations)));
+  });
+
+  it('a DCGAN on a folder of 64x64 RGB images: --fid --kid --features <inception.onnx>, declared or given by flags', async () => {
+    const folder = await rgbFolder(path.join(dir, 'cats-64'), 220);
+    const run = await tinyRun(dir, 'dcgan-64', getFamily('dcgan').tinyConfig, { dataset: { name: 'folder', path: folder, height: 64, width: 64, channels: 3 }, valueRange: 'symmetric' }, { batchSize: 8 });
+    const cache = path.join(dir, 'cache-64');
+    // No shipped network takes 64x64x3: the message says how to make inception.onnx.
+    const none = await runCli(['eval', run, '--fid', '--cache-dir', cache]);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /--fid does not apply: no feature network for 64x64x3 images ships with aekit .*pass one with --features, e\.g\. pytorch-fid's InceptionV3 as ONNX, made with `python3 scripts\/pytorch-fid-to-onnx\.py --out inception\.onnx`/);
+
+    const { code, stdout, stderr } = await runCli(['eval', run, '--fid', '--kid', '--features', REDUCED_INCEPTION, '--n', '20', '--cache-dir', cache, '--json']);
+    assert.equal(code, 0, stderr);
+    const json = JSON.parse(stdout);
+    assert.deepEqual(Object.keys(json).filter((k) => ['fid', 'kid', 'ssim'].includes(k)), ['fid', 'kid']);
+    assert.equal(json.fid.classifier.path, REDUCED_INCEPTION);
+    assert.deepEqual(json.fid.classifier.preprocess, { output: 'pool3', input: 'image', size: { height: 299, width: 299 }, resize: 'bilinear', range: 'symmetric', grayToRgb: true });
+    assert.equal(json.fid.prior, 'standard-normal');
+    assert.ok(json.fid.samples > json.fid.trainVsTest, JSON.stringify(json.fid));
+    assert.ok(json.kid.samples.mean > json.kid.trainVsTest.mean, JSON.stringify(json.kid));
+    assert.deepEqual([json.kid.count, json.kid.subsets, json.kid.subsetSize], [20, 1, 20]);
+    // 20 images of 128 features: the warning on stderr, with the baseline at n = 20.
+    assert.match(stderr, /FID at n = 20 images per side \(fewer than 2,000; fewer than the 128 feature dimensions: singular covariances\)/);
+
+    // The same network as a plain PyTorch export: the flags say what its metadata said, and the cached test features are reused.
+    const model = decodeModel(await fs.readFile(REDUCED_INCEPTION), REDUCED_INCEPTION);
+    model.metadataProps = [];
+    const plain = path.join(dir, 'pool3.onnx');
+    await fs.writeFile(plain, encodeModel(model));
+    const missing = await runCli(['eval', run, '--fid', '--features', plain, '--n', '20', '--cache-dir', cache]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^aekit: .*pool3\.onnx: the file has no aekit metadata: say which value range its input takes with --features-range unit\|symmetric\|byte/m);
+    const table = await runCli(['eval', run, '--kid', '--fid', '--features', plain, '--features-range', 'symmetric', '--features-size', '299x299', '--n', '20', '--cache-dir', cache]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /FID samples vs test\s+[\d.]+\s+n = 20 per side, prior standard-normal/);
+    assert.match(table.stdout, /KID samples vs test\s+-?[\d.]+\s+n = 20 per side, one subset of all 20/);
+    assert.match(table.stdout, /warning: FID at n = 20/);
+    assert.match(table.stdout, new RegExp(`FID samples vs test\\s+${json.fid.samples.toFixed(2)}`), 'the same features, the same FID');
   });
 
   it('quickstart ends with an export and an eval table @slow', async () => {

@@ -28,7 +28,8 @@ const LATENT = { latentTrainCount: 100, latentTestCount: 50, latentClassifiers: 
 const EVAL_METRICS_OF: Readonly<Record<FamilyEvalMetric, readonly EvalMetric[]>> = {
   reconstruction: ['ssim', 'psnr'],
   elbo: ['elbo'],
-  fid: ['fid'],
+  // KID scores the same features as FID: a family with FID has both.
+  fid: ['fid', 'kid'],
   'latent-classifiers': ['latent'],
   accuracy: ['accuracy'],
   translation: ['translation'],
@@ -130,6 +131,11 @@ describe('eval: every family evaluates to the metrics it declares', function () 
           assert.ok(report.fid.samples !== undefined && report.fid.samples >= 0, `no FID of samples: ${report.fid.samplesSkipped}`);
         }
         if (declared.has('ssim')) assert.ok(report.fid.reconstructions !== undefined && report.fid.reconstructions >= 0, 'no FID of reconstructions');
+      }
+      if (report.kid) {
+        assert.deepEqual([report.kid.count, report.kid.subsetSize], [COUNT, COUNT]);
+        if (definition.evaluation.prior) assert.ok(report.kid.samples !== undefined, 'no KID of samples');
+        if (declared.has('ssim')) assert.ok(report.kid.reconstructions !== undefined, 'no KID of reconstructions');
       }
       if (report.ssim) assert.ok(report.ssim.count === COUNT && report.ssim.mean >= -1 && report.ssim.mean <= 1, JSON.stringify(report.ssim));
       if (report.psnr) assert.equal(report.psnr.count, COUNT);

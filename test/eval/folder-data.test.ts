@@ -65,22 +65,26 @@ describe('eval: an image folder as the data set; data FID cannot score', functio
     assert.equal(own.fid!.reference.cached, true, 'the same folder split: the cached test statistics');
   });
 
-  it('FID on images that are not 28x28x1: skipped with the reason by default, an error when asked for', async () => {
+  it('FID on images no shipped network takes: skipped with the reason by default, an error when asked for', async () => {
     const small = await tinyRun(dir, 'omniglot-16', TINY_AE, folder(16), { batchSize: 8 });
     const report = await evaluate(small, { classifier, ...LATENT, figures: false });
     assert.equal(report.fid, undefined);
+    assert.equal(report.kid, undefined);
     assert.ok(report.ssim && report.psnr && report.latent, 'the other metrics are computed');
-    assert.deepEqual(report.skipped.map((s) => s.metric), ['fid']);
-    assert.match(report.skipped[0].reason, /^FID's feature network \(.*classifier\.onnx\) takes 28x28x1 images and the model's are 16x16x1; pass a classifier artifact trained on images of this shape with --classifier$/);
+    // KID needs the same features: skipped with FID, for the same reason.
+    assert.deepEqual(report.skipped.map((s) => s.metric), ['fid', 'kid']);
+    assert.equal(report.skipped[1].reason, report.skipped[0].reason);
+    assert.match(report.skipped[0].reason, /^FID's feature network \(.*classifier\.onnx\) takes 28x28x1 images and the model's are 16x16x1; pass a feature network for images of this shape with --features$/);
     assert.match(formatReportTable(report), /skipped fid: FID's feature network/);
     await rejectsWith(evaluate(small, { classifier, metrics: ['fid'] }), 'BAD_ARGUMENT', /--fid does not apply: FID's feature network \(.*\) takes 28x28x1 images and the model's are 16x16x1/);
-    // The shipped classifier's shape is known whether or not models/mnist-classifier.onnx is installed.
+    await rejectsWith(evaluate(small, { features: classifier, metrics: ['kid'] }), 'BAD_ARGUMENT', /--kid does not apply: FID's feature network \(.*\) takes 28x28x1 images/);
+    // No shipped network takes 16x16x1 (known whether or not models/ is installed): the reason says how to make one.
     const shipped = await evaluate(small, { ...LATENT, figures: false });
-    assert.match(shipped.skipped[0].reason, /aekit's MNIST classifier .*mnist-classifier\.onnx\) takes 28x28x1 images and the model's are 16x16x1/);
-    // Colour images of MNIST's size (as coloured MNIST's): the channels differ.
+    assert.match(shipped.skipped[0].reason, /^no feature network for 16x16x1 images ships with aekit \(it ships 28x28x1 \(aekit's MNIST classifier\) and 28x28x3 \(aekit's coloured-MNIST classifier\)\); pass one with --features, e\.g\. pytorch-fid's InceptionV3 as ONNX, made with `python3 scripts\/pytorch-fid-to-onnx\.py --out inception\.onnx` \(see docs\/fid\.md\)$/);
+    // Colour images of MNIST's size (as coloured MNIST's) against an MNIST classifier: the channels differ.
     const rgb = await tinyRun(dir, 'omniglot-rgb', TINY_AE, { dataset: { ...folder(28).dataset, channels: 3 } }, { batchSize: 8 });
     const coloured = await evaluate(rgb, { classifier, metrics: [], figures: false });
-    assert.deepEqual(coloured.skipped.map((s) => s.metric), ['fid']);
+    assert.deepEqual(coloured.skipped.map((s) => s.metric), ['fid', 'kid']);
     assert.match(coloured.skipped[0].reason, /takes 28x28x1 images and the model's are 28x28x3/);
   });
 

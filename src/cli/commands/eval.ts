@@ -1,8 +1,14 @@
-/** `aekit eval`: FID, SSIM, PSNR, ELBO, latent classifiers and translation cycles of an exported model or a run. */
+/** `aekit eval`: FID, KID, SSIM, PSNR, ELBO, latent classifiers and translation cycles of an exported model or a run. */
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { consoleLogger } from '../../core/log';
 import { DEFAULT_FID_CLASSIFIER } from '../../eval/fid-features';
+import * as path from 'node:path';
+import { FEATURE_INPUT_RANGES, FEATURE_RESIZE_MODES } from '../../artifact/metadata';
+import type { FeatureExtraction } from '../../artifact/metadata';
+import { INCEPTION_ONNX_COMMAND, SHIPPED_FEATURE_NETWORKS } from '../../eval/features/shipped';
+import { describeShape } from '../../eval/images';
+import { KID_DEFAULTS } from '../../eval/metrics/kid';
 import { DEFAULT_EVAL_COUNT, EVAL_METRICS, evaluate } from '../../eval/evaluate';
 import type { EvalMetric } from '../../eval/evaluate';
 import { formatReportTable, reportJson, writeReport } from '../../eval/report';
@@ -13,8 +19,19 @@ import { intFlag, parseOptions } from '../common';
 import { addDataFlags, dataFlagsShape, dataSourceFromFlags, reportingFolderReads } from '../data-flags';
 import { evalProgress } from '../progress';
 
+/** `--features-size 299` or `299x299`. */
+const sizeFlag = z
+  .string()
+  .regex(/^\d+(x\d+)?$/, { message: "expected HxW or N (e.g. 299x299 or 299)" })
+  .transform((text) => {
+    const [height, width] = text.split('x').map(Number);
+    return { height, width: width ?? height };
+  })
+  .refine((s) => s.height > 0 && s.width > 0, { message: 'expected a positive size' });
+
 const optionsSchema = z.object({
   fid: z.boolean().default(false),
+  kid: z.boolean().default(false),
   ssim: z.boolean().default(false),
   psnr: z.boolean().default(false),
   elbo: z.boolean().default(false),
@@ -26,7 +43,16 @@ const optionsSchema = z.object({
   elboN: intFlag.pipe(z.number().min(1)).optional(),
   iwaeK: intFlag.pipe(z.number().min(1)).optional(),
   latentN: intFlag.pipe(z.number().min(2)).optional(),
-  classifier: z.string().optional(),
+  features: z.string().min(1).optional(),
+  classifier: z.string().min(1).optional(),
+  featuresSize: sizeFlag.optional(),
+  featuresResize: z.enum(FEATURE_RESIZE_MODES).optional(),
+  featuresRange: z.enum(FEATURE_INPUT_RANGES).optional(),
+  featuresOutput: z.string().min(1).optional(),
+  featuresInput: z.string().min(1).optional(),
+  grayToRgb: z.boolean().optional(),
+  kidSubsets: intFlag.pipe(z.number().min(1)).optional(),
+  kidSubsetSize: intFlag.pipe(z.number().min(2)).optional(),
   cacheDir: z.string().optional(),
   seed: intFlag.default(0),
   runtime: z.enum(ORT_SESSION_RUNTIMES).optional(),
@@ -34,11 +60,25 @@ const optionsSchema = z.object({
   json: z.boolean().default(false),
 });
 
+/** The `--features-*` flags given, as preprocessing fields (none given: undefined). */
+function featurePreprocess(flags: z.output<typeof optionsSchema>): Partial<FeatureExtraction> | undefined {
+  const given: Partial<FeatureExtraction> = {
+    ...(flags.featuresSize ? { size: flags.featuresSize } : {}),
+    ...(flags.featuresResize ? { resize: flags.featuresResize } : {}),
+    ...(flags.featuresRange ? { range: flags.featuresRange } : {}),
+    ...(flags.featuresOutput ? { output: flags.featuresOutput } : {}),
+    ...(flags.featuresInput ? { input: flags.featuresInput } : {}),
+    ...(flags.grayToRgb !== undefined ? { grayToRgb: flags.grayToRgb } : {}),
+  };
+  return Object.keys(given).length > 0 ? given : undefined;
+}
+
 export function evalCommand(): Command {
   const command = new Command('eval')
-    .description('Evaluate a model on a dataset\'s test split: FID (samples, reconstructions, and train-vs-test for scale), SSIM, PSNR, ELBO + IWAE bound, classifiers on latent codes vs pixels, a classifier\'s accuracy, the cycle SSIM/PSNR of a translation model (cyclegan). With no metric flag, every metric that applies to the family.')
+    .description('Evaluate a model on a dataset\'s test split: FID and KID (samples, reconstructions, and train-vs-test for scale), SSIM, PSNR, ELBO + IWAE bound, classifiers on latent codes vs pixels, a classifier\'s accuracy, the cycle SSIM/PSNR of a translation model (cyclegan). With no metric flag, every metric that applies to the family.')
     .argument('<model.onnx|dir>', 'an artifact, a folder of artifacts, or a run folder (its onnx/ folder, else its latest checkpoint exported on the fly)')
-    .option('--fid', 'FID with the MNIST classifier\'s features (28x28 grayscale images; other shapes need --classifier)')
+    .option('--fid', 'FID (Fréchet distance of features; shipped networks for 28x28 gray and RGB images, other shapes need --features)')
+    .option('--kid', `KID (unbiased MMD², cubic kernel; mean ± std over ${KID_DEFAULTS.subsets} subsets of ${KID_DEFAULTS.subsetSize}): the honest number for small sets`)
     .option('--ssim', 'SSIM of reconstructions')
     .option('--psnr', 'PSNR of reconstructions')
     .option('--elbo', `ELBO (reconstruction + KL) and IWAE bound (VAEs)`)
@@ -52,7 +92,17 @@ export function evalCommand(): Command {
     .option('--elbo-n <count>', 'test images of the ELBO estimate (default min(n, 1000))')
     .option('--iwae-k <k>', `importance samples of the IWAE bound (default ${DEFAULT_IWAE_SAMPLES})`)
     .option('--latent-n <count>', 'training images of the latent classifiers (default min(n, 2000); test: half of it)')
-    .option('--classifier <file.onnx>', `FID feature network (default ${DEFAULT_FID_CLASSIFIER})`)
+    .option('--features <net.onnx>', `FID/KID feature network: an aekit classifier, pytorch-fid's InceptionV3 (${INCEPTION_ONNX_COMMAND}), any ONNX network (default: ${SHIPPED_FEATURE_NETWORKS.map((n) => `${describeShape(n.shape)} -> ${path.relative(process.cwd(), n.file)}`).join(', ')})`)
+    .option('--classifier <file.onnx>', 'alias of --features')
+    .option('--features-size <HxW>', 'input size of a network without aekit metadata (default: its input\'s fixed size)')
+    .addOption(new Option('--features-resize <mode>', 'how images reach that size: bilinear (PyTorch, align_corners=False; default), graph (the network resizes), none').choices([...FEATURE_RESIZE_MODES]))
+    .addOption(new Option('--features-range <range>', 'the input range it takes (required without aekit metadata): unit [0,1], symmetric [-1,1], byte 0-255').choices([...FEATURE_INPUT_RANGES]))
+    .option('--features-output <name>', 'the output holding the features (default: its only output)')
+    .option('--features-input <name>', 'the image input (default: its only input)')
+    .option('--gray-to-rgb', 'replicate grayscale images to an RGB network\'s 3 channels (default without metadata)')
+    .option('--no-gray-to-rgb', 'do not replicate grayscale images')
+    .option('--kid-subsets <n>', `KID subsets (default ${KID_DEFAULTS.subsets})`)
+    .option('--kid-subset-size <m>', `rows per KID subset (default ${KID_DEFAULTS.subsetSize}, at most --n)`)
     .option('--cache-dir <dir>', `cache of reference statistics (default $${CACHE_DIR_ENV} or ./${DEFAULT_CACHE_FOLDER})`)
     .option('--seed <n>', 'seed of every random draw', '0')
     .addOption(new Option('--runtime <runtime>', 'onnxruntime execution provider').choices([...ORT_SESSION_RUNTIMES]))
@@ -70,6 +120,8 @@ Examples:
   aekit eval runs/fashion-ae --dataset fashion-mnist --latent
   aekit eval runs/emnist-vae --idx emnist-test-images-idx3-ubyte.gz --idx-labels emnist-test-labels-idx1-ubyte.gz --idx-transpose
   aekit eval runs/cyclegan-colors --translation --n 1000 --report reports/cyclegan
+  aekit eval runs/dcgan-cats --fid --kid --features inception.onnx --n 2000
+  aekit eval runs/dcgan-cats --fid --features pool3.onnx --features-range symmetric --features-size 299x299
   aekit eval models/mnist-classifier.onnx          # a classifier: its test accuracy`,
     )
     .action(async (target: string, raw: Record<string, unknown>) => {
@@ -86,7 +138,10 @@ Examples:
         iwaeSamples: flags.iwaeK,
         latentTrainCount: flags.latentN,
         latentTestCount: flags.latentN === undefined ? undefined : Math.max(1, Math.floor(flags.latentN / 2)),
-        classifier: flags.classifier,
+        features: flags.features ?? flags.classifier,
+        featurePreprocess: featurePreprocess(flags),
+        kidSubsets: flags.kidSubsets,
+        kidSubsetSize: flags.kidSubsetSize,
         cacheDir: flags.cacheDir,
         seed: flags.seed,
         runtime: flags.runtime,

@@ -1,4 +1,9 @@
-/** Classifiers trained on latent codes, against the same classifiers trained on pixels. */
+/**
+ * Classifiers trained on latent codes, against the same classifiers trained on pixels. The codes
+ * are label-free: a conditional encoder (cvae) fed each image's true label would hand the
+ * classifiers the answer (issue 15: 91% on codes against 80% on pixels after one epoch), so it is
+ * given a label-free row instead (`LABEL_FREE_ENCODER_INPUT`), and the report says so.
+ */
 import type { EvalContext } from '../context';
 import type { Encoded } from '../model-io';
 import { LATENT_CLASSIFIERS, scoreClassifiers } from '../metrics/latent-classifiers';
@@ -8,11 +13,11 @@ import type { MetricRunner } from './runner';
 /** Latent classifiers on `counts.latentTrain` training and `counts.latentTest` test codes, and on the same images' pixels. */
 export const latentRunner: MetricRunner = {
   metrics: ['latent'],
-  needs: (setup) => ({ testCodes: setup.counts.latentTest, trainCodes: setup.counts.latentTrain }),
+  needs: (setup) => ({ labelFreeTestCodes: setup.counts.latentTest, labelFreeTrainCodes: setup.counts.latentTrain }),
   async run(ctx) {
-    const { testCodes, trainCodes } = ctx;
-    if (!testCodes || !trainCodes) return {};
-    return { latent: await ctx.stages.timed('latent classifiers', () => latentReport(ctx, testCodes, trainCodes)) };
+    const { labelFreeTestCodes, labelFreeTrainCodes } = ctx;
+    if (!labelFreeTestCodes || !labelFreeTrainCodes) return {};
+    return { latent: await ctx.stages.timed('latent classifiers', () => latentReport(ctx, labelFreeTestCodes, labelFreeTrainCodes)) };
   },
 };
 
@@ -35,6 +40,7 @@ async function latentReport(ctx: EvalContext, testEnc: Encoded, trainEnc: Encode
   let hits = 0;
   for (let i = 0; i < latentTest; i++) if (test.labels[i] === majority) hits++;
   return {
+    encoderLabel: ctx.encoderLabelInput ?? 'none: the encoder takes no label',
     trainCount: latentTrain,
     testCount: latentTest,
     codeSize,
