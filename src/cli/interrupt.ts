@@ -5,7 +5,9 @@
  *
  * SIGTERM does the same: it is how a cluster stops a job (Slurm's scancel and time limit send it
  * to every process of the job, then SIGKILL after a grace period), so a training run killed there
- * leaves a checkpoint to resume from, as after Ctrl-C.
+ * leaves a checkpoint to resume from, as after Ctrl-C. Unlike Ctrl-C, a second SIGTERM changes
+ * nothing: a job can get several (Slurm's own and the one its batch shell passes on), and each
+ * would otherwise cut the checkpoint short. SIGKILL is the way to stop at once.
  */
 
 /** A SIGINT/SIGTERM handler in place until {@link Interrupt.release}. */
@@ -16,24 +18,26 @@ export interface Interrupt {
   release(): void;
 }
 
-/** Exit codes after a second signal: 128 + the signal's number, as a shell reports it. */
-const EXIT_CODES: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
-
-/** Install the handler; `message` is printed on the first Ctrl-C after 'interrupt: '. */
+/** Install the handler; `message` is printed on the first Ctrl-C (or SIGTERM) after 'interrupt: '. */
 export function onInterrupt(message: string): Interrupt {
   const controller = new AbortController();
-  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
-    if (controller.signal.aborted) process.exit(EXIT_CODES[signal]);
-    process.stderr.write(signal === 'SIGINT' ? `\ninterrupt: ${message} (Ctrl-C again to quit now)\n` : `\ninterrupt: SIGTERM: ${message} (a second SIGTERM quits now)\n`);
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write(`\ninterrupt: ${message} (Ctrl-C again to quit now)\n`);
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const onSigterm = () => {
+    if (controller.signal.aborted) return;
+    process.stderr.write(`\ninterrupt: SIGTERM: ${message}\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   return {
     signal: controller.signal,
     release: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigterm);
     },
   };
 }

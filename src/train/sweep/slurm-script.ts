@@ -155,12 +155,24 @@ fi
 say() { echo "$(date -Is) slurm task \${SLURM_ARRAY_JOB_ID}_$task on $(hostname): $*" | tee -a "$log"; }
 say "aekit \${args[*]}"
 
-# scancel and the time limit send SIGTERM to every process of the task: aekit train finishes its
-# step, writes a checkpoint and exits. The trap keeps this shell waiting for that, since Slurm
-# kills whatever is left once the shell ends.
-trap 'say "SIGTERM: aekit train is writing a checkpoint"' TERM
-CI=1 "\${AEKIT[@]}" "\${args[@]}" >>"$log" 2>&1
+# scancel and the time limit send SIGTERM to every process of the task, then SIGKILL after the
+# cluster's KillWait: aekit train stops at its next chance and writes a checkpoint. This shell waits
+# for that (Slurm kills whatever is left once it ends) and passes a SIGTERM of its own on, so
+# --signal=B:TERM@<seconds> warns aekit train ahead of the time limit.
+CI=1 "\${AEKIT[@]}" "\${args[@]}" >>"$log" 2>&1 &
+pid=$!
+trap 'say "SIGTERM: aekit train is writing a checkpoint"; kill -TERM $pid 2>/dev/null' TERM
+wait $pid
 code=$?
+# A trapped signal ends a wait early: wait until aekit train has exited, then take its status
+# (a wait that already returned it leaves 127 for the next one).
+while kill -0 $pid 2>/dev/null; do
+  wait $pid
+  code=$?
+done
+wait $pid 2>/dev/null
+last=$?
+if ((last != 127)); then code=$last; fi
 say "aekit train exited with $code"
 exit $code
 `;
