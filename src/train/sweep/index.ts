@@ -29,8 +29,8 @@ import { collectRun, PLAN_WORDS, planRun } from './plan';
 import type { CollectedRun, Plan } from './plan';
 import { sweepCurvesPng, sweepMarkdown, UNFINISHED_STATUSES } from './report';
 import type { SweepAction, SweepResult, SweepRunResult, SweepSlurmJob } from './report';
-import { activeTasks, dryRunScript, lastSubmission, runSlurm } from './slurm';
-import type { SlurmOptions } from './slurm';
+import { dryRunScript, lastSubmission, liveJob, runSlurm } from './slurm';
+import type { LiveJob, SlurmOptions } from './slurm';
 import { onPath, requireSlurm } from './slurm-queue';
 import { checkSlurmResources } from './slurm-script';
 
@@ -89,25 +89,19 @@ async function evaluateOnTest(run: SweepRunResult, config: RunConfig): Promise<{
   }
 }
 
-/** The sweep's latest Slurm job with its tasks still queued or running, when there is one and Slurm can be asked. */
-async function slurmJobInProgress(dir: string): Promise<{ job: SweepSlurmJob; running: Map<string, 'pending' | 'running'> } | undefined> {
-  const submission = onPath('squeue') ? await lastSubmission(dir) : undefined;
-  if (!submission) return undefined;
-  const active = await activeTasks(submission);
-  const running = new Map(submission.tasks.filter((t) => active.has(t.index)).map((t) => [t.name, active.get(t.index)!.state === 'RUNNING' ? ('running' as const) : ('pending' as const)]));
-  return { job: { jobId: submission.jobId, scriptFile: submission.scriptFile, active: active.size, submitted: false }, running };
-}
-
 /** Read every run folder as it is (`collect`), marking the runs a live Slurm job still trains. */
-async function collectAsIs(plans: readonly Plan[], dir: string, logger: Logger): Promise<{ results: Map<string, CollectedRun>; job?: SweepSlurmJob }> {
-  const live = await slurmJobInProgress(dir);
-  if (live && live.job.active > 0) logger.info(`Slurm job ${live.job.jobId} still has ${live.job.active} task(s) queued or running: the table is provisional`);
+async function collectAsIs(plans: readonly Plan[], dir: string, logger: Logger, live?: LiveJob): Promise<{ results: Map<string, CollectedRun>; job?: SweepSlurmJob }> {
+  const submission = live?.submission ?? (onPath('squeue') ? await lastSubmission(dir) : undefined);
+  const running = new Map(
+    (live?.submission.tasks ?? []).filter((t) => live!.active.has(t.index)).map((t) => [t.name, live!.active.get(t.index)!.state === 'RUNNING' ? ('running' as const) : ('pending' as const)]),
+  );
+  if (live) logger.info(`Slurm job ${live.submission.jobId} still has ${live.active.size} task(s) queued or running: the table is provisional`);
   const results = new Map<string, CollectedRun>();
   for (const plan of plans) {
-    const active = live?.running.get(plan.point.name);
+    const active = running.get(plan.point.name);
     results.set(plan.point.name, await collectRun(plan, runLogFile(dir, plan.point.name), active ? { active } : { notRun: plan.action === 'new' }));
   }
-  return { results, job: live?.job };
+  return { results, job: submission ? { jobId: submission.jobId, scriptFile: submission.scriptFile, active: live?.active.size ?? 0, submitted: false } : undefined };
 }
 
 /**
@@ -136,9 +130,14 @@ export async function runSweep(input: SweepConfig | unknown, options: SweepOptio
   if (executor === 'local' && !options.collect && jobs !== undefined && jobs > cores) logger.warn(`${jobs} jobs on ${cores} cores: the runs will compete for the CPU; ${cores} or fewer is faster`);
 
   const plans = await Promise.all(points.map(planRun));
+  // A Slurm job of this sweep that still runs: a Slurm sweep follows it, a local one must not train
+  // the same runs, and collect marks its runs pending or running.
+  const live = options.dryRun ? undefined : await liveJob(dir);
   const counts = plans.reduce<Record<string, number>>((c, p) => ({ ...c, [p.action]: (c[p.action] ?? 0) + 1 }), {});
   if (!options.collect) {
-    logger.info(`sweep ${config.name}: ${plans.length} configurations (${Object.entries(counts).map(([a, n]) => `${n} ${PLAN_WORDS[a as SweepAction]}`).join(', ')}); folder ${dir}`);
+    // While a job trains them, what a new submission would do with each run is beside the point.
+    const plan = live ? '' : ` (${Object.entries(counts).map(([a, n]) => `${n} ${PLAN_WORDS[a as SweepAction]}`).join(', ')})`;
+    logger.info(`sweep ${config.name}: ${plans.length} configurations${plan}; folder ${dir}`);
   }
 
   let results: Map<string, CollectedRun>;
@@ -153,16 +152,14 @@ export async function runSweep(input: SweepConfig | unknown, options: SweepOptio
     }
   } else if (options.collect) {
     if (!existsSync(dir)) throw new AekitError('FILE_NOT_FOUND', 'no sweep folder here, so nothing to collect; run the sweep first (or give the --out-dir and --name it ran with)', { where: dir });
-    ({ results, job: slurm } = await collectAsIs(plans, dir, logger));
+    ({ results, job: slurm } = await collectAsIs(plans, dir, logger, live));
   } else {
-    if (executor === 'local') {
-      const live = await slurmJobInProgress(dir);
-      if (live && live.job.active > 0) {
-        throw new AekitError('BAD_ARGUMENT', `Slurm job ${live.job.jobId} is still training this sweep (${live.job.active} task(s) queued or running): follow it with --executor slurm, or scancel ${live.job.jobId} first`, { where: dir });
-      }
+    if (executor === 'local' && live) {
+      const { jobId } = live.submission;
+      throw new AekitError('BAD_ARGUMENT', `Slurm job ${jobId} is still training this sweep (${live.active.size} task(s) queued or running): follow it with --executor slurm, or scancel ${jobId} first`, { where: dir });
     }
     const ctx = await executionContext(dir, config.name, { logger, signal: options.signal, command: options.command });
-    if (executor === 'slurm') ({ results, job: slurm } = await runSlurm(plans, ctx, options.slurm ?? {}, jobs));
+    if (executor === 'slurm') ({ results, job: slurm } = await runSlurm(plans, ctx, options.slurm ?? {}, jobs, live));
     else results = await runLocal(plans, ctx, jobs ?? 1);
   }
   return finish(config, points, plans, results, slurm, options, logger);
@@ -188,7 +185,8 @@ async function finish(
   // Scoring on the test split is the last step of a finished search: while some runs are still
   // to be trained (interrupted, pending or running), the selection may change, so the test split waits.
   const unfinished = runs.filter((r) => UNFINISHED_STATUSES.includes(r.status));
-  if (!options.dryRun && unfinished.length > 0 && config.split[2] > 0) {
+  // (Said only when nothing else explains it: a Slurm job still on the runs has just been reported.)
+  if (!options.dryRun && unfinished.length > 0 && config.split[2] > 0 && !slurm?.active) {
     logger.info(`test split not evaluated: ${unfinished.length} run(s) not trained to the end yet`);
   }
   if (!options.dryRun && unfinished.length === 0 && config.split[2] > 0) {

@@ -102,8 +102,11 @@ async function errorLine(log: string): Promise<string> {
   return [...lines].reverse().find((l) => l.startsWith('aekit: '))?.slice('aekit: '.length) ?? lines[lines.length - 1] ?? 'no output';
 }
 
-/** Slurm states that say why a task ended, worth naming next to a failed run's error line. */
-const TELLING_SLURM_STATES = new Set(['BOOT_FAIL', 'CANCELLED', 'DEADLINE', 'FAILED', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'TIMEOUT']);
+/**
+ * Slurm states that say why a task ended, worth naming before a failed run's error line (FAILED,
+ * a non-zero exit, says nothing the status does not).
+ */
+const TELLING_SLURM_STATES = new Set(['BOOT_FAIL', 'CANCELLED', 'DEADLINE', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'TIMEOUT']);
 
 /** Read what a run folder holds now: status, last epoch, time. */
 export async function collectRun(plan: Plan, log: string, outcome: RunOutcome = {}): Promise<CollectedRun> {

@@ -17,7 +17,7 @@ import type { CollectedRun, Plan } from './plan';
 import type { SweepAction, SweepSlurmJob } from './report';
 import { checkSlurmResources, slurmJobScript } from './slurm-script';
 import type { SlurmResources } from './slurm-script';
-import { accountingStates, isActive, queueStates, requireSlurm, submit } from './slurm-queue';
+import { accountingStates, isActive, onPath, queueStates, requireSlurm, submit } from './slurm-queue';
 import type { TaskState } from './slurm-queue';
 
 export type { SlurmResources } from './slurm-script';
@@ -69,10 +69,23 @@ async function recordSubmission(dir: string, submission: SlurmSubmission): Promi
   await writeFileAtomic(jobsFile(dir), JSON.stringify({ submissions }, null, 2) + '\n', { force: true });
 }
 
-/** Tasks of a submission that are still queued or running, by index. */
-export async function activeTasks(submission: SlurmSubmission): Promise<Map<number, TaskState>> {
+/** The sweep's latest submission while it still has tasks queued or running. */
+export interface LiveJob {
+  submission: SlurmSubmission;
+  /** Its tasks still queued or running, by index. */
+  active: Map<number, TaskState>;
+}
+
+/**
+ * The sweep's Slurm job if it still runs; undefined when it never had one, all its tasks have
+ * ended, or this machine has no `squeue` to ask.
+ */
+export async function liveJob(dir: string): Promise<LiveJob | undefined> {
+  const submission = onPath('squeue') ? await lastSubmission(dir) : undefined;
+  if (!submission) return undefined;
   const states = await queueStates(submission.jobId);
-  return new Map([...states].filter(([index, s]) => isActive(s.state) && submission.tasks.some((t) => t.index === index)));
+  const active = new Map([...states].filter(([index, s]) => isActive(s.state) && submission.tasks.some((t) => t.index === index)));
+  return active.size > 0 ? { submission, active } : undefined;
 }
 
 /** What the job script needs to know about the sweep. */
@@ -189,7 +202,8 @@ async function follow(jobId: string, followed: Followed[], ctx: ExecutionContext
       task.state = now;
       if (isActive(now.state)) continue;
       task.result = await collectRun(task.plan, ctx.logFor(task.plan.point.name), { slurm: { task: taskId, state: now.state } });
-      const how = now.state === 'COMPLETED' || now.state === 'UNKNOWN' ? '' : ` (Slurm ${now.state})`;
+      const told = now.state === 'COMPLETED' || now.state === 'UNKNOWN' || task.result.error?.startsWith(`Slurm ${now.state}`);
+      const how = told ? '' : ` (Slurm ${now.state})`;
       const next = task.result.status === 'interrupted' ? '; rerun the sweep to resume it' : '';
       ctx.logger.info(endLine(task.result, how) + next);
     }
@@ -225,11 +239,11 @@ async function progressLine(jobId: string, followed: readonly Followed[]): Promi
 }
 
 /**
- * Train the plans on Slurm: follow the sweep's earlier job if it still runs, else submit the runs
- * that are not finished as a new array; then follow it (unless detached) and read every run
- * folder. Resolves with one result per plan and the job.
+ * Train the plans on Slurm: follow the sweep's earlier job if it still runs (`live`), else submit
+ * the runs that are not finished as a new array; then follow it (unless detached) and read every
+ * run folder. Resolves with one result per plan and the job.
  */
-export async function runSlurm(plans: readonly Plan[], ctx: ExecutionContext, options: SlurmOptions, maxRunning?: number): Promise<{ results: Map<string, CollectedRun>; job?: SweepSlurmJob }> {
+export async function runSlurm(plans: readonly Plan[], ctx: ExecutionContext, options: SlurmOptions, maxRunning?: number, live?: LiveJob): Promise<{ results: Map<string, CollectedRun>; job?: SweepSlurmJob }> {
   requireSlurm();
   const resources = checkSlurmResources(options);
   const pollMs = (options.pollSeconds ?? DEFAULT_POLL_SECONDS) * 1000;
@@ -237,15 +251,14 @@ export async function runSlurm(plans: readonly Plan[], ctx: ExecutionContext, op
   const byName = new Map(plans.map((p) => [p.point.name, p]));
   const results = new Map<string, CollectedRun>();
 
-  const previous = await lastSubmission(ctx.dir);
-  const stillActive = previous ? await activeTasks(previous) : new Map<number, TaskState>();
   let followed: Followed[];
   let job: SweepSlurmJob | undefined;
-  if (previous && stillActive.size > 0) {
-    ctx.logger.info(`Slurm job ${previous.jobId} of this sweep still has ${stillActive.size} task(s) queued or running: following it instead of submitting again (scancel ${previous.jobId} stops it)`);
+  if (live) {
+    const { submission } = live;
+    ctx.logger.info(`Slurm job ${submission.jobId} of this sweep still has ${live.active.size} task(s) queued or running: following it instead of submitting again (scancel ${submission.jobId} stops it)`);
     // All its tasks, so the ones that ended meanwhile are reported with how Slurm ended them.
-    followed = previous.tasks.filter((t) => byName.has(t.name)).map((t) => ({ index: t.index, plan: { ...byName.get(t.name)!, action: t.action }, missing: 0 }));
-    job = { jobId: previous.jobId, scriptFile: previous.scriptFile, active: 0, submitted: false };
+    followed = submission.tasks.filter((t) => byName.has(t.name)).map((t) => ({ index: t.index, plan: { ...byName.get(t.name)!, action: t.action }, missing: 0 }));
+    job = { jobId: submission.jobId, scriptFile: submission.scriptFile, active: 0, submitted: false };
   } else {
     const toTrain = plans.filter((p) => p.action !== 'skipped');
     for (const plan of plans.filter((p) => p.action === 'skipped')) {
