@@ -281,6 +281,11 @@ export async function runSlurm(plans: readonly Plan[], ctx: ExecutionContext, op
   }
 
   if (job?.jobId !== undefined && !options.detach) await follow(job.jobId, followed, ctx, pollMs);
+  if (options.detach && live) {
+    // Not followed: what squeue said at the start is all there is; ended tasks are read from their folders.
+    for (const task of followed) task.state = live.active.get(task.index);
+    followed = followed.filter((t) => t.state);
+  }
   const left = followed.filter((t) => !t.result);
   if (job && left.length > 0) {
     job.active = left.length;
