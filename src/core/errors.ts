@@ -19,7 +19,9 @@ export type AekitErrorCode =
   | 'VERIFY_FAILED'
   | 'EVAL_FAILED'
   | 'SERVE_FAILED'
-  | 'ALREADY_EXISTS';
+  | 'ALREADY_EXISTS'
+  /** A cluster scheduler (Slurm) is missing, refused a job, or cannot be reached. */
+  | 'EXECUTOR_FAILED';
 
 /** An error the user can act on. `where` names the file, field or layer involved, when there is one. */
 export class AekitError extends Error {

@@ -50,4 +50,54 @@ describe('aekit sweep (built CLI)', function () {
     assert.match(plan.stderr, /sweep mnist-vae-grid: 36 configurations \(36 new\)/);
     assert.match(plan.stderr, /hiddenSizes-800_latentSize-400_learningRate-0\.0003_clipNorm-50: new/);
   });
+  it('prints the Slurm job script on --dry-run with every resource passed through, and no Slurm is needed for it', async () => {
+    const plan = await runCli(
+      ['sweep', '--config', 'experiments/mnist-vae-grid.json', '--out-dir', tmp, '--executor', 'slurm', '--dry-run', '--jobs', '6', '--partition', 'gpu', '--time', '2:00:00', '--gpus-per-task', 'a100:1', '--cpus-per-task', '4', '--sbatch=--mem=16G', '--sbatch', '#SBATCH --account=lab'],
+      { cwd: ROOT },
+    );
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.match(plan.stderr, /sweep mnist-vae-grid: 36 configurations \(36 new\)/);
+    const directives = plan.stdout.split('\n').filter((l) => l.startsWith('#SBATCH '));
+    assert.deepEqual(directives, [
+      '#SBATCH --job-name=aekit-mnist-vae-grid',
+      '#SBATCH --array=0-35%6',
+      `#SBATCH --chdir="${ROOT}"`,
+      `#SBATCH --output="${path.join(tmp, 'mnist-vae-grid')}/logs/slurm-%A_%a.out"`,
+      '#SBATCH --partition=gpu',
+      '#SBATCH --time=2:00:00',
+      '#SBATCH --cpus-per-task=4',
+      '#SBATCH --gpus-per-task=a100:1',
+      '#SBATCH --mem=16G',
+      '#SBATCH --account=lab',
+    ]);
+    // The checkout's own node and CLI, not a global install.
+    assert.ok(plan.stdout.includes(`AEKIT=(${process.execPath} ${path.join(ROOT, 'bin', 'aekit.js')})`), plan.stdout);
+    assert.match(plan.stdout, /^NAMES=\(hiddenSizes-400_latentSize-100_learningRate-0\.001_clipNorm-5 /m);
+    assert.ok(!(await fs.stat(path.join(tmp, 'mnist-vae-grid')).catch(() => undefined)), 'a dry run writes nothing');
+  });
+
+  it('says in one line what is wrong with Slurm flags, and what to do without Slurm', async () => {
+    const config = ['sweep', '--config', 'experiments/mnist-vae-grid-small.json', '--out-dir', tmp];
+    const cases: [string[], RegExp][] = [
+      [['--partition', 'gpu'], /^aekit: --partition only applies to --executor slurm \(the executor is local\)$/],
+      [['--executor', 'slurm', '--time', '2h'], /^aekit: --time: expected a Slurm time limit: .*got '2h'$/],
+      [['--executor', 'slurm', '--sbatch=--array=0-3'], /^aekit: --sbatch '--array=0-3': --array is not allowed here: the sweep writes the array itself \(use --jobs to cap running tasks\)$/],
+      [['--executor', 'slurm', '--cpus-per-task', '0'], /^aekit: --cpus-per-task: /],
+    ];
+    for (const [flags, message] of cases) {
+      const result = await runCli([...config, ...flags], { cwd: ROOT });
+      assert.equal(result.code, 1, flags.join(' '));
+      assert.match(result.stderr.trim(), message);
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    }
+    // A machine without the Slurm clients (PATH without sbatch): refused before anything is written.
+    const noSlurm = await runCli([...config, '--executor', 'slurm'], { cwd: ROOT, env: { PATH: path.join(tmp, 'empty-bin') } });
+    assert.equal(noSlurm.code, 1);
+    assert.match(noSlurm.stderr.trim(), /^aekit: sbatch and squeue not found on PATH: run `aekit sweep --executor slurm` on a machine that submits Slurm jobs \(a login node\), or use --executor local$/);
+    assert.ok(!(await fs.stat(path.join(tmp, 'mnist-vae-grid-small')).catch(() => undefined)));
+
+    const nothing = await runCli([...config, '--collect'], { cwd: ROOT });
+    assert.equal(nothing.code, 1);
+    assert.match(nothing.stderr, /^aekit: .*mnist-vae-grid-small: no sweep folder here, so nothing to collect/);
+  });
 });

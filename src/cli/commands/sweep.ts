@@ -1,20 +1,33 @@
-/** `aekit sweep`: train a grid of configurations, select on validation, report the test split. */
-import { Command } from 'commander';
+/** `aekit sweep`: train a grid of configurations (here or on Slurm), select on validation, report the test split. */
+import { Command, Option } from 'commander';
 import { z } from 'zod';
+import { AekitError } from '../../core/errors';
 import { consoleLogger } from '../../core/log';
 import { datasetSpecSchema } from '../../data/registry';
 import { checkRunData } from '../../run/data-check';
-import { loadSweepConfig, runSweep, sweepMarkdown } from '../../train/sweep';
-import type { SweepConfig } from '../../train/sweep';
+import { DEFAULT_POLL_SECONDS, loadSweepConfig, runSweep, SWEEP_EXECUTORS, sweepMarkdown } from '../../train/sweep';
+import type { SweepConfig, SweepResult } from '../../train/sweep';
 import { sweepPoints } from '../../train/sweep/grid';
-import { applySets, collect, intFlag, parseOptions, setPath } from '../common';
+import { applySets, collect, intFlag, numberFlag, parseOptions, setPath } from '../common';
 import { addDataFlags, dataFlagsShape, dataSourceFromFlags } from '../data-flags';
 import type { FolderShape } from '../data-flags';
 import { onInterrupt } from '../interrupt';
 
+/** Flags that only mean something to the Slurm executor. */
+const SLURM_FLAGS = ['partition', 'time', 'gpusPerTask', 'cpusPerTask', 'poll', 'detach'] as const;
+
 const optionsSchema = z.object({
   config: z.string().min(1),
-  jobs: intFlag.pipe(z.number().int().positive()).default(1),
+  executor: z.enum(SWEEP_EXECUTORS).default('local'),
+  jobs: intFlag.pipe(z.number().int().positive()).optional(),
+  partition: z.string().optional(),
+  time: z.string().optional(),
+  gpusPerTask: z.string().optional(),
+  cpusPerTask: intFlag.pipe(z.number().int().positive()).optional(),
+  sbatch: z.array(z.string()).default([]),
+  poll: numberFlag.pipe(z.number().positive()).optional(),
+  detach: z.boolean().default(false),
+  collect: z.boolean().default(false),
   outDir: z.string().optional(),
   name: z.string().optional(),
   ...dataFlagsShape,
@@ -41,6 +54,28 @@ export async function applySweepFlags(config: SweepConfig, flags: SweepFlags): P
   return { ...config, base, outDir: flags.outDir ?? config.outDir, name: flags.name ?? config.name };
 }
 
+/** Refuse Slurm flags without `--executor slurm` (they would be silently ignored). */
+function checkExecutorFlags(flags: SweepFlags): void {
+  if (flags.executor === 'slurm') return;
+  const given = [...SLURM_FLAGS.filter((f) => flags[f] !== undefined && flags[f] !== false), ...(flags.sbatch.length > 0 ? ['sbatch'] : [])];
+  if (given.length > 0) {
+    const names = given.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    throw new AekitError('BAD_ARGUMENT', `${names.join(', ')} only appl${names.length > 1 ? 'y' : 'ies'} to --executor slurm (the executor is ${flags.executor})`);
+  }
+}
+
+/** Print the outcome and set the exit code: 1 while any run is neither finished nor diverged. */
+function report(result: SweepResult, flags: SweepFlags): void {
+  process.stdout.write(sweepMarkdown(result));
+  process.stdout.write(`\nwritten: ${[result.files.markdown, result.files.json, result.files.curves].filter(Boolean).join(', ')}\n`);
+  // A diverged configuration is a finding of the search (reported in the table), not a failure.
+  const bad = result.runs.filter((r) => r.status !== 'finished' && r.status !== 'diverged');
+  if (bad.length === 0) return;
+  const job = result.slurm?.jobId !== undefined && result.slurm.active > 0 ? `; Slurm job ${result.slurm.jobId} is still on them: rerun the command to follow it` : '; rerun the command to resume them';
+  process.stderr.write(`${bad.length} of ${result.runs.length} runs did not finish (${bad.map((r) => `${r.name}: ${r.status}`).join(', ')})${flags.collect && !result.slurm?.active ? '; rerun without --collect to train them' : job}\n`);
+  process.exitCode = 1;
+}
+
 /** The `sweep` verb: parses its flags and calls {@link runSweep}. */
 export function sweepCommand(): Command {
   const command = new Command('sweep')
@@ -50,14 +85,23 @@ export function sweepCommand(): Command {
         'Writes <out-dir>/<name>/ (runs/, logs/, sweep.md, sweep.json, sweep-curves.png). Rerun to resume: finished runs are skipped.',
     )
     .requiredOption('-c, --config <file>', 'sweep JSON: {name, base, grid, variants?, split?, select?} (see experiments/)')
-    .option('-j, --jobs <n>', 'training processes at a time (default 1: one run keeps this 2-core machine busy; raise it with more cores)')
+    .addOption(new Option('--executor <name>', 'where runs train: local (child processes here) or slurm (one sbatch job array, followed with squeue)').choices([...SWEEP_EXECUTORS]).default('local'))
+    .option('-j, --jobs <n>', 'local: training processes at a time (default 1: one run keeps this 2-core machine busy; raise it with more cores); slurm: most array tasks running at once (default: no cap)')
+    .option('--partition <name>', 'slurm: partition of the tasks')
+    .option('--time <limit>', 'slurm: time limit per task (minutes, HH:MM:SS, D-HH:MM, ...); a task stopped by it checkpoints and resumes on rerun')
+    .option('--gpus-per-task <n>', 'slurm: GPUs per task, optionally typed (1, a100:1)')
+    .option('--cpus-per-task <n>', 'slurm: CPUs per task')
+    .option('--sbatch <option>', 'slurm: another #SBATCH option, e.g. --sbatch=--mem=8G or --sbatch=--account=lab (repeatable)', collect, [])
+    .option('--poll <seconds>', `slurm: seconds between squeue calls while following (default ${DEFAULT_POLL_SECONDS})`)
+    .option('--detach', 'slurm: submit the job array and return; rerun the command to follow it, or --collect for the table')
+    .option('--collect', 'train nothing: build the table, curves and (once every run is finished) the test-split evaluation from the run folders')
     .option('--out-dir <dir>', 'where the sweep folder goes (default: the file\'s outDir, else runs)')
     .option('--name <name>', 'sweep name (its folder), overriding the file');
   return addDataFlags(command, { kind: 'flags', defaults: "the recipe's" })
     .option('--limit <n>', 'use only the first n images of the dataset (of an image folder: n drawn at random, seeded)')
     .option('--epochs <n>', 'epochs of every run')
     .option('--set <key=value>', 'override a field of the base run config, e.g. --set train.batchSize=64 (repeatable)', collect, [])
-    .option('--dry-run', 'list the configurations and what would be done with each, train nothing')
+    .option('--dry-run', 'list the configurations and what would be done with each (slurm: print the job script), train nothing')
     .addHelpText(
       'after',
       `
@@ -67,6 +111,9 @@ Examples:
   aekit sweep --config experiments/omniglot-ae-zoo.json --data ~/omniglot/images_background
   aekit sweep --config experiments/mnist-vae-grid-small.json --dataset fashion-mnist
   aekit sweep --config experiments/mnist-vae-grid.json --dry-run
+  aekit sweep --config experiments/mnist-vae-grid.json --executor slurm --partition gpu --time 2:00:00 --gpus-per-task 1 --sbatch=--mem=16G
+  aekit sweep --config experiments/mnist-vae-grid.json --executor slurm --detach
+  aekit sweep --config experiments/mnist-vae-grid.json --collect
 
 A sweep file:
   { "name": "vae-grid", "base": "vae.json",
@@ -75,6 +122,7 @@ A sweep file:
     )
     .action(async (raw: Record<string, unknown>) => {
       const flags = parseOptions(optionsSchema, raw);
+      checkExecutorFlags(flags);
       const config = await applySweepFlags(await loadSweepConfig(flags.config), flags);
       // Every configuration's data against its family (a cvae variant on a flat folder), before any run starts.
       const checked = new Set<string>();
@@ -83,18 +131,27 @@ A sweep file:
         if (!checked.has(key)) await checkRunData(point.config);
         checked.add(key);
       }
-      const interrupt = onInterrupt('running runs write a checkpoint and stop; rerun the same command to resume');
+      const slurm = flags.executor === 'slurm';
+      const interrupt = onInterrupt(
+        slurm ? 'stopping following; the Slurm job keeps running (rerun the same command to follow it again)' : 'running runs write a checkpoint and stop; rerun the same command to resume',
+      );
       try {
-        const result = await runSweep(config, { jobs: flags.jobs, dryRun: flags.dryRun, logger: consoleLogger(), signal: interrupt.signal });
-        if (flags.dryRun) return;
-        process.stdout.write(sweepMarkdown(result));
-        process.stdout.write(`\nwritten: ${[result.files.markdown, result.files.json, result.files.curves].filter(Boolean).join(', ')}\n`);
-        // A diverged configuration is a finding of the search (reported in the table), not a failure.
-        const bad = result.runs.filter((r) => r.status !== 'finished' && r.status !== 'diverged');
-        if (bad.length > 0) {
-          process.stderr.write(`${bad.length} of ${result.runs.length} runs did not finish (${bad.map((r) => `${r.name}: ${r.status}`).join(', ')}); rerun the command to resume them\n`);
-          process.exitCode = 1;
+        const result = await runSweep(config, {
+          executor: flags.executor,
+          jobs: flags.jobs,
+          slurm: { partition: flags.partition, time: flags.time, gpusPerTask: flags.gpusPerTask, cpusPerTask: flags.cpusPerTask, extra: flags.sbatch, pollSeconds: flags.poll, detach: flags.detach },
+          dryRun: flags.dryRun,
+          collect: flags.collect,
+          logger: consoleLogger(),
+          signal: interrupt.signal,
+        });
+        if (flags.dryRun) {
+          if (slurm) process.stdout.write(result.slurm?.script ?? 'nothing to submit: every configuration is finished\n');
+          return;
         }
+        // Detached: the job was just submitted, so a table of pending runs would say nothing.
+        if (flags.detach && result.slurm?.submitted) return;
+        report(result, flags);
       } finally {
         interrupt.release();
       }

@@ -7,8 +7,14 @@ import type { Series } from '../../core/plot';
 import type { EpochRecord } from '../../run/run-folder';
 import { shortKeys } from './grid';
 
-/** What happened to one configuration ('pending': not trained yet, after a dry run or an abort). */
-export type SweepRunStatus = 'finished' | 'diverged' | 'failed' | 'interrupted' | 'pending';
+/**
+ * What happened to one configuration ('pending': not trained yet, after a dry run or an abort, or
+ * queued on Slurm; 'running': training in a Slurm task when the sweep stopped looking).
+ */
+export type SweepRunStatus = 'finished' | 'diverged' | 'failed' | 'interrupted' | 'pending' | 'running';
+
+/** Statuses of runs that a rerun (or the running Slurm job) still has to train. */
+export const UNFINISHED_STATUSES: readonly SweepRunStatus[] = ['interrupted', 'pending', 'running'];
 
 /** What the sweep did with a run folder this time. */
 export type SweepAction = 'new' | 'resumed' | 'restarted' | 'skipped';
@@ -34,6 +40,22 @@ export interface SweepRunResult {
   test?: { count: number; metrics: Record<string, number> };
   /** Why the run failed or diverged (the child's error line). */
   error?: string;
+  /** The Slurm array task that trained it this time, and the state it ended in (executor slurm). */
+  slurm?: { task: string; state: string };
+}
+
+/** The Slurm job of a sweep (executor slurm, or `--collect` of a sweep that has one). */
+export interface SweepSlurmJob {
+  /** Job ID of the array; undefined on a dry run (nothing submitted). */
+  jobId?: string;
+  /** The job script: written under `<sweep>/slurm/` when submitted. */
+  scriptFile?: string;
+  /** Its text (dry runs show it). */
+  script?: string;
+  /** Tasks still queued or running when the sweep stopped looking (detached, Ctrl-C, `--collect`). */
+  active: number;
+  /** True when this call submitted the job (false: it followed one submitted earlier). */
+  submitted: boolean;
 }
 
 /** Everything a sweep produced. */
@@ -49,6 +71,8 @@ export interface SweepResult {
   /** Names of the selected runs, best first. */
   selected: string[];
   files: { json: string; markdown: string; curves?: string };
+  /** The Slurm job behind this call, if there is one. */
+  slurm?: SweepSlurmJob;
 }
 
 /** Compact number for tables. */
@@ -110,7 +134,7 @@ export function sweepMarkdown(result: Omit<SweepResult, 'files'>): string {
     r.seconds.toFixed(1),
   ]);
   const [train, val, test] = result.split;
-  const unfinished = result.runs.filter((r) => r.status === 'interrupted' || r.status === 'pending').length;
+  const unfinished = result.runs.filter((r) => UNFINISHED_STATUSES.includes(r.status)).length;
   const parts = [
     `## Sweep ${result.name}`,
     '',
