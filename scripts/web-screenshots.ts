@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { exportWebDemo } from '../src/serve/static-site';
 import { train } from '../src/train/trainer';
 import { startStaticServer } from '../test/serve/static-server';
-import { chromiumExecutable, launchChromium } from '../test/serve/web-browsers';
+import { launchChromium } from '../src/core/browser';
 
 const OUT = path.join(__dirname, '..', 'docs', 'figures', 'web');
 const RECIPE = path.join(__dirname, '..', 'experiments', 'mnist-vae-2d.json');
@@ -38,8 +38,8 @@ async function main(): Promise<void> {
     console.log(`trained ${run.runDir} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     const site = await exportWebDemo(run.runDir, path.join(work, 'site'), { title: 'aekit demo: a 2-D VAE on MNIST' });
     const server = await startStaticServer(site.dir);
-    const browser = await launchChromium(false);
-    console.log(`Chromium: ${(await chromiumExecutable()).source}`);
+    const { browser, chromium } = await launchChromium({ gpu: 'off' });
+    console.log(`Chromium: ${chromium.description}`);
     try {
       await fs.mkdir(OUT, { recursive: true });
       for (const viewport of VIEWPORTS) {
