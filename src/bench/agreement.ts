@@ -2,6 +2,8 @@
  * Numerical agreement: every runtime's outputs held against onnxruntime-node's CPU provider (the
  * reference) on the same seeded inputs.
  */
+import { compareClose } from '../core/allclose';
+import type { Tolerance } from '../core/allclose';
 import { AekitError } from '../core/errors';
 import { openOrtSession } from '../artifact/runtime';
 import type { TypedHostTensor } from '../artifact/runtime';
@@ -12,27 +14,30 @@ import { firstLine } from './worker';
 import type { OutputTensor } from './worker';
 
 /**
- * Largest |output - reference output| a runtime may show before its row is flagged. float32 runs
- * of the same graph differ by reassociation noise (~1e-6 on aekit models, see export's
- * FP32_TOLERANCE of 1e-4 against tfjs); 1e-3 is the agreement bound the bench issue sets, wide
- * enough for GPU kernels, tight enough to catch a wrong weight or layout.
+ * How far a runtime's outputs may be from the reference's before its row is flagged, by the
+ * allclose rule `|out - ref| <= atol + rtol * |ref|` (src/core/allclose.ts). float32 runs of the
+ * same graph differ by reassociation noise (~1e-6 on aekit models); 1e-3 is the agreement bound the
+ * bench issue sets, wide enough for GPU kernels, tight enough to catch a wrong weight or layout. The
+ * relative part keeps unbounded outputs (codes, logits of foreign models) from failing on rounding
+ * that grows with their magnitude.
  */
-export const AGREEMENT_TOLERANCE = 1e-3;
+export const AGREEMENT_TOLERANCE: Readonly<Tolerance> = Object.freeze({ rtol: 1e-3, atol: 1e-3 });
 
 /** Agreement of a runtime's outputs with the reference at one batch size. */
 export interface Agreement {
   /** Max |output - reference| over every output (Infinity, null in JSON, when not comparable). */
   maxAbsDiff: number;
-  tolerance: number;
-  /** maxAbsDiff <= tolerance. */
+  tolerance: Tolerance;
+  /** Every element within `atol + rtol * |reference|`. */
   ok: boolean;
   /** Why the outputs could not be compared element by element (missing output, other shape). */
   note?: string;
 }
 
-/** Max |a - b| over every output of the reference; NaN counts as infinitely far. */
-export function compareOutputs(got: Record<string, OutputTensor>, reference: Record<string, OutputTensor>, tolerance: number): Agreement {
+/** Every output against the reference by the allclose rule; NaN counts as infinitely far. */
+export function compareOutputs(got: Record<string, OutputTensor>, reference: Record<string, OutputTensor>, tolerance: Tolerance): Agreement {
   let worst = 0;
+  let ok = true;
   const notes: string[] = [];
   for (const [name, want] of Object.entries(reference)) {
     const have = got[name];
@@ -46,12 +51,11 @@ export function compareOutputs(got: Record<string, OutputTensor>, reference: Rec
       worst = Infinity;
       continue;
     }
-    for (let i = 0; i < want.data.length; i++) {
-      const d = Math.abs(have.data[i] - want.data[i]);
-      if (!(d <= worst)) worst = Number.isNaN(d) ? Infinity : d;
-    }
+    const close = compareClose(have.data, want.data, tolerance);
+    worst = Math.max(worst, close.maxAbsDiff);
+    ok &&= close.ok;
   }
-  return { maxAbsDiff: worst, tolerance, ok: worst <= tolerance, ...(notes.length ? { note: notes.join('; ') } : {}) };
+  return { maxAbsDiff: worst, tolerance, ok: ok && worst !== Infinity, ...(notes.length ? { note: notes.join('; ') } : {}) };
 }
 
 /** The reference outputs at every batch size it could run, and why it could not run the others. */

@@ -22,6 +22,7 @@ import type { Logger } from '../core/log';
 import { silentLogger } from '../core/log';
 import { AEKIT_VERSION } from '../core/version';
 import type { TypedHostTensor } from '../artifact/runtime';
+import type { Tolerance } from '../core/allclose';
 import { AGREEMENT_TOLERANCE, compareOutputs, referenceOutputs } from './agreement';
 import type { Agreement } from './agreement';
 import { findRunFolder, resolveArtifact } from './artifact-source';
@@ -79,7 +80,7 @@ export interface BenchOptions extends WorkerLaunchOptions {
   /** Seed of the inputs (default 0). */
   seed?: number;
   /** Agreement tolerance (default {@link AGREEMENT_TOLERANCE}). */
-  tolerance?: number;
+  tolerance?: Tolerance;
   logger?: Logger;
 }
 
@@ -121,7 +122,7 @@ export interface BenchReport {
     runs: number;
     maxSeconds: number | null;
     seed: number;
-    tolerance: number;
+    tolerance: Tolerance;
     reference: BenchRuntime;
   };
   machine: MachineInfo;

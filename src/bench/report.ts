@@ -50,7 +50,7 @@ function agreementCells(row: BenchRow, report: BenchReport): [string, string] {
   const a = row.agreement;
   if (!a) return ['-', '-'];
   if (row.runtime === report.settings.reference) return [fmt(a.maxAbsDiff), 'reference'];
-  return [fmt(a.maxAbsDiff), a.ok ? 'yes' : `NO (> ${a.tolerance})`];
+  return [fmt(a.maxAbsDiff), a.ok ? 'yes' : `NO (> ${a.tolerance.atol} + ${a.tolerance.rtol}·|ref|)`];
 }
 
 /** GFLOP/s: `unknown` when the FLOPs are (never 0), `>=x` when the count left nodes out. */
@@ -112,7 +112,7 @@ function headline(report: BenchReport): string {
     `${m.path}${what ? ` (${what})` : ''}: ${flopsPhrase(m)}` +
     (m.fixedBatch !== null ? `; batch fixed at ${m.fixedBatch} by the model` : '') +
     (dims.length ? `; ${dims.join(', ')}` : '') +
-    `; ${s.warmup} warm-up + ${s.runs} timed runs per runtime and batch, interleaved; ${s.threads} thread(s); agreement vs ${s.reference}, tolerance ${s.tolerance}`
+    `; ${s.warmup} warm-up + ${s.runs} timed runs per runtime and batch, interleaved; ${s.threads} thread(s); agreement vs ${s.reference}, |out - ref| <= ${s.tolerance.atol} + ${s.tolerance.rtol}·|ref|`
   );
 }
 

@@ -5,6 +5,8 @@
  * that a non-CPU provider computes the same numbers as the CPU before trusting it.
  */
 import { SOFTWARE_VULKAN_HINT } from '../core/browser';
+import { compareClose } from '../core/allclose';
+import type { Tolerance } from '../core/allclose';
 import { AekitError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { checkNodeExecutionProvider, NODE_EXECUTION_PROVIDERS, openOrtSession } from '../artifact/runtime';
@@ -20,11 +22,13 @@ export type ExecutionProviderName = NodeExecutionProvider;
 export const checkExecutionProvider: (name: string) => ExecutionProviderName = checkNodeExecutionProvider;
 
 /**
- * Largest |output - CPU output| accepted from a non-CPU provider on the start-up probe. The
- * WebGPU EP computes in float32 like the CPU EP, with a different summation order (measured
- * 1.7e-6 on an MLP VAE decoder, SwiftShader adapter); 1e-3 is the parity tolerance the serving issue asks for.
+ * How far a non-CPU provider's outputs may be from the CPU provider's on the start-up probe, by
+ * the allclose rule `|out - cpu| <= atol + rtol * |cpu|` (src/core/allclose.ts). The WebGPU EP
+ * computes in float32 like the CPU EP, with a different summation order (measured 1.7e-6 on an MLP
+ * VAE decoder, SwiftShader adapter); 1e-3 is the parity tolerance the serving issue asks for, and
+ * the relative part keeps an encoder's unbounded codes from failing on rounding of their magnitude.
  */
-export const EP_PARITY_TOLERANCE = 1e-3;
+export const EP_PARITY_TOLERANCE: Readonly<Tolerance> = Object.freeze({ rtol: 1e-3, atol: 1e-3 });
 
 /** Rows in the start-up parity probe. */
 const PROBE_ROWS = 2;
@@ -38,7 +42,7 @@ export interface ExecutionProviderReport {
   /** Why the requested provider is not the active one. */
   fallbackReason?: string;
   /** Worst difference from the CPU provider over every artifact's probe (non-CPU providers only). */
-  parity?: { against: 'cpu'; maxAbsDiff: number; tolerance: number };
+  parity?: { against: 'cpu'; maxAbsDiff: number; tolerance: Tolerance };
   /** The Vulkan driver the WebGPU EP was pointed at (`VK_ICD_FILENAMES`), when set. */
   vulkanIcd?: string;
   /** Version of the onnxruntime package the sessions run on. */
@@ -123,17 +127,16 @@ function probeFeeds(artifact: ArtifactToOpen): Record<string, FloatFeed> {
   return feeds;
 }
 
-function maxAbsDiff(a: Record<string, FloatFeed>, b: Record<string, FloatFeed>): number {
+/** Every output of `a` against `b` (the CPU provider's) by the allclose rule; NaN is infinitely far. */
+function closeTo(a: Record<string, FloatFeed>, b: Record<string, FloatFeed>): { ok: boolean; maxAbsDiff: number } {
+  let ok = true;
   let worst = 0;
   for (const [name, feed] of Object.entries(a)) {
-    const other = b[name].data;
-    for (let i = 0; i < feed.data.length; i++) {
-      const d = Math.abs(feed.data[i] - other[i]);
-      // NaN must count as a mismatch, and Math.max would propagate it silently.
-      worst = Number.isNaN(d) ? Infinity : Math.max(worst, d);
-    }
+    const close = compareClose(feed.data, b[name].data, EP_PARITY_TOLERANCE);
+    ok &&= close.ok;
+    worst = Math.max(worst, close.maxAbsDiff);
   }
-  return worst;
+  return { ok, maxAbsDiff: worst };
 }
 
 /** onnxruntime-node sessions on one resolved execution provider. */
@@ -220,11 +223,12 @@ async function tryProvider(artifacts: ArtifactToOpen[], options: RuntimeOptions)
     try {
       const feeds = probeFeeds(artifact);
       const [onEp, onCpu] = [await wrapSession(session).run(feeds), await wrapSession(cpu).run(feeds)];
-      const diff = maxAbsDiff(onEp, onCpu);
-      worst = Math.max(worst, diff);
-      if (!(diff <= EP_PARITY_TOLERANCE)) {
+      const close = closeTo(onEp, onCpu);
+      worst = Math.max(worst, close.maxAbsDiff);
+      if (!close.ok) {
         await releaseAll();
-        return { ok: false, reason: `${artifact.where}: outputs differ from the cpu provider by ${diff} (tolerance ${EP_PARITY_TOLERANCE})` };
+        const { atol, rtol } = EP_PARITY_TOLERANCE;
+        return { ok: false, reason: `${artifact.where}: outputs differ from the cpu provider by up to ${close.maxAbsDiff} (bound ${atol} + ${rtol}·|cpu|)` };
       }
     } catch (error) {
       await releaseAll();

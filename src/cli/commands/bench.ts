@@ -1,6 +1,7 @@
 /** `aekit bench`: one artifact on every runtime, with latency, throughput, GFLOP/s, memory and agreement. */
 import { Command } from 'commander';
 import { z } from 'zod';
+import { AGREEMENT_TOLERANCE } from '../../bench/agreement';
 import { consoleLogger } from '../../core/log';
 import { BENCH_DEFAULTS, benchmark } from '../../bench/bench';
 import { formatBenchTable, writeBenchReport } from '../../bench/report';
@@ -38,6 +39,7 @@ const optionsSchema = z.object({
   part: z.string().min(1).optional(),
   seed: intFlag.default(BENCH_DEFAULTS.seed),
   tolerance: numberFlag.refine((t) => t >= 0, { message: 'expected a tolerance >= 0' }).optional(),
+  rtol: numberFlag.refine((t) => t >= 0, { message: 'expected a relative tolerance >= 0' }).optional(),
   json: z.string().min(1).optional(),
   md: z.string().min(1).optional(),
   png: z.string().min(1).optional(),
@@ -59,7 +61,8 @@ export function benchCommand(): Command {
     .option('--run <dir>', 'run folder of the tfjs model for the tfjs-* rows (default: found from the artifact\'s runId)')
     .option('--part <part>', 'part to export when <model> is a run folder (default: decoder)')
     .option('--seed <n>', 'seed of the inputs', String(BENCH_DEFAULTS.seed))
-    .option('--tolerance <x>', 'max abs difference from ort-node-cpu before a row is flagged (default 1e-3)')
+    .option('--tolerance <x>', `absolute part of the agreement bound |out - ref| <= tolerance + rtol·|ref| against ort-node-cpu (default ${AGREEMENT_TOLERANCE.atol})`)
+    .option('--rtol <x>', `relative part of that bound (default ${AGREEMENT_TOLERANCE.rtol})`)
     .option('--json <file>', 'write the full report as JSON')
     .option('--md <file>', 'write the table as Markdown')
     .option('--png <file>', 'write a bar chart of throughput per runtime and batch size')
@@ -95,7 +98,7 @@ Notes:
         runDir: flags.run,
         part: flags.part,
         seed: flags.seed,
-        tolerance: flags.tolerance,
+        tolerance: { atol: flags.tolerance ?? AGREEMENT_TOLERANCE.atol, rtol: flags.rtol ?? AGREEMENT_TOLERANCE.rtol },
         logger: consoleLogger(),
       });
       await writeBenchReport(report, { json: flags.json, md: flags.md, png: flags.png });
