@@ -36,11 +36,6 @@ export interface TrainerState {
    * validation, so a run resumed after a failure there can still write the epoch's record.
    */
   epochTraining?: { seconds: number; samplesPerSecond: number; train: Record<string, number> };
-  /**
-   * Mid-epoch (`stepInEpoch` > 0): the epoch's training so far, so that a resumed run reports the
-   * epoch's means over all its steps, not only those after the resume.
-   */
-  epochSoFar?: EpochSoFar;
 }
 
 /** An epoch's training figures up to a step: sample-weighted sums of the loss terms, samples, seconds. */
@@ -68,6 +63,11 @@ export interface CheckpointManifest {
   parts: Partial<Record<PartName, TensorEntry[]>>;
   optimizers: { phase: string; step: number; moments: { m: TensorEntry; v: TensorEntry }[] }[];
   trainer: TrainerState;
+  /**
+   * Mid-epoch (`trainer.stepInEpoch` > 0): the epoch's training so far, so that a resumed run
+   * reports the epoch's means over all its steps, not only those after the resume.
+   */
+  epochSoFar?: EpochSoFar;
   savedAt: string;
 }
 

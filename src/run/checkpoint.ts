@@ -17,12 +17,12 @@ import { tf } from '../core/tfjs-backend';
 import { getFamily } from '../models';
 import type { FamilyModel, PartName } from '../models';
 import { CHECKPOINT_FILES, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, readManifest, tensorValues } from './checkpoint-format';
-import type { AdamState, CheckpointManifest, TensorEntry, TrainerState } from './checkpoint-format';
+import type { AdamState, CheckpointManifest, EpochSoFar, TensorEntry, TrainerState } from './checkpoint-format';
 import { findCheckpoint, writeLatest, writerFolderName } from './checkpoint-folder';
 import { RunFolder } from './run-folder';
 
 export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './checkpoint-format';
-export type { AdamState, TrainerState } from './checkpoint-format';
+export type { AdamState, EpochSoFar, TrainerState } from './checkpoint-format';
 export { findCheckpoint, newestCheckpoint, resumeTarget } from './checkpoint-folder';
 export type { FoundCheckpoint } from './checkpoint-folder';
 
@@ -33,6 +33,8 @@ export interface LoadedCheckpoint {
   seed: number;
   optimizers: Record<string, AdamState>;
   trainer: TrainerState;
+  /** A mid-epoch checkpoint's figures of the epoch so far. */
+  epochSoFar?: EpochSoFar;
 }
 
 class TensorWriter {
@@ -78,6 +80,7 @@ export async function saveCheckpoint(
   seed: number,
   optimizers: { phase: string; state: AdamState }[],
   trainer: TrainerState,
+  epochSoFar?: EpochSoFar,
 ): Promise<string> {
   const folder = new RunFolder(runDir);
   const root = folder.checkpointsDir;
@@ -110,6 +113,7 @@ export async function saveCheckpoint(
     parts,
     optimizers: manifestOptimizers,
     trainer,
+    ...(epochSoFar ? { epochSoFar } : {}),
     savedAt: new Date().toISOString(),
   };
   const finalDir = path.join(root, label);
@@ -208,5 +212,5 @@ export async function loadCheckpoint(location: string): Promise<LoadedCheckpoint
       moments: opt.moments.map(({ m, v }) => ({ m: read(m).slice(), v: read(v).slice(), shape: m.shape })),
     };
   }
-  return { dir, model, seed: manifest.seed, optimizers, trainer: manifest.trainer };
+  return { dir, model, seed: manifest.seed, optimizers, trainer: manifest.trainer, ...(manifest.epochSoFar ? { epochSoFar: manifest.epochSoFar } : {}) };
 }

@@ -9,7 +9,7 @@ import { AekitError } from '../core/errors';
 import type { Logger } from '../core/log';
 import type { FamilyModel } from '../models';
 import { loadCheckpoint, newestCheckpoint } from '../run/checkpoint';
-import type { AdamState, TrainerState } from '../run/checkpoint';
+import type { AdamState, EpochSoFar, TrainerState } from '../run/checkpoint';
 import { dropCheckpointsAfter, repairRunFolder } from '../run/checkpoint-folder';
 import type { RunConfig } from '../run/config';
 import type { MetricsRecord, RunFolder } from '../run/run-folder';
@@ -58,6 +58,8 @@ export interface RunStart {
   records: MetricsRecord[];
   /** The training figures of the checkpoint's epoch when its record was never written (validation failed). */
   unreported?: EpochTraining;
+  /** A mid-epoch checkpoint's figures of its epoch so far. */
+  epochSoFar?: EpochSoFar;
 }
 
 /** A new run of a freshly built model. */
@@ -91,5 +93,5 @@ export async function resumedRun(folder: RunFolder, config: RunConfig, from: str
   const records = await folder.truncateMetrics(loaded.trainer.step);
   const { epochTraining, ...state } = loaded.trainer;
   const reported = records.some((r) => r.kind === 'epoch' && r.epoch === state.epoch);
-  return { model: loaded.model, state, savedOptimizers: loaded.optimizers, resumedFrom: loaded.dir, records, unreported: reported ? undefined : epochTraining };
+  return { model: loaded.model, state, savedOptimizers: loaded.optimizers, resumedFrom: loaded.dir, records, unreported: reported ? undefined : epochTraining, epochSoFar: loaded.epochSoFar };
 }

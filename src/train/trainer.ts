@@ -22,8 +22,7 @@ import { getFamily } from '../models';
 import type { FamilyModel, StepContext } from '../models';
 import { countParameters } from '../models/layers';
 import { saveCheckpoint } from '../run/checkpoint';
-import type { TrainerState } from '../run/checkpoint';
-import type { EpochSoFar } from '../run/checkpoint-format';
+import type { EpochSoFar, TrainerState } from '../run/checkpoint';
 import { resolveRunConfig } from '../run/config';
 import type { RunConfig } from '../run/config';
 import { RunFolder } from '../run/run-folder';
@@ -184,7 +183,7 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
 
   const checkpoint = async (reason: TrainerState['reason'], label: string, epochTraining?: EpochTraining, epochSoFar?: EpochSoFar): Promise<string> => {
     await engine.syncModel();
-    const dir = await saveCheckpoint(folder.dir, label, model, modelSeed, await engine.optimizerStates(), { ...state, reason, ...(epochTraining ? { epochTraining } : {}), ...(epochSoFar ? { epochSoFar } : {}) });
+    const dir = await saveCheckpoint(folder.dir, label, model, modelSeed, await engine.optimizerStates(), { ...state, reason, ...(epochTraining ? { epochTraining } : {}) }, epochSoFar);
     emit({ type: 'checkpoint', dir, reason });
     return dir;
   };
@@ -217,7 +216,8 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
       const lr = exponentialLr(config.train.learningRate, config.train.lrDecay, epoch);
       const order = epochOrder(data.train.count, seed, epoch);
       const orderB = domainB ? epochOrder(domainB.train.count, Rng.derive(seed, SEED_STREAMS.domainB).seed(), epoch) : undefined;
-      const meter = new EpochMeter(state.stepInEpoch > 0 ? state.epochSoFar : undefined);
+      // Resumed mid-epoch: the epoch's figures go on from the checkpoint's.
+      const meter = new EpochMeter(state.stepInEpoch > 0 ? start.epochSoFar : undefined);
 
       for (const batch of batches(data.train, order, batchSize)) {
         if (batch.index >= stepsPerEpoch) break;
