@@ -50,11 +50,18 @@ export function setPath(obj: Record<string, unknown>, dotted: string, value: unk
   at[keys[keys.length - 1]] = value;
 }
 
-/** Apply `--set a.b=value` overrides; values parse as JSON when they can (numbers, arrays, booleans). */
-export function applySets(config: Record<string, unknown>, sets: readonly string[]): void {
+/**
+ * Apply `--set a.b=value` overrides; values parse as JSON when they can (numbers, arrays, booleans).
+ * `unknownKey` (e.g. run/config's `unknownConfigField`) says why a key names no field, checked
+ * after the earlier sets so that `--set model.family=...` decides which model fields exist.
+ * @throws AekitError BAD_ARGUMENT naming the `--set` entry.
+ */
+export function applySets(config: Record<string, unknown>, sets: readonly string[], unknownKey?: (config: Record<string, unknown>, key: string) => string | undefined): void {
   for (const entry of sets) {
     const eq = entry.indexOf('=');
     if (eq <= 0) throw new AekitError('BAD_ARGUMENT', `--set expects key=value, got '${entry}'`);
+    const problem = unknownKey?.(config, entry.slice(0, eq));
+    if (problem) throw new AekitError('BAD_ARGUMENT', `--set ${entry}: ${problem}`);
     const raw = entry.slice(eq + 1);
     let value: unknown = raw;
     try {

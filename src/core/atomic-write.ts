@@ -1,11 +1,14 @@
 /**
  * Writes that never leave a partial file: data goes to a temporary file in the target's directory
- * (same filesystem, so the final step is atomic) and is then moved into place.
+ * (same filesystem, so the final step is atomic), is flushed to disk, and is then moved into place.
+ * A writer killed before the move leaves its temporary file, named `.<name>.<pid>.<random>.tmp`
+ * ({@link atomicTempOwner} reads the pid back) for the next owner of the folder to remove.
  */
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AekitError } from './errors';
+import { faultPoint } from './fault-point';
 
 /** Options of {@link writeFileAtomic} and {@link writeOnnxAtomic}. */
 export interface AtomicWriteOptions {
@@ -46,6 +49,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, o
     } finally {
       await handle.close();
     }
+    faultPoint(`write:${basename(path)}`);
     if (opts.force) {
       await rename(temp, path);
     } else {
@@ -65,6 +69,30 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, o
     // After a rename the temp name is gone; after a link or a failure it must not stay behind.
     await rm(temp, { force: true });
   }
+  // The new name lasts a power cut only once its directory is on disk too.
+  await syncDirectory(dir);
+}
+
+/** Flush a directory's entries (a rename into it) to disk; a no-op where directories cannot be opened (Windows). */
+export async function syncDirectory(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // EISDIR/EPERM on platforms without directory handles: the rename itself is still atomic.
+  } finally {
+    await handle?.close();
+  }
+}
+
+/**
+ * The process id in the name of a temporary file {@link writeFileAtomic} left behind
+ * (`.<name>.<pid>.<12 hex>.tmp`), or undefined for any other name.
+ */
+export function atomicTempOwner(name: string): number | undefined {
+  const match = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name);
+  return match ? Number(match[1]) : undefined;
 }
 
 /** Write an ONNX artifact atomically; see {@link writeFileAtomic}. */

@@ -143,8 +143,9 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions): P
       width = decoded.image.width;
       sizeSource = `the first image ${file}`;
     }
-    const pixels = pixelsAt(decoded.image, channels, height, width, resize, file, sizeSource);
+    // The whole set first: a size too large to hold is one error naming it, before a resize to it.
     if (!images) images = allocate(root, candidates.length, height, width, channels);
+    const pixels = pixelsAt(decoded.image, channels, height, width, resize, file, sizeSource);
     const offset = files.length * height * width * channels;
     // Resampling can overshoot 1 by a rounding error; the dataset contract is [0, 1].
     for (let k = 0; k < pixels.length; k++) images[offset + k] = Math.min(1, Math.max(0, pixels[k]));

@@ -114,6 +114,7 @@ export function planEvaluation(data: EvalData, metrics: readonly EvalMetric[], l
     latentTrain: Math.min(options.latentTrainCount ?? Math.min(options.count ?? DEFAULT_EVAL_COUNT, DEFAULT_LATENT_TRAIN_COUNT), train.count),
     latentTest: Math.min(options.latentTestCount ?? Math.min(count, DEFAULT_LATENT_TEST_COUNT), test.count),
   };
+  reportClamped(options, counts, test.count, train.count, logger);
   const imageSize = shape.height * shape.width * shape.channels;
   return {
     ...data,
@@ -127,6 +128,20 @@ export function planEvaluation(data: EvalData, metrics: readonly EvalMetric[], l
     numClasses: test.classNames.length,
     testImages: rowsOf(test.images, imageSize, count),
   };
+}
+
+/** Each count asked for that was cut down, with the count used and what limits it (the CLI flag in brackets). */
+function reportClamped(options: EvalData['options'], counts: EvalCounts, testCount: number, trainCount: number, logger: Logger): void {
+  const images = (n: number) => `${n.toLocaleString('en-US')} image${n === 1 ? '' : 's'}`;
+  const asked: [number | undefined, number, string, string][] = [
+    [options.count, counts.count, 'count (--n)', `the test split has ${images(testCount)}, the training split ${images(trainCount)}`],
+    [options.elboCount, counts.elbo, 'elboCount (--elbo-n)', `at most the images per comparison, ${counts.count.toLocaleString('en-US')}`],
+    [options.latentTrainCount, counts.latentTrain, 'latentTrainCount (--latent-n)', `the training split has ${images(trainCount)}`],
+    [options.latentTestCount, counts.latentTest, 'latentTestCount (half of --latent-n)', `the test split has ${images(testCount)}`],
+  ];
+  for (const [wanted, used, name, why] of asked) {
+    if (wanted !== undefined && used < wanted) logger.warn(`${name} ${wanted.toLocaleString('en-US')} is more than there is: using ${used.toLocaleString('en-US')} (${why})`);
+  }
 }
 
 /**

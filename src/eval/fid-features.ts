@@ -9,9 +9,9 @@ import type { Logger } from '../core/log';
 import { silentLogger } from '../core/log';
 import { writeFileAtomic } from '../core/atomic-write';
 import { CLASSIFIER_FEATURES_OUTPUT } from '../artifact/info';
-import { featureStats } from './metrics/fid';
+import { covarianceProblem, featureStats } from './metrics/fid';
 import type { FeatureStats } from './metrics/fid';
-import { sha256Text } from './cache';
+import { sha256Bytes, sha256Float64, sha256Text } from './cache';
 import { FeatureNetwork } from './features/network';
 import { SHIPPED_FEATURE_NETWORKS } from './features/shipped';
 import type { ImageShape } from './images';
@@ -65,6 +65,10 @@ interface CacheEntry {
   count?: number;
   mean: number[];
   cov: number[];
+  /** {@link sha256Float64} of mean and cov (entries written before it had none). */
+  statsSha256?: string;
+  /** SHA-256 of the features file's bytes. */
+  featuresSha256?: string;
 }
 
 /**
@@ -87,7 +91,7 @@ export async function referenceStats(
   const entry = await readEntry(file, net, key, logger);
   if (entry) {
     if (!withFeatures) return { stats: entry.stats, cached: true, file };
-    const features = await readFeatures(featuresFile, entry.count, net.featureSize);
+    const features = await readFeatures(featuresFile, entry.count, net.featureSize, entry.featuresSha256, logger);
     if (features) return { stats: entry.stats, features, cached: true, file };
   }
   const features = await compute();
@@ -102,6 +106,8 @@ export async function referenceStats(
     count,
     mean: Array.from(stats.mean),
     cov: Array.from(stats.cov),
+    statsSha256: sha256Float64(stats.mean, stats.cov),
+    featuresSha256: sha256Bytes(new Uint8Array(features.buffer, features.byteOffset, features.byteLength)),
   };
   // The features first: an entry is only read with its features once both are written.
   await writeFileAtomic(featuresFile, new Uint8Array(features.buffer, features.byteOffset, features.byteLength), { force: true });
@@ -110,13 +116,14 @@ export async function referenceStats(
   return { stats, features: withFeatures ? features : undefined, cached: false, file };
 }
 
-async function readEntry(file: string, net: FeatureNetwork, key: ReferenceKey, logger: Logger): Promise<{ stats: FeatureStats; count?: number } | undefined> {
+async function readEntry(file: string, net: FeatureNetwork, key: ReferenceKey, logger: Logger): Promise<{ stats: FeatureStats; count?: number; featuresSha256?: string } | undefined> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
   } catch {
     return undefined;
   }
+  let problem: string;
   try {
     const entry = JSON.parse(text) as CacheEntry;
     const d = net.featureSize;
@@ -128,24 +135,50 @@ async function readEntry(file: string, net: FeatureNetwork, key: ReferenceKey, l
       entry.d === d &&
       entry.mean.length === d &&
       entry.cov.length === d * d;
-    if (valid) return { stats: { mean: Float64Array.from(entry.mean), cov: Float64Array.from(entry.cov) }, count: entry.count };
-  } catch {
-    // Fall through: a corrupt entry is recomputed.
+    problem = valid ? (statsProblem(entry) ?? '') : 'written for another network, preprocessing, data or format';
+    if (!problem) return { stats: { mean: Float64Array.from(entry.mean), cov: Float64Array.from(entry.cov) }, count: entry.count, featuresSha256: entry.featuresSha256 };
+  } catch (error) {
+    problem = `not valid JSON (${(error as Error).message})`;
   }
-  logger.warn(`ignoring an invalid FID statistics cache entry (it will be rewritten): ${file}`);
+  logger.warn(`ignoring an invalid FID statistics cache entry (it will be rewritten): ${file}: ${problem}`);
   return undefined;
 }
 
-/** Cached features of `count` rows, or undefined when the file is missing or has another size. */
-async function readFeatures(file: string, count: number | undefined, d: number): Promise<Float32Array | undefined> {
+/**
+ * Why an entry's numbers cannot be used, or undefined: a value that is not a finite number (JSON
+ * has no NaN: a NaN written by another tool comes back as null), numbers that differ from those
+ * written (their digest), a covariance that is not one ({@link covarianceProblem}).
+ */
+function statsProblem(entry: CacheEntry): string | undefined {
+  for (const field of ['mean', 'cov'] as const) {
+    const bad = entry[field].findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
+    if (bad >= 0) return `${field}[${bad}] is ${JSON.stringify(entry[field][bad])}, not a finite number`;
+  }
+  const mean = Float64Array.from(entry.mean);
+  const cov = Float64Array.from(entry.cov);
+  if (entry.statsSha256 !== undefined && entry.statsSha256 !== sha256Float64(mean, cov)) return 'its numbers differ from those written (statsSha256 does not match)';
+  const covariance = covarianceProblem(cov, entry.d);
+  return covariance ? `cov is ${covariance}` : undefined;
+}
+
+/**
+ * Cached features of `count` rows, or undefined when the file is missing, has another size or
+ * other bytes than were written (`sha256`, with a warning).
+ */
+async function readFeatures(file: string, count: number | undefined, d: number, sha256: string | undefined, logger: Logger): Promise<Float32Array | undefined> {
   if (count === undefined) return undefined;
+  let bytes: Buffer;
   try {
-    const bytes = await fs.readFile(file);
-    if (bytes.byteLength !== count * d * 4) return undefined;
-    return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    bytes = await fs.readFile(file);
   } catch {
     return undefined;
   }
+  if (bytes.byteLength !== count * d * 4) return undefined;
+  if (sha256 !== undefined && sha256Bytes(bytes) !== sha256) {
+    logger.warn(`ignoring cached features whose bytes differ from those written (it will be rewritten): ${file}`);
+    return undefined;
+  }
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 
 /** Feature statistics of data-layer images (NHWC in [0, 1]) of `shape` (default: the network's own input shape). */

@@ -13,6 +13,7 @@ import { silentLogger } from '../core/log';
 import { parseDatasetSpec } from '../data/registry';
 import type { DatasetSpec } from '../data/registry';
 import { readMetadata } from '../artifact/onnx-io';
+import { findCheckpoint } from '../run/checkpoint';
 import { RUN_EXPORT_FOLDER, RunFolder } from '../run/run-folder';
 import type { RunConfig } from '../run/config';
 import { exportRun } from '../export/run-export';
@@ -102,9 +103,11 @@ async function resolveFiles(target: string, logger: Logger): Promise<{ files: st
     await warnIfStale(run, exported, logger);
     return { files: exported };
   }
+  // Before announcing an export: a run with no checkpoint (or no run at all) says so first.
+  const checkpoint = await findCheckpoint(target);
   const out = await fs.mkdtemp(path.join(os.tmpdir(), 'aekit-eval-'));
   try {
-    logger.info(`${target} has no ${RUN_EXPORT_FOLDER}/ folder: exporting its latest checkpoint to ${out}`);
+    logger.info(`${target} has no ${RUN_EXPORT_FOLDER}/ folder: exporting its checkpoint ${path.relative(target, checkpoint) || '.'} to ${out}`);
     const result = await exportRun(target, { out, runtimes: ['ort-node-cpu'], logger });
     return { files: result.artifacts.map((a) => a.path), exportedTo: out };
   } catch (error) {

@@ -1,66 +1,30 @@
 /**
- * Checkpoints: a folder with `checkpoint.json` (family, architecture config, data shape, the list of
- * tensors with their offsets, trainer state) and `tensors.bin` (all float32 values back to back).
- * Loading is a registry lookup of the family, a fresh build, and `setWeights` — never an if/else
- * over families. Written to a temporary folder and renamed into place, so a crash never leaves a
- * half-written checkpoint; `latest.json` (also written then renamed) names the newest one.
+ * Checkpoints: a folder with `checkpoint.json` and `tensors.bin` (./checkpoint-format.ts) under the
+ * run's `checkpoints/` (./checkpoint-folder.ts). Loading is a registry lookup of the family, a
+ * fresh build, and `setWeights`, never an if/else over families. A checkpoint is written to a
+ * writer folder, flushed to disk and renamed into place, so no kill leaves a half-written one;
+ * `latest.json` (also written then renamed) names the newest.
  *
  * Hand-written because tfjs's own savers (`model.save('file://')`) live in tfjs-node, which many
  * installs lack, and save one model without optimizer or trainer state.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../core/atomic-write';
+import { syncDirectory } from '../core/atomic-write';
 import { AekitError } from '../core/errors';
-import { readJsonFile } from '../core/json-file';
+import { faultPoint } from '../core/fault-point';
 import { tf } from '../core/tfjs-backend';
 import { getFamily } from '../models';
-import type { BaseModelConfig, DataShape, FamilyModel, PartName } from '../models';
+import type { FamilyModel, PartName } from '../models';
+import { CHECKPOINT_FILES, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, readManifest, tensorValues } from './checkpoint-format';
+import type { AdamState, CheckpointManifest, EpochSoFar, TensorEntry, TrainerState } from './checkpoint-format';
+import { findCheckpoint, writeLatest, writerFolderName } from './checkpoint-folder';
+import { RunFolder } from './run-folder';
 
-/** Saved optimizer state of one phase: Adam's step count and moments, in the order of the phase's variables. */
-export interface AdamState {
-  step: number;
-  moments: { m: Float32Array; v: Float32Array; shape: number[] }[];
-}
-
-export const CHECKPOINT_FORMAT = 'aekit-checkpoint';
-export const CHECKPOINT_VERSION = 1;
-
-/** Where training stands: enough to continue exactly where it stopped. */
-export interface TrainerState {
-  /** Epoch being trained (0-based); equals the number of finished epochs when `stepInEpoch` is 0. */
-  epoch: number;
-  /** Steps of `epoch` already done (non-zero for a checkpoint taken mid-epoch, e.g. on Ctrl-C). */
-  stepInEpoch: number;
-  /** Global step count. */
-  step: number;
-  /** Why this checkpoint was written. */
-  reason: 'epoch' | 'final' | 'interrupted' | 'last-good';
-  /**
-   * At an epoch's end: that epoch's training figures. The checkpoint is written before the epoch's
-   * validation, so a run resumed after a failure there can still write the epoch's record.
-   */
-  epochTraining?: { seconds: number; samplesPerSecond: number; train: Record<string, number> };
-}
-
-interface TensorEntry {
-  name: string;
-  shape: number[];
-  offset: number;
-}
-
-interface CheckpointManifest {
-  format: typeof CHECKPOINT_FORMAT;
-  version: number;
-  family: string;
-  model: BaseModelConfig;
-  shape: DataShape;
-  seed: number;
-  parts: Partial<Record<PartName, TensorEntry[]>>;
-  optimizers: { phase: string; step: number; moments: { m: TensorEntry; v: TensorEntry }[] }[];
-  trainer: TrainerState;
-  savedAt: string;
-}
+export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './checkpoint-format';
+export type { AdamState, EpochSoFar, TrainerState } from './checkpoint-format';
+export { findCheckpoint, newestCheckpoint, resumeTarget } from './checkpoint-folder';
+export type { FoundCheckpoint } from './checkpoint-folder';
 
 /** A checkpoint read back: the rebuilt model plus the saved optimizer and trainer state. */
 export interface LoadedCheckpoint {
@@ -69,6 +33,8 @@ export interface LoadedCheckpoint {
   seed: number;
   optimizers: Record<string, AdamState>;
   trainer: TrainerState;
+  /** A mid-epoch checkpoint's figures of the epoch so far. */
+  epochSoFar?: EpochSoFar;
 }
 
 class TensorWriter {
@@ -82,14 +48,18 @@ class TensorWriter {
     return entry;
   }
 
-  bytes(): Buffer {
-    const buffer = Buffer.alloc(this.offset * 4);
-    let at = 0;
-    for (const chunk of this.chunks) {
-      Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).copy(buffer, at);
-      at += chunk.byteLength;
+  /** Write the values to `file` chunk by chunk (no second copy of the weights), flushed to disk. */
+  async writeTo(file: string): Promise<void> {
+    const handle = await fs.open(file, 'wx');
+    try {
+      for (const [i, chunk] of this.chunks.entries()) {
+        await handle.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if (i === 0) faultPoint('checkpoint:tensors-partial');
+      }
+      await handle.sync();
+    } finally {
+      await handle.close();
     }
-    return buffer;
   }
 }
 
@@ -100,7 +70,8 @@ export function weightName(w: tf.LayerVariable): string {
 
 /**
  * Save a checkpoint into `<runDir>/checkpoints/<label>/` and point `latest.json` at it.
- * Returns the checkpoint folder.
+ * Returns the checkpoint folder. A kill at any moment leaves the previous checkpoints whole (see
+ * ./checkpoint-folder.ts for how the next trainer finds the newest and clears what was left).
  */
 export async function saveCheckpoint(
   runDir: string,
@@ -109,8 +80,10 @@ export async function saveCheckpoint(
   seed: number,
   optimizers: { phase: string; state: AdamState }[],
   trainer: TrainerState,
+  epochSoFar?: EpochSoFar,
 ): Promise<string> {
-  const root = path.join(runDir, 'checkpoints');
+  const folder = new RunFolder(runDir);
+  const root = folder.checkpointsDir;
   await fs.mkdir(root, { recursive: true });
   const writer = new TensorWriter();
   const parts: CheckpointManifest['parts'] = {};
@@ -140,74 +113,73 @@ export async function saveCheckpoint(
     parts,
     optimizers: manifestOptimizers,
     trainer,
+    ...(epochSoFar ? { epochSoFar } : {}),
     savedAt: new Date().toISOString(),
   };
   const finalDir = path.join(root, label);
-  const tmpDir = `${finalDir}.tmp-${process.pid}-${Date.now()}`;
-  await fs.mkdir(tmpDir, { recursive: true });
+  const tmpDir = path.join(root, writerFolderName(label, 'tmp'));
+  await fs.mkdir(tmpDir);
   try {
-    await fs.writeFile(path.join(tmpDir, 'tensors.bin'), writer.bytes());
-    await fs.writeFile(path.join(tmpDir, 'checkpoint.json'), JSON.stringify(manifest, null, 2));
-    await fs.rm(finalDir, { recursive: true, force: true });
-    await fs.rename(tmpDir, finalDir);
+    await writer.writeTo(path.join(tmpDir, CHECKPOINT_FILES.tensors));
+    faultPoint('checkpoint:tensors');
+    // The manifest last: a folder with a readable manifest and a tensors.bin of its size is whole.
+    const handle = await fs.open(path.join(tmpDir, CHECKPOINT_FILES.manifest), 'wx');
+    try {
+      await handle.writeFile(JSON.stringify(manifest, null, 2));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await syncDirectory(tmpDir);
+    faultPoint('checkpoint:manifest');
+    await replaceFolder(tmpDir, finalDir, label);
   } catch (error) {
     await fs.rm(tmpDir, { recursive: true, force: true });
     throw error;
   }
-  await writeFileAtomic(path.join(root, 'latest.json'), JSON.stringify({ checkpoint: label, trainer }, null, 2) + '\n', { force: true });
+  faultPoint('checkpoint:renamed');
+  await writeLatest(folder, label, trainer);
   return finalDir;
 }
 
 /**
- * Resolve a path to a checkpoint folder: a checkpoint folder itself, a run folder (its latest
- * checkpoint), or a run's `checkpoints/` folder.
+ * Move the whole checkpoint `from` to `to`. A checkpoint already there (the label written again:
+ * `interrupted`, `last-good`) is first moved aside and removed only after, so a kill in between
+ * leaves both whole folders for the next trainer to choose from.
  */
-export async function findCheckpoint(location: string): Promise<string> {
-  const candidates = [location, path.join(location, 'checkpoints')];
-  for (const dir of candidates) {
-    if (await exists(path.join(dir, 'checkpoint.json'))) return dir;
-    const latest = path.join(dir, 'latest.json');
-    if (await exists(latest)) {
-      const pointer = (await readJsonFile(latest, { invalidCode: 'BAD_CHECKPOINT' })) as { checkpoint?: string };
-      if (typeof pointer.checkpoint !== 'string') throw new AekitError('BAD_CHECKPOINT', "missing field 'checkpoint'", { where: latest });
-      const target = path.join(dir, pointer.checkpoint);
-      if (!(await exists(path.join(target, 'checkpoint.json')))) {
-        throw new AekitError('BAD_CHECKPOINT', `points at '${pointer.checkpoint}', which has no checkpoint.json`, { where: latest });
-      }
-      return target;
-    }
-  }
-  if (!(await exists(location))) throw new AekitError('FILE_NOT_FOUND', 'no such run folder or checkpoint', { where: location });
-  throw new AekitError('BAD_CHECKPOINT', 'not a run folder or checkpoint (no checkpoint.json or checkpoints/latest.json)', { where: location });
+async function replaceFolder(from: string, to: string, label: string): Promise<void> {
+  const old = path.join(path.dirname(to), writerFolderName(label, 'old'));
+  const replacing = await fs.rename(to, old).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false;
+      throw error;
+    },
+  );
+  if (replacing) faultPoint('checkpoint:aside');
+  await fs.rename(from, to);
+  await syncDirectory(path.dirname(to));
+  if (replacing) await fs.rm(old, { recursive: true, force: true });
 }
 
 /** Load a checkpoint: rebuild its family from the saved config and restore every tensor. */
 export async function loadCheckpoint(location: string): Promise<LoadedCheckpoint> {
   const dir = await findCheckpoint(location);
-  const manifestPath = path.join(dir, 'checkpoint.json');
-  const manifest = (await readJsonFile(manifestPath, { invalidCode: 'BAD_CHECKPOINT' })) as CheckpointManifest;
-  if (manifest.format !== CHECKPOINT_FORMAT) {
-    throw new AekitError('BAD_CHECKPOINT', `format is '${String(manifest.format)}', expected '${CHECKPOINT_FORMAT}'`, { where: manifestPath });
-  }
-  if (manifest.version > CHECKPOINT_VERSION) {
-    throw new AekitError('BAD_CHECKPOINT', `version ${manifest.version} is newer than this aekit reads (${CHECKPOINT_VERSION})`, { where: manifestPath });
-  }
-  const binPath = path.join(dir, 'tensors.bin');
+  const manifestPath = path.join(dir, CHECKPOINT_FILES.manifest);
+  const manifest = await readManifest(dir);
+  const binPath = path.join(dir, CHECKPOINT_FILES.tensors);
   let raw: Buffer;
   try {
     raw = await fs.readFile(binPath);
   } catch {
     throw new AekitError('BAD_CHECKPOINT', 'tensors.bin is missing', { where: dir });
   }
-  if (raw.byteLength % 4 !== 0) throw new AekitError('BAD_CHECKPOINT', `size ${raw.byteLength} is not a whole number of float32 values`, { where: binPath });
+  const expected = tensorValues(manifest) * 4;
+  if (raw.byteLength !== expected) {
+    throw new AekitError('BAD_CHECKPOINT', `size ${raw.byteLength} bytes, expected ${expected} (the tensors checkpoint.json lists): ${raw.byteLength < expected ? 'truncated' : 'not this checkpoint\'s file'}`, { where: binPath });
+  }
   const values = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-  const read = (entry: TensorEntry): Float32Array => {
-    const length = entry.shape.reduce((a, b) => a * b, 1);
-    if (entry.offset + length > values.length) {
-      throw new AekitError('BAD_CHECKPOINT', `tensor '${entry.name}' runs past the end of tensors.bin (truncated file?)`, { where: binPath });
-    }
-    return values.subarray(entry.offset, entry.offset + length);
-  };
+  const read = (entry: TensorEntry): Float32Array => values.subarray(entry.offset, entry.offset + entry.shape.reduce((a, b) => a * b, 1));
 
   const family = getFamily(manifest.family);
   const config = family.configSchema.parse(manifest.model);
@@ -240,15 +212,5 @@ export async function loadCheckpoint(location: string): Promise<LoadedCheckpoint
       moments: opt.moments.map(({ m, v }) => ({ m: read(m).slice(), v: read(v).slice(), shape: m.shape })),
     };
   }
-  return { dir, model, seed: manifest.seed, optimizers, trainer: manifest.trainer };
+  return { dir, model, seed: manifest.seed, optimizers, trainer: manifest.trainer, ...(manifest.epochSoFar ? { epochSoFar: manifest.epochSoFar } : {}) };
 }
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-

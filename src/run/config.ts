@@ -5,10 +5,11 @@
  */
 import { z } from 'zod';
 import { AekitError } from '../core/errors';
+import { didYouMean } from '../core/suggest';
 import { TFJS_BACKENDS } from '../core/tfjs-backend';
 import { ORT_SESSION_RUNTIMES } from '../artifact/runtime';
 import { datasetSpecSchema } from '../data';
-import { getFamily } from '../models';
+import { familyNames, getFamily } from '../models';
 import type { BaseModelConfig } from '../models';
 
 /** Engines a run can train with (src/train/engines); 'auto' picks one per model (see `resolveEngine`). */
@@ -20,14 +21,16 @@ export const ENGINE_CHOICES = [...ENGINE_NAMES, 'auto'] as const;
 /** See {@link ENGINE_CHOICES}. */
 export type EngineChoice = (typeof ENGINE_CHOICES)[number];
 
-export const trainSettingsSchema = z.object({
+// Every level is strict: a misspelt key (`learnigRate`, `valuRange`) is an error with a
+// did-you-mean, never a setting silently left at its default.
+export const trainSettingsSchema = z.strictObject({
   epochs: z.number().int().positive().default(10),
   batchSize: z.number().int().positive().default(128),
   learningRate: z.number().positive().default(1e-3),
   /** Exponential schedule: lr = learningRate * lrDecay^epoch (1 = constant). */
   lrDecay: z.number().gt(0).lte(1).default(1),
   adam: z
-    .object({ beta1: z.number().min(0).lt(1).default(0.9), beta2: z.number().min(0).lt(1).default(0.999), epsilon: z.number().positive().default(1e-8) })
+    .strictObject({ beta1: z.number().min(0).lt(1).default(0.9), beta2: z.number().min(0).lt(1).default(0.999), epsilon: z.number().positive().default(1e-8) })
     .prefault({}),
   /** Clip gradients to this global L2 norm (off when absent). */
   clipNorm: z.number().positive().optional(),
@@ -64,20 +67,22 @@ export const trainSettingsSchema = z.object({
 });
 export type TrainSettings = z.output<typeof trainSettingsSchema>;
 
-export const dataSettingsSchema = z.object({
+export const dataSettingsSchema = z.strictObject({
   dataset: datasetSpecSchema,
   /** Range of the values the model sees and produces; recorded with every artifact. */
   valueRange: z.enum(['unit', 'symmetric']).default('unit'),
 });
 export type DataSettings = z.output<typeof dataSettingsSchema>;
 
-const runConfigBaseSchema = z.object({
+const runConfigBaseSchema = z.strictObject({
   /** Run name: the folder `<outDir>/<name>`. */
   name: z
     .string()
     .min(1)
     .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash and underscore only'),
   outDir: z.string().default('runs'),
+  /** What the recipe is for (free text, kept in config.json). */
+  description: z.string().optional(),
   model: z.looseObject({ family: z.string() }),
   data: dataSettingsSchema,
   train: trainSettingsSchema.prefault({}),
@@ -91,10 +96,108 @@ export interface RunConfig extends Omit<z.output<typeof runConfigBaseSchema>, 'm
 /** What a user may write: every default can be left out. */
 export type RunConfigInput = z.input<typeof runConfigBaseSchema>;
 
-function formatIssues(error: z.ZodError, prefix = ''): string {
+function formatIssues(error: z.ZodError, input: unknown, schema: z.ZodType, prefix = ''): string {
   return error.issues
-    .map((issue) => `${[prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(root)'}: ${issue.message}`)
+    .map((issue) => {
+      const at = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+      if (issue.code !== 'unrecognized_keys') return `${at || '(root)'}: ${issue.message}`;
+      // Zod says only that a key is unknown: name it in full and the key it is closest to.
+      const known = objectKeys(schemaAt(schema, issue.path, valueAt(input, issue.path)), valueAt(input, issue.path)) ?? [];
+      return issue.keys.map((key) => unknownField(at, key, known)).join('; ');
+    })
     .join('; ');
+}
+
+/**
+ * `unknown field 'train.learnigRate'; did you mean 'train.learningRate'?`, or the fields there are
+ * when none is close.
+ */
+function unknownField(at: string, key: string, known: readonly string[], context = ''): string {
+  const full = (name: string) => [at, name].filter(Boolean).join('.');
+  const hint =
+    didYouMean(key, known, full) ||
+    (at === '' ? misplaced(key) : '') ||
+    (known.length > 0 ? `; the fields${at ? ` of '${at}'` : ''} are: ${known.join(', ')}` : '');
+  return `unknown field '${full(key)}'${context}${hint}`;
+}
+
+/** A run setting written at the top level (`learningRate` for `train.learningRate`): where it goes. */
+function misplaced(key: string): string {
+  for (const [section, schema] of [['train', trainSettingsSchema], ['data', dataSettingsSchema]] as const) {
+    const hint = didYouMean(key, Object.keys(schema.shape), (name) => `${section}.${name}`);
+    if (hint) return hint;
+  }
+  return '';
+}
+
+/** The value at `keys` inside `input` (undefined where the path leaves the objects). */
+function valueAt(input: unknown, keys: readonly PropertyKey[]): unknown {
+  let at = input;
+  for (const key of keys) at = typeof at === 'object' && at !== null ? (at as Record<PropertyKey, unknown>)[key] : undefined;
+  return at;
+}
+
+/** The schema inside wrappers (defaults, optionals, pipes) that checks the value itself. */
+function unwrap(schema: z.ZodType): z.ZodType {
+  const def = schema.def as { type: string; innerType?: z.ZodType; in?: z.ZodType };
+  if (def.innerType) return unwrap(def.innerType);
+  if (def.type === 'pipe' && def.in) return unwrap(def.in);
+  return schema;
+}
+
+/** The object schema `value` is checked against: the schema itself, or the union option its discriminator picks. */
+function objectSchema(schema: z.ZodType, value: unknown): z.ZodObject | undefined {
+  const inner = unwrap(schema);
+  const def = inner.def as { type: string; options?: z.ZodType[]; discriminator?: string };
+  if (def.type === 'object') return inner as z.ZodObject;
+  if (def.type === 'union' && def.discriminator && def.options) {
+    const tag = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[def.discriminator] : undefined;
+    for (const option of def.options) {
+      const object = objectSchema(option, value);
+      if (object?.shape[def.discriminator]?.safeParse(tag).success) return object;
+    }
+  }
+  return undefined;
+}
+
+/** The keys an object schema knows, for a value it checks (undefined: not an object schema). */
+function objectKeys(schema: z.ZodType | undefined, value: unknown): string[] | undefined {
+  return schema ? Object.keys(objectSchema(schema, value)?.shape ?? {}) : undefined;
+}
+
+/** The schema that checks the value at `keys` inside `input` (undefined past the objects). */
+function schemaAt(schema: z.ZodType, keys: readonly PropertyKey[], input: unknown): z.ZodType | undefined {
+  let at: z.ZodType | undefined = schema;
+  let value = input;
+  for (const key of keys) {
+    at = at ? (objectSchema(at, value)?.shape[String(key)] as z.ZodType | undefined) : undefined;
+    value = valueAt(value, [key]);
+  }
+  return at;
+}
+
+/**
+ * Why `dotted` (a `--set` key such as `train.learningRate`) names no field of a run config
+ * `config`, or undefined when it does (or leads into a value no schema describes, such as a list).
+ * Model fields are checked against the family `config.model.family` names, when it is known.
+ */
+export function unknownConfigField(config: unknown, dotted: string): string | undefined {
+  const keys = dotted.split('.');
+  const family = (valueAt(config, ['model', 'family']) as string | undefined) ?? '';
+  let schema: z.ZodType | undefined = runConfigBaseSchema;
+  let value = config;
+  for (let i = 0; i < keys.length; i++) {
+    if (i === 1 && keys[0] === 'model') {
+      if (!familyNames().includes(family)) return undefined;
+      schema = getFamily(family).configSchema;
+    }
+    const object = schema ? objectSchema(schema, value) : undefined;
+    if (!object) return undefined;
+    if (!(keys[i] in object.shape)) return unknownField(keys.slice(0, i).join('.'), keys[i], Object.keys(object.shape));
+    schema = object.shape[keys[i]] as z.ZodType;
+    value = valueAt(value, [keys[i]]);
+  }
+  return undefined;
 }
 
 /**
@@ -103,13 +206,14 @@ function formatIssues(error: z.ZodError, prefix = ''): string {
  */
 export function resolveRunConfig(input: unknown, where = 'config'): RunConfig {
   const base = runConfigBaseSchema.safeParse(input);
-  if (!base.success) throw new AekitError('BAD_CONFIG', formatIssues(base.error), { where });
+  if (!base.success) throw new AekitError('BAD_CONFIG', formatIssues(base.error, input, runConfigBaseSchema), { where });
   const family = getFamily(base.data.model.family);
   const model = family.configSchema.safeParse(base.data.model);
-  if (!model.success) throw new AekitError('BAD_CONFIG', formatIssues(model.error, 'model'), { where });
+  if (!model.success) throw new AekitError('BAD_CONFIG', formatIssues(model.error, base.data.model, family.configSchema, 'model'), { where });
   const unknownKeys = Object.keys(base.data.model).filter((key) => !(key in (model.data as object)));
   if (unknownKeys.length > 0) {
-    throw new AekitError('BAD_CONFIG', `unknown field(s) for family '${family.name}': ${unknownKeys.map((k) => `model.${k}`).join(', ')}`, { where });
+    const known = objectKeys(family.configSchema, base.data.model) ?? [];
+    throw new AekitError('BAD_CONFIG', unknownKeys.map((key) => unknownField('model', key, known, ` for family '${family.name}'`)).join('; '), { where });
   }
   const config: RunConfig = { ...base.data, model: model.data as BaseModelConfig & Record<string, unknown> };
   if (config.train.validationFraction + config.train.testFraction >= 1) {

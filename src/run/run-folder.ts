@@ -2,11 +2,13 @@
  * A run folder `<outDir>/<name>/` holds everything about one run:
  *   config.json      the full resolved config
  *   metrics.jsonl    one JSON object per logged step and per epoch
- *   checkpoints/     epoch-NNNN/, final/, latest.json (see checkpoint.ts)
+ *   checkpoints/     epoch-NNNN/, interrupted/, last-good/, latest.json (see checkpoint.ts;
+ *                    checkpoint-folder.ts finds the newest complete one and clears what a kill left)
  *   samples/         epoch-NNNN.png grids of reconstructions and samples
  *                    progress.gif: those grids as one animation (src/train/progress-gif.ts)
  *   loss-curve.png   training and validation loss so far
- *   run.json         environment: aekit version, backend, start/end times, status
+ *   run.json         environment: aekit version, backend, start/end times, trainer pid/host, status
+ *                    (see run-info.ts)
  *   onnx/            the artifacts of `aekit export <run> --out <run>/onnx`, when exported there
  *
  * Other stages find these files through {@link RunFolder}, never by joining the names themselves.

@@ -10,6 +10,7 @@ import { loadDataset, splitIndices, subset } from '../data';
 import type { DatasetSpec, ImageDataset } from '../data';
 import type { DataShape, TrainBatch } from '../models';
 import type { RunConfig } from '../run/config';
+import { checkLoadedRunData } from '../run/data-check';
 import type { HostBatch } from './engines/types';
 import { SEED_STREAMS } from './seeds';
 
@@ -30,9 +31,12 @@ export interface PreparedData {
  * and `train.testFraction`, in one seeded split so the parts never overlap. With testFraction 0
  * this is the two-way split of a plain run, image for image. A split that a fraction of a tiny set
  * leaves empty is skipped with a note rather than an error; all images then train.
+ * @throws AekitError BAD_DATA when the family needs labels the data lacks (run/data-check.ts).
  */
 export async function prepareData(config: RunConfig): Promise<PreparedData> {
   const full = await loadDataset(config.data.dataset, 'train', config.train.seed);
+  // The CLI checks this before loading; library callers get the same refusal here.
+  checkLoadedRunData(config, full);
   const numClasses = Math.max(full.classNames.length, 0);
   const shape: DataShape = { height: full.height, width: full.width, channels: full.channels, numClasses, valueRange: config.data.valueRange };
   const fraction = config.train.validationFraction;

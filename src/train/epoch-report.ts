@@ -6,6 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../core/atomic-write';
 import { imageGridPng } from '../core/image-io';
 import type { Logger } from '../core/log';
 import { lineChartPng } from '../core/plot';
@@ -14,6 +15,7 @@ import { tf } from '../core/tfjs-backend';
 import { batches, fromRange } from '../data';
 import type { ImageDataset } from '../data';
 import type { DataShape, FamilyModel, StepContext } from '../models';
+import type { EpochSoFar } from '../run/checkpoint-format';
 import type { RunFolder } from '../run/run-folder';
 import type { EpochRecord, MetricsRecord, StepRecord } from '../run/run-folder';
 import { cyclicRows, oneHotTensor, toTrainBatch } from './data';
@@ -65,12 +67,20 @@ export type EpochTraining = Pick<EpochRecord, 'seconds' | 'samplesPerSecond' | '
 
 /** Running sums of one epoch's steps: batch-size-weighted loss terms, and samples per second. */
 export class EpochMeter {
-  private readonly sums: Record<string, number> = {};
-  private samples = 0;
+  private readonly sums: Record<string, number>;
+  private samples: number;
   private readonly start = performance.now();
+  private readonly earlierSeconds: number;
   private windowStart = this.start;
   private windowSamples = 0;
   private lastStep = this.start;
+
+  /** `resumed`: the epoch's figures before a mid-epoch checkpoint this run resumed from. */
+  constructor(resumed?: EpochSoFar) {
+    this.sums = { ...resumed?.sums };
+    this.samples = resumed?.samples ?? 0;
+    this.earlierSeconds = resumed?.seconds ?? 0;
+  }
 
   /** Count a finished step; returns the samples per second since the last {@link restartWindow}. */
   add(terms: Record<string, number>, size: number): number {
@@ -87,9 +97,14 @@ export class EpochMeter {
     this.windowSamples = 0;
   }
 
+  /** The epoch so far, for a mid-epoch checkpoint. */
+  soFar(): EpochSoFar {
+    return { sums: { ...this.sums }, samples: this.samples, seconds: this.earlierSeconds + (performance.now() - this.start) / 1000 };
+  }
+
   /** The epoch's training figures, timed up to now. */
   summary(): EpochTraining {
-    const seconds = (performance.now() - this.start) / 1000;
+    const seconds = this.earlierSeconds + (performance.now() - this.start) / 1000;
     return {
       seconds,
       samplesPerSecond: this.samples / Math.max(1e-9, seconds),
@@ -155,10 +170,11 @@ export class EpochReporter {
     const { model, data, domainB, seed, folder } = this.run;
     const grid = await sampleGrid(model, data.validation ?? data.train, data.shape, Rng.derive(seed, SEED_STREAMS.samples).seed(), domainB?.validation ?? domainB?.train);
     if (grid) {
-      await fs.writeFile(path.join(folder.samplesDir, `${epochLabel(epoch)}.png`), grid);
+      // Atomic: a kill mid-write must not leave a torn figure that a resumed run never redraws.
+      await writeFileAtomic(path.join(folder.samplesDir, `${epochLabel(epoch)}.png`), grid, { force: true });
       await writeProgressGif(folder.samplesDir); // zoo studies: samples across epochs as one GIF
     }
-    await fs.writeFile(folder.lossCurvePath, lossCurve(records, this.run.name));
+    await writeFileAtomic(folder.lossCurvePath, lossCurve(records, this.run.name), { force: true });
   }
 }
 

@@ -21,18 +21,21 @@ import { batches, epochOrder } from '../data';
 import { getFamily } from '../models';
 import type { FamilyModel, StepContext } from '../models';
 import { countParameters } from '../models/layers';
-import { loadCheckpoint, saveCheckpoint } from '../run/checkpoint';
-import type { AdamState, TrainerState } from '../run/checkpoint';
+import { saveCheckpoint } from '../run/checkpoint';
+import type { EpochSoFar, TrainerState } from '../run/checkpoint';
 import { resolveRunConfig } from '../run/config';
 import type { RunConfig } from '../run/config';
 import { RunFolder } from '../run/run-folder';
 import type { EpochRecord, MetricsRecord } from '../run/run-folder';
+import { describeError, finishRunInfo, trainerIdentity } from '../run/run-info';
 import { cyclicRows, prepareData, prepareDomainB } from './data';
 import { assertEngineSupports, autoPicksTfjs, createEngine, resolveEngine } from './engines';
-import type { EngineChoice, EngineName, EngineSetup, StepOutcome, TrainingEngine } from './engines';
+import type { EngineChoice, EngineName, EngineSetup, TrainingEngine } from './engines';
+import { checkFiniteRecord, nonFiniteError } from './divergence';
 import { epochLabel, EpochMeter, EpochReporter } from './epoch-report';
 import type { EpochTraining, SampleMetricsHook } from './epoch-report';
 import { exponentialLr, warmedUpBeta } from './optim';
+import { freshRun, openRunFolder, resumedRun } from './run-start';
 import { SEED_STREAMS } from './seeds';
 
 export { primaryMetric } from './epoch-report';
@@ -80,8 +83,16 @@ export type TrainEvent =
 
 /** Options of {@link train}. */
 export interface TrainOptions {
-  /** Continue the run in `<outDir>/<name>` from its latest checkpoint. */
+  /**
+   * Continue the run in `<outDir>/<name>` from its newest whole checkpoint (from the beginning,
+   * with a warning, when it has none yet).
+   */
   resume?: boolean;
+  /**
+   * With `resume`: continue from this checkpoint folder of the run instead (`<run>/checkpoints/<label>`);
+   * the run's checkpoints further on are removed, as its metrics are cut back to that step.
+   */
+  resumeFrom?: string;
   /** Replace an existing run folder of the same name (otherwise that is an error). */
   overwrite?: boolean;
   logger?: Logger;
@@ -116,7 +127,7 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
   const config = resolveRunConfig(configInput);
   const folder = new RunFolder(path.join(config.outDir, config.name));
   assertEngineSupports(config.train.engine, config.model.family);
-  await openRunFolder(folder, options);
+  const previous = await openRunFolder(folder, options, logger);
 
   const backend = await useBackend(config.train.backend);
   const data = await prepareData(config);
@@ -125,7 +136,7 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
   const family = getFamily(config.model.family);
   const seed = config.train.seed;
   const modelSeed = Rng.derive(seed, SEED_STREAMS.model).seed();
-  const start = options.resume ? await resumedRun(folder, config) : freshRun(family.build(family.configSchema.parse(config.model), data.shape, modelSeed));
+  const start = options.resume ? await resumedRun(folder, config, options.resumeFrom, logger, () => family.build(family.configSchema.parse(config.model), data.shape, modelSeed)) : freshRun(family.build(family.configSchema.parse(config.model), data.shape, modelSeed));
   const { model, savedOptimizers, resumedFrom, records } = start;
   let state = start.state;
   const domainB = model.domainB ? await prepareDomainB(model.domainB, config, data.shape) : undefined;
@@ -141,7 +152,9 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
     backendsSkipped: backend.skipped,
     startedAt: new Date().toISOString(),
     resumedFrom: resumedFrom ?? null,
+    ...(previous ? { previous: { status: previous.status, startedAt: previous.startedAt, finishedAt: previous.finishedAt } } : {}),
     status: 'running',
+    ...trainerIdentity(),
   });
 
   // Every image trains each epoch: the last batch is smaller when the batch size does not divide
@@ -168,9 +181,9 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
   });
   logger.debug(`engine ${engine.name}; backend ${backend.name}; skipped: ${backend.skipped.map((s) => `${s.name} (${s.reason})`).join(', ') || 'none'}`);
 
-  const checkpoint = async (reason: TrainerState['reason'], label: string, epochTraining?: EpochTraining): Promise<string> => {
+  const checkpoint = async (reason: TrainerState['reason'], label: string, epochTraining?: EpochTraining, epochSoFar?: EpochSoFar): Promise<string> => {
     await engine.syncModel();
-    const dir = await saveCheckpoint(folder.dir, label, model, modelSeed, await engine.optimizerStates(), { ...state, reason, ...(epochTraining ? { epochTraining } : {}) });
+    const dir = await saveCheckpoint(folder.dir, label, model, modelSeed, await engine.optimizerStates(), { ...state, reason, ...(epochTraining ? { epochTraining } : {}) }, epochSoFar);
     emit({ type: 'checkpoint', dir, reason });
     return dir;
   };
@@ -180,6 +193,7 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
     await engine.syncModel();
     const lr = exponentialLr(config.train.learningRate, config.train.lrDecay, finished - 1);
     const record = await reporter.record(finished, state.step, lr, trained);
+    checkFiniteRecord(record, checkpointDir);
     await folder.appendMetrics([record]);
     records.push(record);
     emit({ type: 'epoch', record, epochs });
@@ -202,7 +216,8 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
       const lr = exponentialLr(config.train.learningRate, config.train.lrDecay, epoch);
       const order = epochOrder(data.train.count, seed, epoch);
       const orderB = domainB ? epochOrder(domainB.train.count, Rng.derive(seed, SEED_STREAMS.domainB).seed(), epoch) : undefined;
-      const meter = new EpochMeter();
+      // Resumed mid-epoch: the epoch's figures go on from the checkpoint's.
+      const meter = new EpochMeter(state.stepInEpoch > 0 ? start.epochSoFar : undefined);
 
       for (const batch of batches(data.train, order, batchSize)) {
         if (batch.index >= stepsPerEpoch) break;
@@ -213,7 +228,7 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
         const imagesB = domainB ? cyclicRows(domainB.train, orderB, batch.index * batchSize, batch.size) : undefined;
         const outcome = await engine.step(imagesB ? { ...batch, imagesB } : batch, ctx, lr);
         if (outcome.nonFinite !== undefined) {
-          checkpointDir = await checkpoint('last-good', 'last-good');
+          checkpointDir = await checkpoint('last-good', 'last-good', undefined, meter.soFar());
           throw nonFiniteError(ctx, outcome, checkpointDir);
         }
         const { terms } = outcome;
@@ -225,6 +240,9 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
           pending.push({ kind: 'step', step: state.step, epoch, lr, beta, samplesPerSecond, terms, time: new Date().toISOString() });
           meter.restartWindow();
         }
+        // tfjs steps never wait on anything: without a turn of the event loop, a SIGINT/SIGTERM
+        // handler would only run at the epoch's end.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (options.signal?.aborted) {
           interrupted = true;
           break;
@@ -232,7 +250,7 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
       }
       await flushMetrics(folder, pending, records);
       if (interrupted) {
-        checkpointDir = await checkpoint('interrupted', 'interrupted');
+        checkpointDir = await checkpoint('interrupted', 'interrupted', undefined, meter.soFar());
         break;
       }
 
@@ -287,34 +305,6 @@ async function flushMetrics(folder: RunFolder, pending: MetricsRecord[], records
   records.push(...lines);
 }
 
-/** Set run.json's final status (and what else is given), with the time. */
-async function finishRunInfo(folder: RunFolder, fields: Record<string, unknown>): Promise<void> {
-  const info = JSON.parse(await fs.readFile(folder.runInfoPath, 'utf8')) as Record<string, unknown>;
-  await folder.writeJson(folder.runInfoPath, { ...info, finishedAt: new Date().toISOString(), ...fields });
-}
-
-/** An error as run.json records it. */
-function describeError(error: unknown): { code?: string; message: string } {
-  if (error instanceof AekitError) return { code: error.code, message: error.message };
-  return { message: error instanceof Error ? error.message : String(error) };
-}
-
-/**
- * Check that a run folder may be used as asked, then create it: an existing run needs `resume`
- * (continue) or `overwrite` (removed first); `resume` needs an existing run.
- */
-async function openRunFolder(folder: RunFolder, options: TrainOptions): Promise<void> {
-  if (await folder.exists()) {
-    if (!options.resume && !options.overwrite) {
-      throw new AekitError('ALREADY_EXISTS', 'a run with this name exists; pass --resume to continue it or --overwrite to start again', { where: folder.dir });
-    }
-    if (options.overwrite && !options.resume) await fs.rm(folder.dir, { recursive: true, force: true });
-  } else if (options.resume) {
-    throw new AekitError('FILE_NOT_FOUND', 'nothing to resume: no run folder with a config.json', { where: folder.dir });
-  }
-  await folder.create();
-}
-
 /**
  * Build the engine the run resolves to. A model the engine refuses leaves no half-made run behind
  * (a retry with --engine tfjs works): the model is disposed and a new run's folder removed.
@@ -329,50 +319,4 @@ async function startEngine(config: RunConfig, backend: BackendChoice, setup: Eng
     if (!resume) await fs.rm(folder.dir, { recursive: true, force: true });
     throw error;
   }
-}
-
-/** Where a run starts from: its model, trainer state and optimizer state, and its metrics so far. */
-interface RunStart {
-  model: FamilyModel;
-  state: TrainerState;
-  savedOptimizers: Record<string, AdamState>;
-  /** The checkpoint a resumed run continues from. */
-  resumedFrom?: string;
-  records: MetricsRecord[];
-  /** The training figures of the checkpoint's epoch when its record was never written (validation failed). */
-  unreported?: EpochTraining;
-}
-
-/** A new run of a freshly built model. */
-function freshRun(model: FamilyModel): RunStart {
-  return { model, state: { epoch: 0, stepInEpoch: 0, step: 0, reason: 'epoch' }, savedOptimizers: {}, records: [] };
-}
-
-/**
- * A run continued from its latest checkpoint, its metrics cut back to the checkpoint's step.
- *
- * @throws AekitError BAD_CONFIG when the model config differs from the run's
- */
-async function resumedRun(folder: RunFolder, config: RunConfig): Promise<RunStart> {
-  const loaded = await loadCheckpoint(folder.dir);
-  const records = await folder.truncateMetrics(loaded.trainer.step);
-  const previous = JSON.parse(await fs.readFile(folder.configPath, 'utf8')) as RunConfig;
-  if (JSON.stringify(previous.model) !== JSON.stringify(config.model)) {
-    loaded.model.dispose();
-    throw new AekitError('BAD_CONFIG', 'the model config differs from the run being resumed; start a new run instead', { where: folder.configPath });
-  }
-  const { epochTraining, ...state } = loaded.trainer;
-  const reported = records.some((r) => r.kind === 'epoch' && r.epoch === state.epoch);
-  return { model: loaded.model, state, savedOptimizers: loaded.optimizers, resumedFrom: loaded.dir, records, unreported: reported ? undefined : epochTraining };
-}
-
-/** The error that stops a run at a step whose loss or gradient norm is not finite. */
-function nonFiniteError(ctx: StepContext, outcome: StepOutcome, lastGood: string): AekitError {
-  // Earlier phases of this step (e.g. a GAN's discriminator) were already applied.
-  const applied = outcome.applied?.length ? ` (after this step's ${outcome.applied.map((phase) => `'${phase}'`).join(', ')} update)` : '';
-  return new AekitError(
-    'NON_FINITE_LOSS',
-    `step ${ctx.step} (epoch ${ctx.epoch + 1}): ${outcome.nonFinite}. Training stopped; the weights before this step${applied} are saved in ${lastGood}. ` +
-      'Common causes: learning rate too high, log-variance explosion (try train.clipNorm), or inputs outside the value range.',
-  );
 }

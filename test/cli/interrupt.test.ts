@@ -49,4 +49,35 @@ describe('aekit train on SIGTERM (built CLI)', function () {
     assert.equal(latest.trainer.reason, 'interrupted');
     assert.ok(latest.trainer.epoch < 20, `stopped at epoch ${latest.trainer.epoch} of 20`);
   });
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`the tfjs engine stops within a couple of steps of ${signal}, not at the end of the epoch`, async () => {
+      const name = `tfjs-${signal}`;
+      const config = path.join(tmp, `${name}.json`);
+      // 300 images in batches of 4: 68 steps per epoch, far more than the couple the signal may take.
+      await fs.writeFile(
+        config,
+        JSON.stringify({
+          name,
+          outDir: tmp,
+          model: { family: 'vae', architecture: 'mlp', hiddenSizes: [16], latentSize: 2 },
+          data: { dataset: { name: 'mnist', limit: 300 } },
+          train: { epochs: 2, batchSize: 4, backend: 'wasm', engine: 'tfjs' },
+        }),
+      );
+      const child = spawn(process.execPath, [BIN, 'train', '--config', config], { env: { ...process.env, CI: '1' } });
+      let stderr = '';
+      child.stdout.resume();
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (/^epoch 1\/2 step 1\//m.test(stderr) && !child.killed) child.kill(signal);
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 0, stderr);
+      const latest = JSON.parse(await fs.readFile(path.join(tmp, name, 'checkpoints', 'latest.json'), 'utf8')) as { trainer: { reason: string; epoch: number; stepInEpoch: number } };
+      assert.equal(latest.trainer.reason, 'interrupted');
+      assert.equal(latest.trainer.epoch, 0);
+      assert.ok(latest.trainer.stepInEpoch >= 1 && latest.trainer.stepInEpoch <= 6, `stopped after step ${latest.trainer.stepInEpoch} of 68`);
+    });
+  }
 });

@@ -68,7 +68,8 @@ describe('cli: aekit train on any data size; aekit export --rtol/--atol', functi
   });
 
   it('a run that fails says so in run.json and on stderr, with how to resume', async () => {
-    // A learning rate this large makes the loss non-finite within a few steps.
+    // A learning rate this large makes the model diverge at its first step: the step's loss is
+    // still finite, epoch 1's validation is not (issue 16: that now stops the run too).
     const { code, stderr } = await runCli(['train', '--config', await recipe('diverges', { learningRate: 1e6, epochs: 3 })]);
     assert.equal(code, 1);
     const runDir = path.join(dir, 'diverges');
@@ -76,7 +77,7 @@ describe('cli: aekit train on any data size; aekit export --rtol/--atol', functi
     const info = JSON.parse(await fs.readFile(path.join(runDir, 'run.json'), 'utf8'));
     assert.equal(info.status, 'failed');
     assert.equal(info.error.code, 'NON_FINITE_LOSS');
-    assert.match(info.error.message, /last-good/);
+    assert.match(info.error.message, new RegExp(`^epoch 1: validation \\w+ is Infinity\\. Training stopped: the model diverged \\(the epoch's weights, in ${path.join(runDir, 'checkpoints', 'epoch-0001')}, are not worth resuming from\\)`));
   });
 
   it('aekit export checks parity by |onnx - tfjs| <= atol + rtol·|tfjs|, set by --rtol/--atol', async () => {

@@ -53,6 +53,9 @@ describe('cli: aekit train / quickstart', function () {
       [['train', '--config', path.join(dir, 'missing.json')], /missing\.json: cannot read config file/],
       [['train', '--model', 'vae', '--dataset', 'mnist', '--epochs', 'x', '--out-dir', dir], /--epochs/],
       [['train', '--model', 'vae', '--data', path.join(dir, 'no-such-folder'), '--out-dir', dir, '--name', 'nofolder'], /no-such-folder/],
+      // Issue 16: a typo under --set, an image size no machine holds.
+      [['train', '--model', 'vae', '--dataset', 'mnist', '--set', 'train.learningrate=0.5', '--out-dir', dir], /aekit: --set train\.learningrate=0\.5: unknown field 'train\.learningrate'; did you mean 'train\.learningRate'\?/],
+      [['train', '--model', 'ae', '--data', OMNIGLOT_MINI, '--image-size', '100000x100000', '--out-dir', dir, '--name', 'huge'], /omniglot-mini: \d+ images of 100000x100000x1 need [\d.]+ GB as float32/],
     ];
     for (const [args, pattern] of cases) {
       const { code, stderr } = await runCli(args);
@@ -60,6 +63,15 @@ describe('cli: aekit train / quickstart', function () {
       assert.match(stderr, pattern);
       assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
     }
+  });
+
+  it('a recipe with a misspelt key is refused, naming the file, the key and the key meant', async () => {
+    const recipe = path.join(dir, 'typo.json');
+    await fs.writeFile(recipe, JSON.stringify({ name: 'typo', outDir: dir, model: { family: 'ae' }, data: { dataset: { name: 'mnist' }, valuRange: 'unit' }, train: { learnigRate: 0.1 } }));
+    const { code, stderr } = await runCli(['train', '--config', recipe]);
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /typo\.json: unknown field 'data\.valuRange'; did you mean 'data\.valueRange'\?; unknown field 'train\.learnigRate'; did you mean 'train\.learningRate'\?/);
+    assert.ok(!existsSync(path.join(dir, 'typo')), 'nothing was trained');
   });
 
   it('--fid <classifier.onnx> tracks FID of prior samples every epoch in metrics.jsonl', async () => {

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { evaluate } from '../../src/eval/evaluate';
 import { loadTarget } from '../../src/eval/target';
 import { RunFolder } from '../../src/run/run-folder';
 import { TINY_AE, tinyRun } from './helpers';
@@ -58,5 +59,24 @@ describe('eval: loadTarget reads the run a target belongs to through RunFolder',
     const loaded = await loadTarget(run, { logger });
     await loaded.release();
     assert.match(warnings.join('\n'), /onnx is older than the run's latest checkpoint; re-run 'aekit export'/);
+  });
+
+  it('a run with no checkpoint (killed before its first): the error says so before any export is announced', async () => {
+    const bare = path.join(dir, 'bare');
+    await fs.mkdir(bare);
+    await fs.copyFile(new RunFolder(run).configPath, new RunFolder(bare).configPath);
+    const lines: string[] = [];
+    const logger = { error() {}, debug() {}, info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m) };
+    await assert.rejects(loadTarget(bare, { logger }), { code: 'BAD_CHECKPOINT', message: /bare: this run has no complete checkpoint yet \(it stopped before its first was written\); train it with aekit train --resume/ });
+    assert.deepEqual(lines.filter((l) => /export/.test(l)), []);
+  });
+
+  it('counts asked for beyond the data are reported with the count used (--n 99999999)', async () => {
+    const { warnings, logger } = logged();
+    const report = await evaluate(run, { data: path.resolve(__dirname, '..', '..', 'fixtures', 'omniglot-mini'), count: 99_999_999, latentTrainCount: 500_000, metrics: ['ssim'], figures: false, logger });
+    const used = report.count;
+    assert.ok(used > 1 && used < 1000, `used ${used}`);
+    assert.match(warnings.join('\n'), new RegExp(`count \\(--n\\) 99,999,999 is more than there is: using ${used.toLocaleString('en-US')} \\(the test split has ${used} images, the training split \\d+ images\\)`));
+    assert.match(warnings.join('\n'), /latentTrainCount \(--latent-n\) 500,000 is more than there is: using \d+ \(the training split has \d+ images\)/);
   });
 });

@@ -123,4 +123,17 @@ describe('train/data: tiny sets, tiny splits, one class', function () {
       assert.equal(info.status, 'finished');
     }
   });
+
+  it('prepareData refuses a family that needs labels on unlabelled data, for library callers too (train() without the CLI)', async () => {
+    const flat = path.resolve(__dirname, '..', '..', 'fixtures', 'data', 'flat-rgb');
+    const config = resolveRunConfig({
+      name: 'cvae-flat',
+      outDir,
+      model: { family: 'cvae', architecture: 'mlp', hiddenSizes: [8], latentSize: 2 },
+      data: { dataset: { name: 'folder', path: flat, height: 8, width: 8, channels: 1 } },
+      train: { epochs: 1, backend: 'wasm' },
+    });
+    await assert.rejects(prepareData(config), { code: 'BAD_DATA', message: /model family 'cvae' .* is unlabelled/ });
+    await assert.rejects(train(config), { code: 'BAD_DATA' });
+  });
 });

@@ -10,7 +10,8 @@ import type { SampleMetricsHook, TrainResult } from '../../train/trainer';
 import { trainingFid } from '../../train/sample-fid';
 import { familyNames } from '../../models';
 import { datasetSpecSchema } from '../../data/registry';
-import { resolveRunConfig } from '../../run/config';
+import { resumeTarget } from '../../run/checkpoint';
+import { resolveRunConfig, unknownConfigField } from '../../run/config';
 import { checkRunData } from '../../run/data-check';
 import { applySets, collect, intFlag, numberFlag, parseOptions, readJsonFile, setPath } from '../common';
 import { addDataFlags, dataFlagsShape, dataSourceFromFlags, reportingFolderReads } from '../data-flags';
@@ -50,16 +51,20 @@ type TrainFlags = z.output<typeof optionsSchema>;
 /** The size `--data` is read at when neither the flags nor the config's folder give one. */
 const DEFAULT_FOLDER_SHAPE: FolderShape = { height: 28, width: 28, channels: 1 };
 
-/** Build the run config from a config file (or a resumed run's config) and the flags over it. */
+/**
+ * Build the run config from a config file (or a resumed run's config) and the flags over it.
+ * `--resume` takes a run folder or one of its checkpoint folders (`<run>/checkpoints/<label>`).
+ */
 export async function configFromFlags(flags: TrainFlags): Promise<Record<string, unknown>> {
-  const config: Record<string, unknown> = flags.resume
-    ? await readJsonFile(path.join(flags.resume, 'config.json'))
+  const resumed = flags.resume ? (await resumeTarget(flags.resume)).folder : undefined;
+  const config: Record<string, unknown> = resumed
+    ? { ...(await resumed.readConfig()) }
     : flags.config
       ? await readJsonFile(flags.config)
       : {};
-  if (flags.resume) {
-    setPath(config, 'name', path.basename(path.resolve(flags.resume)));
-    setPath(config, 'outDir', path.dirname(path.resolve(flags.resume)));
+  if (resumed) {
+    setPath(config, 'name', path.basename(path.resolve(resumed.dir)));
+    setPath(config, 'outDir', path.dirname(path.resolve(resumed.dir)));
   }
   const set = (key: string, value: unknown) => value !== undefined && setPath(config, key, value);
   set('name', flags.name);
@@ -83,7 +88,7 @@ export async function configFromFlags(flags: TrainFlags): Promise<Record<string,
   set('train.backend', flags.backend);
   set('train.engine', flags.engine);
   set('train.stepsPerEpoch', flags.stepsPerEpoch);
-  applySets(config, flags.set);
+  applySets(config, flags.set, unknownConfigField);
   if (config.name === undefined) {
     const family = (config.model as { family?: string } | undefined)?.family ?? 'run';
     setPath(config, 'name', `${family}-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`);
@@ -95,7 +100,7 @@ export async function configFromFlags(flags: TrainFlags): Promise<Record<string,
  * Run training with progress output, warnings on stderr and Ctrl-C handling (first: checkpoint and
  * stop; second: exit). A run that fails says where its last checkpoint is and how to resume.
  */
-async function runTraining(config: Record<string, unknown>, opts: { resume: boolean; overwrite: boolean; sampleMetrics?: SampleMetricsHook }): Promise<TrainResult> {
+async function runTraining(config: Record<string, unknown>, opts: { resume: boolean; resumeFrom?: string; overwrite: boolean; sampleMetrics?: SampleMetricsHook }): Promise<TrainResult> {
   const interrupt = onInterrupt(TRAIN_INTERRUPT);
   let runDir: string | undefined;
   let checkpoint: string | undefined;
@@ -164,7 +169,7 @@ export function trainCommand(): Command {
     )
     .option('--steps-per-epoch <n>', 'cap steps per epoch')
     .option('--set <key=value>', 'override any config field, e.g. --set model.convChannels=[32,64] (repeatable)', collect, [])
-    .option('--resume <run-dir>', 'continue a run from its latest checkpoint (flags such as --epochs extend it)')
+    .option('--resume <run-dir>', 'continue a run from its newest complete checkpoint, or from <run>/checkpoints/<label> (flags such as --epochs extend it)')
     .option('--overwrite', 'replace an existing run folder of the same name')
     .option('--fid [classifier.onnx]', 'track FID of prior samples every epoch (default classifier: models/mnist-classifier.onnx)')
     .addHelpText(
@@ -186,11 +191,12 @@ Examples:
       const flags = parseOptions(optionsSchema, raw);
       const config = await configFromFlags(flags);
       // Refuse data the family cannot learn from (e.g. a conditional model on a flat folder) before anything is built.
-      await checkRunData(resolveRunConfig(config));
+      await checkRunData(resolveRunConfig(config, flags.config ?? 'config'));
+      const resumeFrom = flags.resume ? (await resumeTarget(flags.resume)).checkpoint : undefined;
       await reportingFolderReads(consoleLogger(), async () => {
         const fid = flags.fid === undefined || flags.fid === false ? undefined : await trainingFid(config, { classifier: typeof flags.fid === 'string' ? flags.fid : undefined });
         try {
-          const result = await runTraining(config, { resume: Boolean(flags.resume), overwrite: flags.overwrite, sampleMetrics: fid });
+          const result = await runTraining(config, { resume: Boolean(flags.resume), resumeFrom, overwrite: flags.overwrite, sampleMetrics: fid });
           process.stdout.write(summarise(result) + '\n');
         } finally {
           await fid?.release();

@@ -7,7 +7,9 @@ import * as path from 'node:path';
 import { AekitError } from '../../core/errors';
 import type { TrainerState } from '../../run/checkpoint';
 import type { RunConfig } from '../../run/config';
+import { newestCheckpoint } from '../../run/checkpoint';
 import { RunFolder } from '../../run/run-folder';
+import { currentRunInfo } from '../../run/run-info';
 import type { EpochRecord } from '../../run/run-folder';
 import type { SweepPoint } from './grid';
 import type { SweepAction, SweepRunResult, SweepRunStatus } from './report';
@@ -57,9 +59,21 @@ function differences(a: unknown, b: unknown, prefix = ''): string[] {
   return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix || '(root)'];
 }
 
-/** The trainer state of a run's latest checkpoint, if it has one. */
+/** The trainer state of a run's newest complete checkpoint, if it has one. */
 export async function latestCheckpoint(runDir: string): Promise<TrainerState | undefined> {
-  return (await readJsonIfExists<{ trainer?: TrainerState }>(path.join(runDir, 'checkpoints', 'latest.json')))?.trainer;
+  return (await newestCheckpoint(runDir))?.trainer;
+}
+
+/**
+ * Where a run stands: its newest checkpoint's reason, with run.json's word over it. A run stopped
+ * by the divergence guard in validation counts as `last-good` (a rerun would only diverge again);
+ * a final checkpoint whose validation then failed is not a finished run.
+ */
+async function runStanding(folder: RunFolder): Promise<{ reason?: TrainerState['reason']; failed: boolean }> {
+  const reason = (await latestCheckpoint(folder.dir))?.reason;
+  const info = await currentRunInfo(folder);
+  if (reason && info?.error?.code === 'NON_FINITE_LOSS') return { reason: 'last-good', failed: true };
+  return { reason, failed: info?.status === 'failed' || info?.status === 'killed' };
 }
 
 /**
@@ -82,10 +96,10 @@ export async function planRun(point: SweepPoint): Promise<Plan> {
   if (stored.train.epochs > wanted.train.epochs) {
     throw new AekitError('BAD_CONFIG', `this run has ${stored.train.epochs} epochs, the sweep asks for ${wanted.train.epochs}; remove the folder or give the sweep a new name`, { where: runDir });
   }
-  const reason = (await latestCheckpoint(runDir))?.reason;
+  const { reason, failed } = await runStanding(folder);
   if (!reason) return { point, action: 'restarted', runDir };
   if (reason === 'last-good') return { point, action: 'skipped', runDir, reason };
-  if (reason === 'final' && stored.train.epochs === wanted.train.epochs) return { point, action: 'skipped', runDir, reason };
+  if (reason === 'final' && !failed && stored.train.epochs === wanted.train.epochs) return { point, action: 'skipped', runDir, reason };
   return { point, action: 'resumed', runDir, reason };
 }
 
@@ -113,11 +127,11 @@ export async function collectRun(plan: Plan, log: string, outcome: RunOutcome = 
   const folder = new RunFolder(plan.runDir);
   const epochRecords = (await folder.readMetrics()).filter((r): r is EpochRecord => r.kind === 'epoch');
   const last = epochRecords[epochRecords.length - 1];
-  const reason = (await latestCheckpoint(plan.runDir))?.reason;
+  const { reason, failed } = await runStanding(folder);
   let status: SweepRunStatus;
   if (outcome.active) status = outcome.active;
   else if (outcome.notRun) status = 'pending';
-  else if (reason === 'final' && (outcome.exitCode === undefined || outcome.exitCode === 0)) status = 'finished';
+  else if (reason === 'final' && !failed && (outcome.exitCode === undefined || outcome.exitCode === 0)) status = 'finished';
   else if (reason === 'last-good') status = 'diverged';
   else if (reason === 'interrupted') status = 'interrupted';
   else status = 'failed';

@@ -144,8 +144,9 @@ name=\${NAMES[$task]}
 run="$SWEEP/runs/$name"
 log="$SWEEP/logs/$name.log"
 
-# The task trains what its run folder needs, so a requeued task resumes instead of starting over.
-if [[ -f "$run/checkpoints/latest.json" ]]; then
+# The task trains what its run folder needs, so a requeued task resumes instead of starting over
+# (from any complete checkpoint: a task killed before latest.json was written has one too).
+if compgen -G "$run/checkpoints/*/checkpoint.json" >/dev/null; then
   args=(train --resume "$run" --epochs "\${EPOCHS[$task]}")
 elif [[ -f "$run/config.json" ]]; then
   args=(train --config "$SWEEP/configs/$name.json" --overwrite)

@@ -125,4 +125,31 @@ describe('eval/metrics/fid', () => {
       (e: unknown) => isAekitError(e) && e.code === 'EVAL_FAILED',
     );
   });
+
+  it('is never negative or NaN: a statistic that is no covariance is an error naming it, and rounding below 0 is 0', () => {
+    for (const c of reference.fid.cases) {
+      const a = statsOf(c.a, c.nA, c.d);
+      assert.ok(frechetDistance(a, a) >= 0, `FID(${c.name}, itself) = ${frechetDistance(a, a)}`);
+    }
+    const c = reference.fid.cases[0];
+    const a = statsOf(c.a, c.nA, c.d);
+    const b = statsOf(c.b, c.nB, c.d);
+    const damaged = (edit: (cov: Float64Array) => void) => {
+      const cov = Float64Array.from(b.cov);
+      edit(cov);
+      return { mean: b.mean, cov };
+    };
+    const cases: [string, FeatureStats, RegExp][] = [
+      ['negative variance', damaged((cov) => (cov[0] = -1e6)), /variance \[0\]\[0\] is negative \(-1000000\)/],
+      ['asymmetric', damaged((cov) => (cov[1] = 0)), /not symmetric: \[0\]\[1\] is 0/],
+      ['indefinite', damaged((cov) => (cov[1] = cov[c.d] = 10 * Math.sqrt(cov[0] * cov[c.d + 1]))), /not positive semi-definite: its smallest eigenvalue is -/],
+    ];
+    for (const [name, bad, pattern] of cases) {
+      assert.throws(
+        () => frechetDistance(a, bad),
+        (e: unknown) => isAekitError(e) && e.code === 'BAD_ARGUMENT' && e.where === 'frechetDistance(b).cov' && pattern.test(e.message),
+        name,
+      );
+    }
+  });
 });
