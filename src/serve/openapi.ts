@@ -11,6 +11,7 @@ import type { ServedModel } from './models';
 import { ERROR_STATUSES } from './http-error';
 import { OPERATIONS } from './operations';
 import { REQUEST_SCHEMAS } from './requests';
+import { v2Paths, v2Schemas } from './v2/openapi';
 
 type Schema = Record<string, unknown>;
 
@@ -130,10 +131,12 @@ export function openApiDocument(models: readonly ServedModel[]): Record<string, 
         },
       }),
       '/v1/models/{name}/reconstruct': post('reconstruct', 'Images -> encoder -> decoder -> images (the posterior mean is decoded).', 'ImagesRequest', imageResponses('Reconstructions.', 'ImagesResponse')),
+      ...v2Paths(models),
     },
     components: {
       schemas: {
         ...requestSchemas(),
+        ...v2Schemas(),
         ImagesResponse: {
           type: 'object',
           required: ['model', 'shape', 'layout', 'valueRange', 'images'],

@@ -24,6 +24,7 @@ import type { ExecutionProviderName, ExecutionProviderReport, NodeSession } from
 import { Inference, servedRoles } from './operations';
 import { Router } from './router';
 import { noRoute, serveRoutes } from './routes';
+import { V2_ERRORS } from './v2/routes';
 import { healthReport, metricsText } from './status';
 import type { HealthReport } from './status';
 import { listOrtFiles, WEB_MODULE_FILE } from './static-files';
@@ -207,7 +208,7 @@ export async function startServer(options: ServeOptions): Promise<AekitServer> {
     metrics: () => metricsText(frontend.requestCounts, inference.stats(), frontend.inFlight),
   });
   const hosts = new HostPolicy(o.host, options.allowedHosts);
-  const frontend = new HttpFrontend(new Router(routes, noRoute), { requestTimeoutMs: o.requestTimeoutMs, maxBodyBytes: o.maxBodyBytes }, hosts, logger);
+  const frontend = new HttpFrontend(new Router(routes, noRoute, [V2_ERRORS]), { requestTimeoutMs: o.requestTimeoutMs, maxBodyBytes: o.maxBodyBytes }, hosts, logger);
   // The Host header is checked by the front end, which answers a missing one in JSON (node's own answer has no body).
   const server = http.createServer({ requireHostHeader: false, connectionsCheckingInterval: timeoutCheckIntervalMs(o.requestTimeoutMs) });
   frontend.attach(server);
