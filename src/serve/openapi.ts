@@ -85,7 +85,8 @@ export function openApiDocument(models: readonly ServedModel[]): Record<string, 
     info: {
       title: 'aekit serve',
       version: AEKIT_VERSION,
-      description: 'Decoders and encoders exported by aekit, run on onnxruntime-node. Concurrent requests to one model are merged into one run (dynamic batching).',
+      description:
+        'Decoders and encoders exported by aekit, run on onnxruntime-node. Concurrent requests to one model are merged into one run (dynamic batching). Under /v2, the v2 inference protocol (KServe Open Inference Protocol, Triton HTTP with its binary tensor data extension), one model per artifact named as in an `aekit export --triton` repository; its errors are {"error": "<message>"}.',
     },
     paths: {
       '/healthz': {
