@@ -7,10 +7,12 @@
  */
 import { strict as assert } from 'node:assert';
 import { gzipSync } from 'node:zlib';
+import { z } from 'zod';
 import { normalSamples } from '../../src/artifact/prior';
 import type { Logger } from '../../src/core/log';
 import { startServer } from '../../src/serve';
 import type { AekitServer } from '../../src/serve';
+import { InferRequestSchema } from '../../src/serve/v2/schema';
 import type { TestArtifacts } from './helpers';
 import { nodeRequest, oneHot, ortReference, parseResponses, rawConnection, request, testArtifacts } from './helpers';
 import { assertV2Error, fp32 } from './v2-helpers';
@@ -234,7 +236,15 @@ describe('serve: the v2 inference protocol (Open Inference Protocol, REST)', fun
     });
   });
 
-  describe('metrics', () => {
+  describe('/openapi.json and /metrics', () => {
+    it('documents the inference request with the zod schema the server checks it with, and the v2 model names', async () => {
+      const doc = (await request(`${url}/openapi.json`)).json;
+      const { $schema: _dialect, ...expected } = z.toJSONSchema(InferRequestSchema, { io: 'input' });
+      assert.deepEqual(doc.components.schemas.InferRequest, expected);
+      assert.equal(doc.paths['/v2/models/{model_name}/infer'].post.requestBody.content['application/json'].schema.$ref, '#/components/schemas/InferRequest');
+      assert.deepEqual(doc.paths['/v2/models/{model_name}/infer'].post.parameters[0].schema.enum, ['ae-decoder', 'ae-encoder', 'cvae-decoder', 'cvae-encoder', 'vae-decoder', 'vae-encoder']);
+    });
+
     it('counts v2 requests by route in /metrics', async () => {
       const metrics = (await request(`${url}/metrics`)).bytes.toString('utf8');
       assert.match(metrics, /aekit_requests_total\{route="v2_infer",status="200"\} \d+/);

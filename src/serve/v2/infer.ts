@@ -62,7 +62,7 @@ function booleanParameter(parameters: InferRequest['parameters'], name: string, 
  *   or (images) lie outside the model's value range, binary sizes that do not add up.
  */
 export function parseInfer(body: unknown, binary: Buffer | undefined, model: V2Model, limits: RequestLimits): InferInput {
-  const request = checkInferRequest(body, example(model));
+  const request = checkInferRequest(body, () => example(model));
   for (const [field, expected] of [['model_name', model.name], ['model_version', model.version]] as const) {
     const given = request[field];
     if (given !== undefined && given !== expected) throw badField('INVALID_BODY', field, `'${given}', but this request went to model '${model.name}' version ${model.version}; leave it out or make it agree with the URL`);
@@ -129,7 +129,17 @@ function fromBinary(bytes: Buffer, count: number): Float32Array {
 /** JSON values, flat or nested (row-major either way), as float32; each must be a number. */
 function fromJson(data: unknown[], count: number, where: string, shape: readonly number[]): Float32Array {
   const out = new Float32Array(count);
+  // The usual case, flat finite float32 numbers, in one pass; anything else is walked below, with messages.
   let n = 0;
+  if (data.length === count) {
+    while (n < count) {
+      const value = data[n];
+      if (typeof value !== 'number' || !(Math.abs(value) <= FLOAT32_MAX)) break;
+      out[n++] = value;
+    }
+    if (n === count) return out;
+  }
+  n = 0;
   const put = (value: unknown, at: () => string) => {
     if (typeof value !== 'number') throw badField('INVALID_BODY', at(), `expected a number, got ${describeValue(value)}`);
     if (!Number.isFinite(value)) throw badField('NOT_FINITE', at(), `expected a finite number, got ${value} (the JSON number overflows float64)`);

@@ -91,9 +91,10 @@ function pattern(path: readonly PropertyKey[]): string {
 
 /**
  * The body as {@link InferRequestSchema} parses it.
+ * @param example - a valid body for the model, for the message when the body is not an object
  * @throws HttpError 400 INVALID_BODY (NOT_FINITE for a number past float64) naming the first faulty field.
  */
-export function checkInferRequest(body: unknown, example: string): InferRequest {
+export function checkInferRequest(body: unknown, example: () => string): InferRequest {
   const result = InferRequestSchema.safeParse(body);
   if (result.success) return result.data;
   const issues = result.error.issues;
@@ -111,7 +112,7 @@ export function checkInferRequest(body: unknown, example: string): InferRequest 
     const where = fieldPath([...path, issue.keys[0]]);
     throw badField('INVALID_BODY', where, `unknown field; ${path.length === 0 ? 'an inference request' : 'this object'} has: ${FIELDS[pattern(path)]?.join(', ')}`);
   }
-  if (path.length === 0) throw new HttpError(400, 'INVALID_BODY', `expected an inference request object like ${example}, got ${describe(body)}`);
+  if (path.length === 0) throw new HttpError(400, 'INVALID_BODY', `expected an inference request object like ${example()}, got ${describe(body)}`);
   const where = fieldPath(path);
   const expected = EXPECTED[pattern(path)] ?? 'another value';
   if (value === undefined) throw badField('INVALID_BODY', where, `missing; expected ${expected}`);
