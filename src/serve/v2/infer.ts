@@ -120,9 +120,8 @@ export function parseInfer(body: unknown, binary: Buffer | undefined, model: V2M
 /** Little-endian FP32 bytes as values (copied: the slice of the body need not be 4-byte aligned). */
 function fromBinary(bytes: Buffer, count: number): Float32Array {
   const out = new Float32Array(count);
-  const view = Buffer.from(out.buffer);
-  bytes.copy(view);
-  if (!HOST_IS_LITTLE_ENDIAN) view.swap32();
+  new Uint8Array(out.buffer).set(bytes);
+  if (!HOST_IS_LITTLE_ENDIAN) Buffer.from(out.buffer).swap32();
   return out;
 }
 
@@ -219,7 +218,7 @@ function outputShape(tensor: V2Tensor, rows: number, values: number): number[] {
  */
 export function inferReply(model: V2Model, input: InferInput, outputs: RowFeeds): Reply {
   const parts: string[] = [];
-  const binaries: Buffer[] = [];
+  const binaries: Float32Array[] = [];
   for (const requested of input.outputs) {
     const tensor = model.outputs.find((t) => t.name === requested.name)!;
     const values = outputs[tensor.name];
@@ -232,8 +231,7 @@ export function inferReply(model: V2Model, input: InferInput, outputs: RowFeeds)
     }
     const head = `{"name":${JSON.stringify(tensor.name)},"datatype":"${tensor.datatype}","shape":[${outputShape(tensor, input.rows, values.length).join(',')}]`;
     if (requested.binary) {
-      const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-      binaries.push(HOST_IS_LITTLE_ENDIAN ? bytes : Buffer.from(bytes).swap32());
+      binaries.push(values);
       parts.push(`${head},"parameters":{"binary_data_size":${values.byteLength}}}`);
     } else {
       parts.push(`${head},"data":[${values.join(',')}]}`);
@@ -242,6 +240,15 @@ export function inferReply(model: V2Model, input: InferInput, outputs: RowFeeds)
   const id = input.id !== undefined ? `,"id":${JSON.stringify(input.id)}` : '';
   const json = `{"model_name":${JSON.stringify(model.name)},"model_version":"${model.version}"${id},"outputs":[${parts.join(',')}]}`;
   if (binaries.length === 0) return { status: 200, contentType: JSON_TYPE, body: json };
-  const header = Buffer.from(json);
-  return { status: 200, contentType: 'application/octet-stream', body: Buffer.concat([header, ...binaries]), headers: { [INFERENCE_HEADER]: String(header.length) } };
+  // One buffer, written in place: the JSON, then each binary output's bytes (little-endian).
+  const jsonLength = Buffer.byteLength(json);
+  const body = Buffer.allocUnsafe(jsonLength + binaries.reduce((n, b) => n + b.byteLength, 0));
+  body.write(json);
+  let at = jsonLength;
+  for (const values of binaries) {
+    body.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), at);
+    if (!HOST_IS_LITTLE_ENDIAN) body.subarray(at, at + values.byteLength).swap32();
+    at += values.byteLength;
+  }
+  return { status: 200, contentType: 'application/octet-stream', body, headers: { [INFERENCE_HEADER]: String(jsonLength) } };
 }
