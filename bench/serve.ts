@@ -1,12 +1,14 @@
 /**
- * Load on `aekit serve`: autocannon against `/decode` with batch-1 requests for the MNIST MLP VAE
- * decoder (784-400-20, the pytorch/examples VAE), 64 connections, load generator on the same
- * machine. Four configurations: JSON or raw float32 responses (`Accept: application/octet-stream`),
- * each with dynamic batching (--max-batch 64 --max-delay-ms 2) and without it (--max-batch 1).
- * The server is the built CLI in a child process of its own, so autocannon does not share its event
- * loop; its RSS is sampled every second to compare the first and the last 5 s.
+ * Load on `aekit serve`: autocannon with batch-1 requests for the MNIST MLP VAE decoder (784-400-20,
+ * the pytorch/examples VAE), 64 connections, load generator on the same machine. The server's own
+ * API (`/v1/models/<name>/decode`): JSON or raw float32 responses (`Accept:
+ * application/octet-stream`); the v2 inference protocol (`/v2/models/<name>-decoder/infer`): JSON
+ * tensors, or Triton's binary tensor data extension both ways. Each with dynamic batching
+ * (--max-batch 64 --max-delay-ms 2) and without it (--max-batch 1). The server is the built CLI in
+ * a child process of its own, so autocannon does not share its event loop; its RSS is sampled every
+ * second to compare the first and the last 5 s.
  *
- * Usage: npm run build && npm run bench:serve -- [--duration 20] [--connections 64] [--decoder file.onnx] [--max-batch 64]
+ * Usage: npm run build && npm run bench:serve -- [--duration 20] [--connections 64] [--decoder file.onnx] [--max-batch 64] [--apis v1,v2]
  * Figures and the exact command: docs/benchmarks.md, section "Serving".
  */
 import { spawn } from 'node:child_process';
@@ -31,12 +33,16 @@ interface Flags {
   decoder?: string;
   /** Rows per merged onnxruntime run in the batching rows. */
   maxBatch: number;
+  /** Which APIs to load: the server's own (v1) and the v2 inference protocol. */
+  apis: Api[];
 }
 
+type Api = 'v1' | 'v2';
+
 function parseFlags(argv: string[]): Flags {
-  const flags: Flags = { duration: 20, connections: 64, maxBatch: 64 };
+  const flags: Flags = { duration: 20, connections: 64, maxBatch: 64, apis: ['v1', 'v2'] };
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write('Usage: npm run build && npm run bench:serve -- [--duration 20] [--connections 64] [--decoder file.onnx] [--max-batch 64]\n');
+    process.stdout.write('Usage: npm run build && npm run bench:serve -- [--duration 20] [--connections 64] [--decoder file.onnx] [--max-batch 64] [--apis v1,v2]\n');
     process.exit(0);
   }
   for (let i = 0; i < argv.length; i += 2) {
@@ -46,7 +52,10 @@ function parseFlags(argv: string[]): Flags {
     else if (name === '--connections') flags.connections = Number(value);
     else if (name === '--decoder') flags.decoder = value;
     else if (name === '--max-batch') flags.maxBatch = Number(value);
-    else throw new Error(`unknown flag ${name}; expected --duration, --connections, --decoder, --max-batch`);
+    else if (name === '--apis') {
+      flags.apis = value.split(',') as Api[];
+      if (flags.apis.length === 0 || flags.apis.some((a) => a !== 'v1' && a !== 'v2')) throw new Error(`--apis: expected v1, v2 or v1,v2, got ${value}`);
+    } else throw new Error(`unknown flag ${name}; expected --duration, --connections, --decoder, --max-batch, --apis`);
   }
   if (!(flags.duration >= 2 * MEMORY_WINDOW_S)) throw new Error(`--duration must be at least ${2 * MEMORY_WINDOW_S} s (memory is compared over the first and last ${MEMORY_WINDOW_S} s)`);
   return flags;
@@ -95,6 +104,8 @@ function mean(values: number[]): number {
 }
 
 interface Row {
+  api: Api;
+  /** JSON, or binary float32 (v1: `Accept: application/octet-stream`; v2: the binary tensor data extension, inputs and outputs). */
   response: 'json' | 'octet';
   batching: boolean;
   rps: number;
@@ -107,19 +118,35 @@ interface Row {
   runs: number;
 }
 
-async function measure(decoder: string, response: Row['response'], batching: boolean, flags: Flags, latentSize: number): Promise<Row> {
+/** The request of a row: path, headers and body of one batch-1 decode of the same latent. */
+function decodeRequest(api: Api, response: Row['response'], latentSize: number): { path: string; headers: Record<string, string>; body: string | Buffer } {
+  const z = Array.from({ length: latentSize }, (_, i) => Math.sin(i));
+  if (api === 'v1') {
+    return { path: '/v1/models/mnist-mlp-vae/decode', headers: { 'content-type': 'application/json', ...(response === 'octet' ? { accept: 'application/octet-stream' } : {}) }, body: JSON.stringify({ z: [z] }) };
+  }
+  const path = '/v2/models/mnist-mlp-vae-decoder/infer';
+  if (response === 'json') return { path, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [{ name: 'z', shape: [1, latentSize], datatype: 'FP32', data: z }] }) };
+  // The binary tensor data extension as Triton's clients send it: binary input, binary output.
+  const json = Buffer.from(JSON.stringify({ inputs: [{ name: 'z', shape: [1, latentSize], datatype: 'FP32', parameters: { binary_data_size: latentSize * 4 } }], parameters: { binary_data_output: true } }));
+  const bytes = Buffer.alloc(latentSize * 4);
+  z.forEach((v, i) => bytes.writeFloatLE(v, i * 4));
+  return { path, headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(json.length) }, body: Buffer.concat([json, bytes]) };
+}
+
+async function measure(decoder: string, api: Api, response: Row['response'], batching: boolean, flags: Flags, latentSize: number): Promise<Row> {
   const server = await startServer(decoder, batching ? flags.maxBatch : 1);
   try {
-    const headers = { 'content-type': 'application/json', ...(response === 'octet' ? { accept: 'application/octet-stream' } : {}) };
-    const body = JSON.stringify({ z: [Array.from({ length: latentSize }, (_, i) => Math.sin(i))] });
+    const { path: route, headers, body } = decodeRequest(api, response, latentSize);
+    const url = `${server.url}${route}`;
     // Warm-up: first runs allocate onnxruntime's arenas and JIT the handlers.
-    await autocannon({ url: `${server.url}/v1/models/mnist-mlp-vae/decode`, method: 'POST', headers, body, connections: flags.connections, duration: 2 });
+    await autocannon({ url, method: 'POST', headers, body, connections: flags.connections, duration: 2 });
     const rss: number[] = [];
     const sampler = setInterval(() => rss.push(rssMiB(server.child.pid!)), 1000);
-    const result = await autocannon({ url: `${server.url}/v1/models/mnist-mlp-vae/decode`, method: 'POST', headers, body, connections: flags.connections, duration: flags.duration });
+    const result = await autocannon({ url, method: 'POST', headers, body, connections: flags.connections, duration: flags.duration });
     clearInterval(sampler);
     const health = (await (await fetch(`${server.url}/healthz`)).json()) as { batching: { runs: number; mergedRuns: number } };
     return {
+      api,
       response,
       batching,
       rps: result.requests.average,
@@ -145,23 +172,29 @@ async function main(): Promise<void> {
     const latentSize = 20;
     const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
     process.stdout.write(`decoder ${decoder}; ${flags.connections} connections, ${flags.duration} s per row; ${os.cpus().length} cores; load average before: ${load}\n\n`);
-    process.stdout.write('| response | dynamic batching | req/s | p50 ms | p99 ms | errors | RSS first/last 5 s (MiB) | runs (merged) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n');
+    process.stdout.write('| API | response | dynamic batching | req/s | p50 ms | p99 ms | errors | RSS first/last 5 s (MiB) | runs (merged) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n');
     const rows: Row[] = [];
+    const label = (r: Row) => (r.api === 'v1' ? `/v1 decode | ${r.response === 'json' ? 'JSON' : 'float32 (octet-stream)'}` : `/v2 infer | ${r.response === 'json' ? 'JSON tensors' : 'binary tensor data (in and out)'}`);
+    // The APIs alternate, so that a change in the machine's load hits both alike.
     for (const response of ['json', 'octet'] as const) {
       for (const batching of [true, false]) {
-        const r = await measure(decoder, response, batching, flags, latentSize);
-        rows.push(r);
-        process.stdout.write(
-          `| ${r.response === 'json' ? 'JSON' : 'float32 (octet-stream)'} | ${r.batching ? `on (${flags.maxBatch} rows / 2 ms)` : 'off'} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.rssFirst.toFixed(0)} / ${r.rssLast.toFixed(0)} | ${r.runs} (${r.mergedRuns}) |\n`,
-        );
+        for (const api of flags.apis) {
+          const r = await measure(decoder, api, response, batching, flags, latentSize);
+          rows.push(r);
+          process.stdout.write(
+            `| ${label(r)} | ${r.batching ? `on (${flags.maxBatch} rows / 2 ms)` : 'off'} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.rssFirst.toFixed(0)} / ${r.rssLast.toFixed(0)} | ${r.runs} (${r.mergedRuns}) |\n`,
+          );
+        }
       }
     }
-    const best = (response: Row['response']) => rows.filter((r) => r.response === response).sort((a, b) => b.rps - a.rps)[0];
-    const [json, octet] = [best('json'), best('octet')];
-    process.stdout.write(
-      `\nload average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; yardstick (naive server, JSON): ${YARDSTICK}\n` +
-        `targets: JSON >= ${TARGETS.jsonRps} req/s (best ${Math.round(json.rps)}), float32 >= ${TARGETS.octetRps} req/s (best ${Math.round(octet.rps)}), p99 < ${TARGETS.p99Ms} ms, zero errors\n`,
-    );
+    process.stdout.write(`\nload average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; yardstick (naive server, JSON): ${YARDSTICK}\n`);
+    for (const api of flags.apis) {
+      const best = (response: Row['response']) => rows.filter((r) => r.api === api && r.response === response).sort((a, b) => b.rps - a.rps)[0];
+      const [json, octet] = [best('json'), best('octet')];
+      process.stdout.write(
+        `${api} targets: JSON >= ${TARGETS.jsonRps} req/s (best ${Math.round(json.rps)}), float32 >= ${TARGETS.octetRps} req/s (best ${Math.round(octet.rps)}), p99 < ${TARGETS.p99Ms} ms, zero errors\n`,
+      );
+    }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -17,7 +17,7 @@ import { HttpError, rawErrorResponse } from './http-error';
 import { LogThrottle } from './log-throttle';
 import { bodyEncoding, checkJsonContentType } from './negotiation';
 import { JSON_TYPE } from './replies';
-import type { Reply, RouteRequest, Router } from './router';
+import type { ErrorDialect, Reply, RouteRequest, Router } from './router';
 import { sendFile } from './static-files';
 
 /** Limits the front end enforces. */
@@ -34,6 +34,8 @@ interface Exchange {
   bodyDone: boolean;
   /** Close the connection after answering (the body was not read to its end). */
   closeAfter: boolean;
+  /** How errors on this path are written, when not in the server's own shape. */
+  dialect?: ErrorDialect;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -89,7 +91,7 @@ export class HttpFrontend {
 
   /** The node:http request listener. */
   readonly handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const exchange: Exchange = { route: 'unknown', bodyDone: false, closeAfter: false };
+    const exchange: Exchange = { route: 'unknown', bodyDone: false, closeAfter: false, dialect: this.router.dialectOf(req.url ?? '/') };
     this.active++;
     const timer = setTimeout(() => this.timeout(res, exchange), this.limits.requestTimeoutMs);
     res.on('close', () => {
@@ -142,7 +144,16 @@ export class HttpFrontend {
     if (expect !== undefined && expect !== '100-continue') throw new HttpError(417, 'EXPECTATION_FAILED', `Expect: '${req.headers.expect}' is not supported; only 100-continue is`);
     if ('notFound' in match) throw match.notFound;
     if ('notAllowed' in match) throw match.notAllowed;
-    const request: RouteRequest = { params: match.params, accept: req.headers.accept, json: () => this.readJson(req, res, exchange) };
+    const request: RouteRequest = {
+      params: match.params,
+      accept: req.headers.accept,
+      header: (name) => {
+        const value = req.headers[name];
+        return Array.isArray(value) ? value.join(', ') : value;
+      },
+      json: async () => parseJsonBody(await this.readBody(req, res, exchange, checkJsonContentType)),
+      bytes: (checkType) => this.readBody(req, res, exchange, checkType),
+    };
     await this.send(res, exchange, await match.route.handle(request));
   }
 
@@ -172,15 +183,16 @@ export class HttpFrontend {
     }
     const answer = error as HttpError;
     if (answer.report) this.throttle.log('warn', `${exchange.route}|${answer.code}`, () => `${exchange.route}: ${answer.report}`);
-    void this.send(res, exchange, { status: answer.status, contentType: JSON_TYPE, body: JSON.stringify(answer), headers: answer.headers });
+    const { body, headers } = exchange.dialect?.reply(answer) ?? { body: JSON.stringify(answer), headers: {} };
+    void this.send(res, exchange, { status: answer.status, contentType: JSON_TYPE, body, headers: { ...answer.headers, ...headers } });
   }
 
-  private readJson(req: http.IncomingMessage, res: http.ServerResponse, exchange: Exchange): Promise<unknown> {
+  private readBody(req: http.IncomingMessage, res: http.ServerResponse, exchange: Exchange, checkType: (contentType: string | undefined) => void): Promise<Buffer> {
     const max = this.limits.maxBodyBytes;
     const declared = Number(req.headers['content-length'] ?? NaN);
     let encoding: ReturnType<typeof bodyEncoding>;
     try {
-      checkJsonContentType(req.headers['content-type']);
+      checkType(req.headers['content-type']);
       encoding = bodyEncoding(req.headers['content-encoding']);
       if (declared > max) throw new HttpError(413, 'BODY_TOO_LARGE', `the body is ${declared} bytes; the limit is ${max}`);
     } catch (error) {
@@ -225,23 +237,28 @@ export class HttpFrontend {
       });
       body.on('end', () => {
         exchange.bodyDone = true;
-        let text: string;
-        try {
-          text = utf8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
-        } catch {
-          reject(new HttpError(400, 'MALFORMED_JSON', 'the body is not valid UTF-8; JSON bodies are UTF-8'));
-          return;
-        }
-        if (text.trim() === '') {
-          reject(new HttpError(400, 'MALFORMED_JSON', 'the body is empty; expected a JSON object (see /openapi.json)'));
-          return;
-        }
-        try {
-          resolve(JSON.parse(text));
-        } catch (error) {
-          reject(new HttpError(400, 'MALFORMED_JSON', `the body is not valid JSON: ${(error as Error).message}`));
-        }
+        resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
       });
     });
+  }
+}
+
+/**
+ * A JSON body's value.
+ * @param what - names the bytes in messages (a v2 binary request's JSON header is part of its body)
+ * @throws HttpError 400 MALFORMED_JSON for bytes that are not UTF-8, are empty or are not JSON.
+ */
+export function parseJsonBody(bytes: Buffer, what = 'the body'): unknown {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new HttpError(400, 'MALFORMED_JSON', `${what} is not valid UTF-8; JSON bodies are UTF-8`);
+  }
+  if (text.trim() === '') throw new HttpError(400, 'MALFORMED_JSON', `${what} is empty; expected a JSON object (see /openapi.json)`);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, 'MALFORMED_JSON', `${what} is not valid JSON: ${(error as Error).message}`);
   }
 }

@@ -11,6 +11,7 @@ import type { ServedModel } from './models';
 import { ERROR_STATUSES } from './http-error';
 import { OPERATIONS } from './operations';
 import { REQUEST_SCHEMAS } from './requests';
+import { v2Paths, v2Schemas } from './v2/openapi';
 
 type Schema = Record<string, unknown>;
 
@@ -84,7 +85,8 @@ export function openApiDocument(models: readonly ServedModel[]): Record<string, 
     info: {
       title: 'aekit serve',
       version: AEKIT_VERSION,
-      description: 'Decoders and encoders exported by aekit, run on onnxruntime-node. Concurrent requests to one model are merged into one run (dynamic batching).',
+      description:
+        'Decoders and encoders exported by aekit, run on onnxruntime-node. Concurrent requests to one model are merged into one run (dynamic batching). Under /v2, the v2 inference protocol (KServe Open Inference Protocol, Triton HTTP with its binary tensor data extension), one model per artifact named as in an `aekit export --triton` repository; its errors are {"error": "<message>"}.',
     },
     paths: {
       '/healthz': {
@@ -130,10 +132,12 @@ export function openApiDocument(models: readonly ServedModel[]): Record<string, 
         },
       }),
       '/v1/models/{name}/reconstruct': post('reconstruct', 'Images -> encoder -> decoder -> images (the posterior mean is decoded).', 'ImagesRequest', imageResponses('Reconstructions.', 'ImagesResponse')),
+      ...v2Paths(models),
     },
     components: {
       schemas: {
         ...requestSchemas(),
+        ...v2Schemas(),
         ImagesResponse: {
           type: 'object',
           required: ['model', 'shape', 'layout', 'valueRange', 'images'],

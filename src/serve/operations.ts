@@ -206,7 +206,12 @@ export class Inference {
     for (const batcher of this.batchers.values()) batcher.flush();
   }
 
-  private run(artifact: ServedArtifact, feeds: RowFeeds, rows: number): Promise<RowFeeds> {
+  /**
+   * Run one artifact on `rows` rows of every input through its dynamic batcher (shared with the
+   * operations above, so v2 `/infer` requests merge with `/decode` ones); resolves with this
+   * request's rows of every output.
+   */
+  run(artifact: ServedArtifact, feeds: RowFeeds, rows: number): Promise<RowFeeds> {
     const batcher = this.batchers.get(artifact)!;
     const pending = batcher.submit(feeds, rows);
     if (this.draining) batcher.flush();

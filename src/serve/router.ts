@@ -14,8 +14,15 @@ export interface RouteRequest {
   readonly params: Readonly<Record<string, string>>;
   /** The Accept header. */
   readonly accept?: string;
+  /** A request header by its lower-case name (repeated headers joined with ', '). */
+  header(name: string): string | undefined;
   /** Read the body and parse it as JSON (refusing other content types and bodies over the limit). */
   json(): Promise<unknown>;
+  /**
+   * Read the body as bytes, within the same size, time and encoding limits as {@link json}.
+   * `checkType` sees the Content-Type before a byte is read and refuses it by throwing.
+   */
+  bytes(checkType: (contentType: string | undefined) => void): Promise<Buffer>;
 }
 
 /** A response: a body in memory, or a file streamed from disk. */
@@ -31,6 +38,18 @@ export interface Route {
   /** The `route` label of the request counters (`aekit_requests_total`); several routes may share one. */
   name: string;
   handle(request: RouteRequest): Reply | Promise<Reply>;
+}
+
+/**
+ * How the paths under one first segment write their errors, when not in the server's own shape
+ * (the v2 inference protocol's `{"error": "..."}` under `/v2`). Every layer of the front end uses
+ * it for those paths: routes, body limits, Host checks, timeouts.
+ */
+export interface ErrorDialect {
+  /** The first path segment it covers, e.g. `v2`. */
+  segment: string;
+  /** The body and extra headers of an error response. */
+  reply(error: HttpError): { body: string; headers: Readonly<Record<string, string>> };
 }
 
 /** What {@link Router.match} found for a method and path. */
@@ -63,8 +82,15 @@ export class Router {
     routes: readonly Route[],
     /** The error for a path no route has (e.g. a 404 pointing at the API description). */
     private readonly notFound: (method: string, pathname: string) => HttpError,
+    private readonly dialects: readonly ErrorDialect[] = [],
   ) {
     this.compiled = routes.map((route) => ({ route, segments: segmentsOf(route.path) }));
+  }
+
+  /** The error dialect of `pathname` (query string allowed), or undefined for the server's own error shape. */
+  dialectOf(pathname: string): ErrorDialect | undefined {
+    const first = /^\/([^/?#]*)/.exec(pathname)?.[1];
+    return this.dialects.find((d) => d.segment === first);
   }
 
   /** The route for `method` and `pathname` with its parameters, a 405 when only other methods have the path, or a 404. */

@@ -22,6 +22,7 @@ import { bytesReply, codesReply, imagesReply, jsonReply } from './replies';
 import type { Method, Reply, Route } from './router';
 import type { HealthReport } from './status';
 import { ISOLATION_HEADERS, ORT_URL_PREFIX, ortWebDist, SHAREABLE_HEADERS, WEB_MODULE_FILE, WEB_MODULE_URL } from './static-files';
+import { v2NoRoute, v2Routes } from './v2/routes';
 
 /** What the handlers need. */
 export interface RouteDeps {
@@ -41,6 +42,7 @@ const route = (method: Method, path: string, name: string, handle: Route['handle
 
 /** The 404 for a path no route has. */
 export function noRoute(method: string, pathname: string): HttpError {
+  if (/^\/v2(\/|$)/.test(pathname)) return v2NoRoute(method, pathname);
   const hint = /^\/v1\/models\/[^/]+\/[^/]+$/.test(pathname) ? `operations: ${OPERATIONS.join(', ')} (see /openapi.json)` : 'see /openapi.json';
   return new HttpError(404, 'NOT_FOUND', `no route ${method} ${pathname}; ${hint}`);
 }
@@ -104,5 +106,7 @@ export function serveRoutes(deps: RouteDeps): Route[] {
     }),
     operation('encode', CODE_FORMATS, async (model, body, format) => codesReply(format, await inference.encode(model, parseImagesBody(body, model, limits)))),
     operation('reconstruct', IMAGE_FORMATS, async (model, body, format) => imagesReply(format, await inference.reconstruct(model, parseImagesBody(body, model, limits)))),
+    // The v2 inference protocol (KServe / Triton HTTP): one model per artifact, named as in `aekit export --triton`.
+    ...v2Routes({ inference, limits }),
   ];
 }

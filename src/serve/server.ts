@@ -24,6 +24,8 @@ import type { ExecutionProviderName, ExecutionProviderReport, NodeSession } from
 import { Inference, servedRoles } from './operations';
 import { Router } from './router';
 import { noRoute, serveRoutes } from './routes';
+import { v2Models } from './v2/models';
+import { V2_ERRORS } from './v2/routes';
 import { healthReport, metricsText } from './status';
 import type { HealthReport } from './status';
 import { listOrtFiles, WEB_MODULE_FILE } from './static-files';
@@ -207,7 +209,7 @@ export async function startServer(options: ServeOptions): Promise<AekitServer> {
     metrics: () => metricsText(frontend.requestCounts, inference.stats(), frontend.inFlight),
   });
   const hosts = new HostPolicy(o.host, options.allowedHosts);
-  const frontend = new HttpFrontend(new Router(routes, noRoute), { requestTimeoutMs: o.requestTimeoutMs, maxBodyBytes: o.maxBodyBytes }, hosts, logger);
+  const frontend = new HttpFrontend(new Router(routes, noRoute, [V2_ERRORS]), { requestTimeoutMs: o.requestTimeoutMs, maxBodyBytes: o.maxBodyBytes }, hosts, logger);
   // The Host header is checked by the front end, which answers a missing one in JSON (node's own answer has no body).
   const server = http.createServer({ requireHostHeader: false, connectionsCheckingInterval: timeoutCheckIntervalMs(o.requestTimeoutMs) });
   frontend.attach(server);
@@ -225,6 +227,7 @@ export async function startServer(options: ServeOptions): Promise<AekitServer> {
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${hostForUrl}:${address.port}`;
   logger.info(`serving ${models.map((m) => `${m.name} (${servedRoles(m).join('+')})`).join(', ')} on ${runtime.report.active}, batching ${o.maxBatch > 1 ? `up to ${o.maxBatch} rows / ${o.maxDelayMs} ms` : 'off'}`);
+  logger.info(`v2 inference protocol (KServe / Triton HTTP) at /v2/models/<name>: ${v2Models(models).map((m) => m.name).join(', ')}`);
 
   let closing: Promise<{ forced: boolean }> | undefined;
   const close = (): Promise<{ forced: boolean }> => {

@@ -27,6 +27,8 @@ export interface FuzzTarget {
   schemas: Record<string, Schema>;
   /** Model names, plus names that are not models. */
   names: string[];
+  /** Model names of the v2 protocol's paths (`<run>-<part>`). */
+  v2Names: string[];
   /** Lengths of innermost lists that make a body valid for some model (latent sizes, pixels per image). */
   rowLengths: number[];
 }
@@ -59,8 +61,9 @@ export function fromSchema(schema: Schema, target: FuzzTarget, tame: boolean): f
     case 'array': {
       const items = schema.items ?? {};
       const min = schema.minItems ?? 0;
-      // Lists of lists are requests' rows: a few (sometimes past the row limit); innermost lists take the models' sizes.
-      const innermost = items.type !== 'array';
+      // Lists of lists are requests' rows, lists of objects (v2 tensors) a request's parts: a few (sometimes
+      // past the row limit); innermost lists of values take the models' sizes.
+      const innermost = items.type !== 'array' && items.type !== 'object';
       const lengths = innermost
         ? fc.oneof(fc.constantFrom(...target.rowLengths), fc.integer({ min, max: min + 6 }))
         : fc.oneof({ weight: 8, arbitrary: fc.integer({ min: Math.max(min, 1), max: 3 }) }, { weight: 1, arbitrary: fc.integer({ min, max: 20 }) });
@@ -166,8 +169,12 @@ export function pathFrom(template: string, target: FuzzTarget): fc.Arbitrary<str
     { weight: 1, arbitrary: fc.constantFrom('nope', '..', '%2e%2e', 'vae%2F..', '%ZZ', '%00', '%C3%BC', 'a'.repeat(300), 'VAE') },
   );
   const part = fc.constantFrom('decoder', 'encoder', 'classifier', '..%2Fdecoder');
+  const v2Name = fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...target.v2Names) }, { weight: 1, arbitrary: fc.constantFrom('vae', 'nope-decoder', '%2e%2e', '%ZZ', 'a'.repeat(300)) });
+  const version = fc.oneof({ weight: 8, arbitrary: fc.constant('1') }, { weight: 1, arbitrary: fc.constantFrom('2', '0', '01', '-1', 'latest', '%20') });
   const suffix = fc.oneof({ weight: 12, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.constantFrom('/', '?x=1', '/extra', '%20', '//') });
-  return fc.tuple(name, part, suffix).map(([n, p, s]) => template.replace('{name}', n).replace('{part}', p) + s);
+  return fc
+    .tuple(name, part, v2Name, version, suffix)
+    .map(([n, p, m, v, s]) => template.replace('{name}', n).replace('{part}', p).replace('{model_name}', m).replace('{model_version}', v) + s);
 }
 
 /** Headers at the protocol's edges, mostly ordinary. `undefined`: leave the header out; a Host of 'default': the server's address. */

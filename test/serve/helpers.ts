@@ -27,6 +27,8 @@ export interface TestArtifacts {
   vae: { encoder: string; decoder: string };
   cvae: { encoder: string; decoder: string };
   ae: { encoder: string; decoder: string };
+  /** The trained run folders, to export again (e.g. as a Triton repository). */
+  runs: Record<'vae' | 'cvae' | 'ae', string>;
 }
 
 const MODELS: Record<'vae' | 'cvae' | 'ae', RunConfigInput['model']> = {
@@ -44,6 +46,7 @@ export function testArtifacts(): Promise<TestArtifacts> {
     tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'aekit-serve-'));
     const root = path.join(tmpRoot, 'models');
     const out: Record<string, { encoder: string; decoder: string }> = {};
+    const runs: Record<string, string> = {};
     for (const [name, model] of Object.entries(MODELS)) {
       const run = await train(
         { name, outDir: path.join(tmpRoot, 'runs'), model, data: { dataset: { name: 'mnist', limit: 300 } }, train: { epochs: 1, batchSize: 50, backend: 'wasm', seed: 1 } },
@@ -52,8 +55,9 @@ export function testArtifacts(): Promise<TestArtifacts> {
       // verify: false; the export stage's own tests check parity, and it would double the time here.
       await exportRun(run.runDir, { out: path.join(root, name), verify: false });
       out[name] = { encoder: path.join(root, name, 'encoder.onnx'), decoder: path.join(root, name, 'decoder.onnx') };
+      runs[name] = run.runDir;
     }
-    return { root, ...out } as unknown as TestArtifacts;
+    return { root, ...out, runs } as unknown as TestArtifacts;
   })();
   return built;
 }
@@ -280,16 +284,30 @@ export function rawConnection(url: string, talk: (socket: net.Socket) => void, t
   });
 }
 
-/** Check the JSON error shape of an error response: status repeated, a code that goes with it, a message. */
-export function assertErrorShape(res: { status: number; headers: Record<string, string> | Headers; body: Buffer }, where = ''): { status: number; code: string; message: string; where?: string } {
-  const type = res.headers instanceof Headers ? res.headers.get('content-type') : res.headers['content-type'];
+/**
+ * Check the JSON error shape of an error response: status repeated, a code that goes with it, a
+ * message. Under /v2 the body is the v2 protocol's `{"error": "<message>"}` alone, with the code in
+ * the X-Aekit-Error-Code header: that shape is checked too, and `dialect` says which one came.
+ */
+export function assertErrorShape(res: { status: number; headers: Record<string, string> | Headers; body: Buffer }, where = ''): { status: number; code: string; message: string; where?: string; dialect: 'aekit' | 'v2' } {
+  const header = (name: string) => (res.headers instanceof Headers ? res.headers.get(name) : res.headers[name]) ?? undefined;
+  const type = header('content-type');
   if (!/^application\/json/.test(type ?? '')) throw new Error(`${where}: ${res.status} answered with Content-Type ${type}: ${res.body.toString('utf8').slice(0, 200)}`);
-  const { error } = JSON.parse(res.body.toString('utf8')) as { error: { status: number; code: keyof typeof ERROR_STATUSES; message: string; where?: string } };
+  const parsed = JSON.parse(res.body.toString('utf8')) as { error: { status: number; code: keyof typeof ERROR_STATUSES; message: string; where?: string } | string };
+  if (typeof parsed.error === 'string') {
+    if (Object.keys(parsed).length !== 1) throw new Error(`${where}: a v2 error body has only 'error', got ${Object.keys(parsed).join(', ')}`);
+    const code = header('x-aekit-error-code') as keyof typeof ERROR_STATUSES | undefined;
+    const codeStatuses: readonly number[] | undefined = code === undefined ? undefined : ERROR_STATUSES[code];
+    if (!codeStatuses?.includes(res.status)) throw new Error(`${where}: X-Aekit-Error-Code ${code} does not go with status ${res.status}`);
+    if (parsed.error.length === 0) throw new Error(`${where}: no message`);
+    return { status: res.status, code: code!, message: parsed.error, dialect: 'v2' };
+  }
+  const { error } = parsed;
   if (error.status !== res.status) throw new Error(`${where}: body status ${error.status} on a ${res.status}`);
   const statuses: readonly number[] | undefined = ERROR_STATUSES[error.code];
   if (!statuses?.includes(res.status)) throw new Error(`${where}: code ${error.code} does not go with status ${res.status}`);
   if (typeof error.message !== 'string' || error.message.length === 0) throw new Error(`${where}: no message`);
-  return error;
+  return { ...error, dialect: 'aekit' };
 }
 
 /** A request sent with node:http (unlike fetch, it may set Host, leave it out or repeat it, and send Expect). */

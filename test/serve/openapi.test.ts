@@ -22,6 +22,15 @@ const EXAMPLES: Record<string, { path: string; body?: unknown }> = {
   sample: { path: '/v1/models/vae/sample', body: { n: 2, seed: 1 } },
   encode: { path: '/v1/models/vae/encode', body: { images: [new Array(784).fill(0.5)] } },
   reconstruct: { path: '/v1/models/vae/reconstruct', body: { images: [new Array(784).fill(0.5)] } },
+  v2ServerMetadata: { path: '/v2' },
+  v2Live: { path: '/v2/health/live' },
+  v2Ready: { path: '/v2/health/ready' },
+  v2ModelMetadata: { path: '/v2/models/vae-decoder' },
+  v2ModelVersionMetadata: { path: '/v2/models/vae-decoder/versions/1' },
+  v2ModelReady: { path: '/v2/models/vae-decoder/ready' },
+  v2ModelVersionReady: { path: '/v2/models/vae-decoder/versions/1/ready' },
+  v2Infer: { path: '/v2/models/vae-decoder/infer', body: { inputs: [{ name: 'z', shape: [1, 4], datatype: 'FP32', data: [0, 1, 0, -1] }] } },
+  v2VersionInfer: { path: '/v2/models/vae-decoder/versions/1/infer', body: { inputs: [{ name: 'z', shape: [1, 4], datatype: 'FP32', data: [0, 1, 0, -1] }] } },
 };
 
 const JSON_TYPES: Record<string, (v: unknown) => boolean> = {

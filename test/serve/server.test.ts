@@ -234,7 +234,7 @@ describe('serve: HTTP API', function () {
     const z4 = [[0, 0, 0, 0]];
     const cases: { name: string; path: string; body?: unknown; raw?: string; method?: string; headers?: Record<string, string>; status: number; code: string; message: RegExp }[] = [
       { name: 'unknown model', path: '/v1/models/nope/decode', body: { z: z4 }, status: 404, code: 'UNKNOWN_MODEL', message: /no model 'nope'; models: ae, cvae, vae/ },
-      { name: 'unknown route', path: '/v2/whatever', method: 'GET', status: 404, code: 'NOT_FOUND', message: /no route GET \/v2\/whatever/ },
+      { name: 'unknown route', path: '/v9/whatever', method: 'GET', status: 404, code: 'NOT_FOUND', message: /no route GET \/v9\/whatever/ },
       { name: 'unknown operation', path: '/v1/models/vae/explode', body: {}, status: 404, code: 'NOT_FOUND', message: /operations: decode, sample, encode, reconstruct/ },
       { name: 'unknown artifact', path: '/v1/models/vae/artifacts/classifier.onnx', method: 'GET', status: 404, code: 'NOT_FOUND', message: /has no artifact 'classifier.onnx'/ },
       { name: 'GET on a POST route', path: '/v1/models/vae/decode', method: 'GET', status: 405, code: 'METHOD_NOT_ALLOWED', message: /use POST/ },

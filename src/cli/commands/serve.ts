@@ -82,6 +82,11 @@ Examples:
   curl -s localhost:8080/v1/models/quickstart/decode -H 'content-type: application/json' -d '{"z": [[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]]}'
   curl -s localhost:8080/v1/models/quickstart/sample -H 'content-type: application/json' -H 'accept: image/png' -d '{"n": 16, "seed": 1}' > grid.png
 
+The v2 inference protocol (KServe / Triton HTTP, with Triton's binary tensor data extension) is
+served under /v2, one model per artifact named as \`aekit export --triton\` names it (<run>-<part>):
+  curl -s localhost:8080/v2/models/quickstart-decoder   # inputs, outputs, shapes
+  curl -s localhost:8080/v2/models/quickstart-decoder/infer -H 'content-type: application/json' -d '{"inputs": [{"name": "z", "shape": [1, 16], "datatype": "FP32", "data": [0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}]}'
+
 Request bodies must be sent as application/json (optionally with Content-Encoding: gzip).
 SIGTERM or Ctrl-C stops accepting (what arrives meanwhile gets 503), finishes the requests in
 flight within --shutdown-timeout-ms (then answers them 503), and exits 0.
