@@ -1,8 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PNG } from 'pngjs';
 import { AekitError } from '../../src/core/errors';
 import { NpzArchive, encodeNpz } from '../../src/core/npz';
 import { loadMnist } from '../../src/data';
@@ -13,23 +12,8 @@ import { SHIPPED_FEATURE_NETWORKS } from '../../src/eval/features/shipped';
 import { featureStats, frechetDistance } from '../../src/eval/metrics/fid';
 import { readStatsFile, writeStatsFile } from '../../src/eval/stats-file';
 import { REDUCED_INCEPTION } from './features/fixture';
+import { FID_FIXTURE_DIR, fidReference, writeMnistPngs } from './fid-fixture';
 
-/** fixtures/fid as scripts/make-fid-fixtures.py wrote it. */
-export const FID_FIXTURE_DIR = path.resolve(__dirname, '..', '..', 'fixtures', 'fid');
-export interface FidFixtureReference {
-  fid: number;
-  featureSize: number;
-  a: { count: number; skipped: number };
-  b: { count: number; skipped: number; transparent: number };
-  aekitNpzInNumpy: {
-    files: string[];
-    arrays: Record<string, { dtype: string; shape: number[]; fortranOrder: boolean }>;
-    provenance: { count: number; features: boolean; featureSize: number };
-    statsMatchFeatures: boolean;
-    relativeToReference: number;
-  };
-}
-export const fidReference = JSON.parse(readFileSync(path.join(FID_FIXTURE_DIR, 'reference.json'), 'utf8')) as FidFixtureReference;
 const A = path.join(FID_FIXTURE_DIR, 'a');
 const B = path.join(FID_FIXTURE_DIR, 'b');
 
@@ -38,21 +22,6 @@ const PARITY_RTOL = 1e-4;
 
 function relative(value: number, reference: number): number {
   return Math.abs(value - reference) / Math.abs(reference);
-}
-
-/** MNIST test images [start, start + count) as 8-bit PNGs in `dir` (gray, or tinted RGB with `tint`). */
-export async function writeMnistPngs(dir: string, start: number, count: number, tint?: [number, number, number]): Promise<void> {
-  await fs.mkdir(dir, { recursive: true });
-  const mnist = loadMnist('test', { limit: start + count });
-  for (let i = start; i < start + count; i++) {
-    const png = new PNG({ width: 28, height: 28 });
-    for (let p = 0; p < 784; p++) {
-      const v = mnist.images[i * 784 + p];
-      const [r, g, b] = tint ?? [1, 1, 1];
-      png.data.set([Math.round(v * r * 255), Math.round(v * g * 255), Math.round(v * b * 255), 255], 4 * p);
-    }
-    await fs.writeFile(path.join(dir, `${String(i).padStart(5, '0')}.png`), PNG.sync.write(png, tint ? {} : { colorType: 0 }));
-  }
 }
 
 async function rejectsWith(work: Promise<unknown>, code: string, pattern: RegExp, where?: RegExp): Promise<void> {
