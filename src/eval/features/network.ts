@@ -188,7 +188,10 @@ export class FeatureNetwork {
     }
     let session: OrtSessionHandle;
     try {
-      session = await openOrtSession(options.runtime ?? DEFAULT_EVAL_RUNTIME, found.bytes, { threads: options.threads });
+      // No spin-waiting between runs: the resize of the next batch runs on the JS thread meanwhile,
+      // and spinning threads took its core (bench/fid-folders.ts, 300 64x64 images through the
+      // reduced Inception, 2 shared cores at load 5-7: 60 and 41 images/s spinning, 92 and 66 not).
+      session = await openOrtSession(options.runtime ?? DEFAULT_EVAL_RUNTIME, found.bytes, { threads: options.threads, spinning: false });
     } catch (error) {
       if (error instanceof AekitError) throw new AekitError(error.code, error.message, { where: file, cause: error });
       throw error;
