@@ -90,7 +90,7 @@ export interface FolderFidResult {
   kid?: { mean: number; std: number; subsets: number; subsetSize: number };
   a: FidSideReport;
   b: FidSideReport;
-  /** The feature network; undefined when both sides were statistics files and none was given. */
+  /** The feature network: the one used, else the one the statistics files record (pytorch-fid's record none). */
   network?: FeatureNetworkReport;
   featureSize: number;
   /** The sample-size warning, when n is below 2,000 or the feature dimension. */
@@ -145,7 +145,9 @@ export async function fidOfFolders(a: string, b: string, options: FolderFidOptio
 
     const t0 = performance.now();
     const fid = frechetDistance(scored[0].stats, scored[1].stats);
-    const result: FolderFidResult = { fid, a: scored[0].report, b: scored[1].report, featureSize, warnings, timings, ...(net ? { network: networkReport(net) } : {}) };
+    // Two statistics files: the network they both record, when they do (checkComparable made sure it is one).
+    const network = net ? networkReport(net) : sides.map((s) => (s.kind === 'stats' ? s.file.provenance?.network : undefined)).find((n) => n !== undefined);
+    const result: FolderFidResult = { fid, a: scored[0].report, b: scored[1].report, featureSize, warnings, timings, ...(network ? { network } : {}) };
     if (options.kid) {
       const [x, y] = scored;
       const value = await kid(x.features!, x.report.count!, y.features!, y.report.count!, featureSize, {
