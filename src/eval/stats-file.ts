@@ -103,7 +103,8 @@ export function isStatsFileName(file: string): boolean {
  * Read a statistics file: aekit's, or pytorch-fid's `.npz` (`mu` of shape (d,), `sigma` (d, d);
  * float64, or float32 as some published files are).
  * @throws AekitError FILE_NOT_FOUND; BAD_DATA naming the file and member for anything else: not an
- *   `.npz`, no `mu`/`sigma`, shapes that disagree, values that are not finite, a malformed `aekit.json`.
+ *   `.npz`, no `mu`/`sigma`, shapes that disagree, values that are not finite, a `sigma` that is not
+ *   symmetric, a malformed `aekit.json`.
  */
 export async function readStatsFile(file: string): Promise<StatsFile> {
   let bytes: Uint8Array;
@@ -127,7 +128,7 @@ export async function readStatsFile(file: string): Promise<StatsFile> {
   if (sigma.shape.length !== 2 || sigma.shape[0] !== d || sigma.shape[1] !== d) {
     throw new AekitError('BAD_DATA', `expected 'sigma' of shape (${d}, ${d}) to match 'mu' (${d},), found (${sigma.shape.join(', ')})`, { where: `${file}: sigma` });
   }
-  const stats: FeatureStats = { mean: finite(mu, `${file}: mu`), cov: finite(sigma, `${file}: sigma`) };
+  const stats: FeatureStats = { mean: finite(mu, `${file}: mu`), cov: symmetric(finite(sigma, `${file}: sigma`), d, `${file}: sigma`) };
   const provenanceBytes = archive.other(STATS_PROVENANCE_MEMBER);
   if (!provenanceBytes) return { file, kind: 'pytorch-fid', stats, featureSize: d };
 
@@ -159,6 +160,27 @@ function finite(array: NpyArray, where: string): Float64Array {
   const bad = values.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new AekitError('BAD_DATA', `expected finite values, found ${values[bad]} at index ${bad}`, { where });
   return values;
+}
+
+/**
+ * Relative asymmetry a covariance may have: np.cov's products are symmetric to the last bit, and a
+ * float32 copy stays so; anything beyond rounding is another matrix (a factor, a transposed mix-up).
+ */
+const SYMMETRY_RTOL = 1e-9;
+
+/** `cov` (d x d), refused unless symmetric up to rounding. */
+function symmetric(cov: Float64Array, d: number, where: string): Float64Array {
+  let scale = 0;
+  for (const v of cov) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < d; i++) {
+    for (let j = i + 1; j < d; j++) {
+      const [a, b] = [cov[i * d + j], cov[j * d + i]];
+      if (Math.abs(a - b) > SYMMETRY_RTOL * scale) {
+        throw new AekitError('BAD_DATA', `expected a symmetric covariance, found sigma[${i}][${j}] = ${a} but sigma[${j}][${i}] = ${b}`, { where });
+      }
+    }
+  }
+  return cov;
 }
 
 /**

@@ -177,6 +177,8 @@ describe('fidOfFolders and saveStats: FID of any two image sets, as pytorch-fid 
     await rejectsWith(readStatsFile(file('shapes.npz')), 'BAD_DATA', /expected 'sigma' of shape \(3, 3\) to match 'mu' \(3,\), found \(2, 2\)/, /shapes\.npz: sigma$/);
     await fs.writeFile(file('nan.npz'), encodeNpz({ mu: { shape: [2], data: Float64Array.of(0, 1) }, sigma: { shape: [2, 2], data: Float64Array.of(1, 0, NaN, 1) } }));
     await rejectsWith(readStatsFile(file('nan.npz')), 'BAD_DATA', /expected finite values, found NaN at index 2/, /nan\.npz: sigma$/);
+    await fs.writeFile(file('asymmetric.npz'), encodeNpz({ mu: { shape: [2], data: Float64Array.of(0, 1) }, sigma: { shape: [2, 2], data: Float64Array.of(1, 0.5, 0, 1) } }));
+    await rejectsWith(readStatsFile(file('asymmetric.npz')), 'BAD_DATA', /expected a symmetric covariance, found sigma\[0\]\[1\] = 0\.5 but sigma\[1\]\[0\] = 0/, /asymmetric\.npz: sigma$/);
     const stats = { mu: { shape: [2], data: Float64Array.of(0, 1) }, sigma: { shape: [2, 2], data: Float64Array.of(1, 0, 0, 1) } };
     await fs.writeFile(file('provenance.npz'), encodeNpz(stats, { 'aekit.json': new TextEncoder().encode('{"format": "aekit-fid-stats", "version": 1}') }));
     await rejectsWith(readStatsFile(file('provenance.npz')), 'BAD_DATA', /expected aekit's statistics provenance, found: network: .*; count: /, /provenance\.npz: aekit\.json$/);
