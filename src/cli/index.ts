@@ -6,6 +6,7 @@ import { benchCommand } from './commands/bench';
 import { browserCommand } from './commands/browser';
 import { evalCommand } from './commands/eval';
 import { exportCommand } from './commands/export';
+import { fidCommand } from './commands/fid';
 import { latentCommand } from './commands/latent';
 import { quickstartCommand } from './commands/quickstart';
 import { serveCommand } from './commands/serve';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .addCommand(trainCommand())
     .addCommand(exportCommand())
     .addCommand(evalCommand())
+    .addCommand(fidCommand())
     .addCommand(serveCommand())
     .addCommand(sweepCommand())
     .addCommand(latentCommand())

@@ -53,17 +53,25 @@ export function decodeImage(bytes: Uint8Array): DecodeResult {
 }
 
 /**
- * RGBA in [0, 1] -> HWC values in [0, 1] with `channels` channels. Transparency is composited on
- * white (so transparent strokes on a transparent page come out as strokes on paper); grayscale
- * is BT.601 luma of the composited colour.
+ * What {@link toChannels} does with transparency: composite on white (the data loader's choice), or
+ * ignore it and keep the colour stored under it (what PIL's `Image.convert('RGB')` does, and so
+ * pytorch-fid's image reader).
  */
-export function toChannels(image: DecodedImage, channels: 1 | 3): Float32Array {
+export type AlphaHandling = 'composite' | 'ignore';
+
+/**
+ * RGBA in [0, 1] -> HWC values in [0, 1] with `channels` channels. Transparency is composited on
+ * white (so transparent strokes on a transparent page come out as strokes on paper), or ignored
+ * (`alphaHandling` 'ignore'); grayscale is BT.601 luma of the resulting colour.
+ */
+export function toChannels(image: DecodedImage, channels: 1 | 3, alphaHandling: AlphaHandling = 'composite'): Float32Array {
   const pixels = image.width * image.height;
   const out = new Float32Array(pixels * channels);
   const [wr, wg, wb] = BT601_LUMA;
   const rgba = image.rgba;
+  const ignoreAlpha = alphaHandling === 'ignore';
   for (let p = 0; p < pixels; p++) {
-    const alpha = rgba[4 * p + 3];
+    const alpha = ignoreAlpha ? 1 : rgba[4 * p + 3];
     const white = 1 - alpha;
     const r = rgba[4 * p] * alpha + white;
     const g = rgba[4 * p + 1] * alpha + white;

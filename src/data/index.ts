@@ -6,8 +6,9 @@ export type { FolderDataset, FolderReadReport, ImageDataset, Rgb, SkippedFile, T
 export { readIdx, loadIdxDataset, type IdxArray, type IdxDataType, type IdxDatasetOptions, type IdxFile } from './idx';
 export { loadMnist, loadIdxSplit, clearMnistCache, mnistDataDir, MNIST_COUNTS, IDX_SPLIT_FILES, type IdxSplitSource, type MnistOptions, type Split } from './mnist';
 export { loadImageFolder, loadImageFiles, type ImageFolderOptions } from './image-folder';
+export { ImageStream, type ImageStreamOptions, type ImageBatch, type ImageBatchOptions, type FirstImage } from './image-stream';
 export { IMAGE_EXTENSIONS, isHiddenEntry, scanFolder, type ClassFolder, type FolderScan } from './folder-scan';
-export { BT601_LUMA, decodeImage, toChannels } from './image-decode';
+export { BT601_LUMA, decodeImage, toChannels, type AlphaHandling } from './image-decode';
 export { SKIP_REASONS, type DecodedImage, type DecodeFailure, type DecodeResult, type SkipReason } from './decode-types';
 export { formatFolderReport, observeFolderReads, skippedFileLines } from './folder-report';
 export { resizeImage } from './resize';

@@ -32,11 +32,14 @@ export {
 } from './evaluate';
 export { writeReport, reportJson, reportMarkdown, formatReportTable, summaryRows, latentScatterPng, REPORT_FILES, type WriteReportOptions } from './report';
 export { DEFAULT_FID_CLASSIFIER, DEFAULT_FID_IMAGE_SHAPE, FID_FEATURES_OUTPUT, FidFeatureNet, referenceStats, dataStats, type ReferenceKey, type ReferenceStats } from './fid-features';
-export { FeatureNetwork, FEATURE_BATCH_VALUES, type FeatureNetworkOptions, type FeatureNetworkDescription } from './features/network';
+export { fidOfFolders, saveStats, type FolderFidOptions, type FolderFidResult, type FolderFidTimings, type FidSideReport, type SavedStats } from './fid-folders';
+export { readStatsFile, writeStatsFile, isStatsFileName, STATS_FILE_FORMAT, STATS_FILE_VERSION, STATS_PROVENANCE_MEMBER, type StatsFile, type StatsFileContent, type StatsProvenance } from './stats-file';
+export { NpzArchive, encodeNpz, encodeNpy, decodeNpy, isZip, type NpyArray } from '../core/npz';
+export { FeatureNetwork, FEATURE_BATCH_VALUES, type FeatureNetworkOptions, type FeatureNetworkDescription, type FeatureTimings } from './features/network';
 export { prepareImages, inputProblem, FEATURE_RANGE_BOUNDS, type FeatureInput } from './features/preprocess';
 export { resizeBilinear } from './features/resize';
-export { SHIPPED_FEATURE_NETWORKS, INCEPTION_ONNX_COMMAND, shippedFeatureNetwork, type ShippedFeatureNetwork } from './features/shipped';
-export { FID_RELIABLE_COUNT, featureNetworkFile, smallSampleWarning } from './runners/fid';
+export { SHIPPED_FEATURE_NETWORKS, INCEPTION_ONNX_COMMAND, shippedFeatureNetwork, featureNetworkFor, noShippedNetwork, type ShippedFeatureNetwork } from './features/shipped';
+export { FID_RELIABLE_COUNT, featureNetworkFile, smallSampleWarning, smallSampleReasons } from './runners/fid';
 export { CACHE_DIR_ENV, DEFAULT_CACHE_FOLDER, defaultCacheDir } from './cache';
 export { OnnxModel, DEFAULT_EVAL_BATCH, DEFAULT_EVAL_RUNTIME, type FloatTensor, type OnnxModelOptions, type RowProgress } from './onnx-session';
 export { ModelIo, familyEvaluation, oneHot, type TranslationDirection, type Encoded } from './model-io';

@@ -4,8 +4,6 @@ import { z } from 'zod';
 import { consoleLogger } from '../../core/log';
 import { DEFAULT_FID_CLASSIFIER } from '../../eval/fid-features';
 import * as path from 'node:path';
-import { FEATURE_INPUT_RANGES, FEATURE_RESIZE_MODES } from '../../artifact/metadata';
-import type { FeatureExtraction } from '../../artifact/metadata';
 import { INCEPTION_ONNX_COMMAND, SHIPPED_FEATURE_NETWORKS } from '../../eval/features/shipped';
 import { describeShape } from '../../eval/images';
 import { KID_DEFAULTS } from '../../eval/metrics/kid';
@@ -17,17 +15,8 @@ import { DEFAULT_IWAE_SAMPLES } from '../../eval/metrics/elbo';
 import { ORT_SESSION_RUNTIMES } from '../../artifact/runtime';
 import { intFlag, parseOptions } from '../common';
 import { addDataFlags, dataFlagsShape, dataSourceFromFlags, reportingFolderReads } from '../data-flags';
+import { addFeatureFlags, featureFlagsShape, featurePreprocess } from '../feature-flags';
 import { evalProgress } from '../progress';
-
-/** `--features-size 299` or `299x299`. */
-const sizeFlag = z
-  .string()
-  .regex(/^\d+(x\d+)?$/, { message: "expected HxW or N (e.g. 299x299 or 299)" })
-  .transform((text) => {
-    const [height, width] = text.split('x').map(Number);
-    return { height, width: width ?? height };
-  })
-  .refine((s) => s.height > 0 && s.width > 0, { message: 'expected a positive size' });
 
 const optionsSchema = z.object({
   fid: z.boolean().default(false),
@@ -45,12 +34,7 @@ const optionsSchema = z.object({
   latentN: intFlag.pipe(z.number().min(2)).optional(),
   features: z.string().min(1).optional(),
   classifier: z.string().min(1).optional(),
-  featuresSize: sizeFlag.optional(),
-  featuresResize: z.enum(FEATURE_RESIZE_MODES).optional(),
-  featuresRange: z.enum(FEATURE_INPUT_RANGES).optional(),
-  featuresOutput: z.string().min(1).optional(),
-  featuresInput: z.string().min(1).optional(),
-  grayToRgb: z.boolean().optional(),
+  ...featureFlagsShape,
   kidSubsets: intFlag.pipe(z.number().min(1)).optional(),
   kidSubsetSize: intFlag.pipe(z.number().min(2)).optional(),
   cacheDir: z.string().optional(),
@@ -59,19 +43,6 @@ const optionsSchema = z.object({
   report: z.string().optional(),
   json: z.boolean().default(false),
 });
-
-/** The `--features-*` flags given, as preprocessing fields (none given: undefined). */
-function featurePreprocess(flags: z.output<typeof optionsSchema>): Partial<FeatureExtraction> | undefined {
-  const given: Partial<FeatureExtraction> = {
-    ...(flags.featuresSize ? { size: flags.featuresSize } : {}),
-    ...(flags.featuresResize ? { resize: flags.featuresResize } : {}),
-    ...(flags.featuresRange ? { range: flags.featuresRange } : {}),
-    ...(flags.featuresOutput ? { output: flags.featuresOutput } : {}),
-    ...(flags.featuresInput ? { input: flags.featuresInput } : {}),
-    ...(flags.grayToRgb !== undefined ? { grayToRgb: flags.grayToRgb } : {}),
-  };
-  return Object.keys(given).length > 0 ? given : undefined;
-}
 
 export function evalCommand(): Command {
   const command = new Command('eval')
@@ -87,20 +58,14 @@ export function evalCommand(): Command {
     .option('--translation', 'SSIM and PSNR of A -> B -> A and B -> A -> B (cyclegan; domain B from the run config)');
   // The data: default the run's, else the one named in the artifact metadata. A folder's (or an
   // IDX pair's without test files) test part is a seeded 10% hold-out (the run's seed).
-  return addDataFlags(command, { kind: 'model' })
+  addDataFlags(command, { kind: 'model' })
     .option('--n <count>', `images per comparison (default ${DEFAULT_EVAL_COUNT})`)
     .option('--elbo-n <count>', 'test images of the ELBO estimate (default min(n, 1000))')
     .option('--iwae-k <k>', `importance samples of the IWAE bound (default ${DEFAULT_IWAE_SAMPLES})`)
     .option('--latent-n <count>', 'training images of the latent classifiers (default min(n, 2000); test: half of it)')
     .option('--features <net.onnx>', `FID/KID feature network: an aekit classifier, pytorch-fid's InceptionV3 (${INCEPTION_ONNX_COMMAND}), any ONNX network (default: ${SHIPPED_FEATURE_NETWORKS.map((n) => `${describeShape(n.shape)} -> ${path.relative(process.cwd(), n.file)}`).join(', ')})`)
-    .option('--classifier <file.onnx>', 'alias of --features')
-    .option('--features-size <HxW>', 'input size of a network without aekit metadata (default: its input\'s fixed size)')
-    .addOption(new Option('--features-resize <mode>', 'how images reach that size: bilinear (PyTorch, align_corners=False; default), graph (the network resizes), none').choices([...FEATURE_RESIZE_MODES]))
-    .addOption(new Option('--features-range <range>', 'the input range it takes (required without aekit metadata): unit [0,1], symmetric [-1,1], byte 0-255').choices([...FEATURE_INPUT_RANGES]))
-    .option('--features-output <name>', 'the output holding the features (default: its only output)')
-    .option('--features-input <name>', 'the image input (default: its only input)')
-    .option('--gray-to-rgb', 'replicate grayscale images to an RGB network\'s 3 channels (default without metadata)')
-    .option('--no-gray-to-rgb', 'do not replicate grayscale images')
+    .option('--classifier <file.onnx>', 'alias of --features');
+  return addFeatureFlags(command, { grayToRgb: true })
     .option('--kid-subsets <n>', `KID subsets (default ${KID_DEFAULTS.subsets})`)
     .option('--kid-subset-size <m>', `rows per KID subset (default ${KID_DEFAULTS.subsetSize}, at most --n)`)
     .option('--cache-dir <dir>', `cache of reference statistics (default $${CACHE_DIR_ENV} or ./${DEFAULT_CACHE_FOLDER})`)

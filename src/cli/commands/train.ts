@@ -171,7 +171,7 @@ export function trainCommand(): Command {
     .option('--set <key=value>', 'override any config field, e.g. --set model.convChannels=[32,64] (repeatable)', collect, [])
     .option('--resume <run-dir>', 'continue a run from its newest complete checkpoint, or from <run>/checkpoints/<label> (flags such as --epochs extend it)')
     .option('--overwrite', 'replace an existing run folder of the same name')
-    .option('--fid [classifier.onnx]', 'track FID of prior samples every epoch (default classifier: models/mnist-classifier.onnx)')
+    .option('--fid [net.onnx]', 'track FID of prior samples every epoch (default: the shipped feature network for the image shape, as aekit eval picks it: 28x28 gray or RGB; other shapes need one, e.g. inception.onnx)')
     .addHelpText(
       'after',
       `

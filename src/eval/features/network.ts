@@ -11,7 +11,7 @@ import { decodeModel, rawMetadataOf, artifactInfo } from '../../artifact/onnx-io
 import { validateMetadata } from '../../artifact/metadata';
 import type { FeatureExtraction } from '../../artifact/metadata';
 import { openOrtSession } from '../../artifact/runtime';
-import type { OrtSessionHandle } from '../../artifact/runtime';
+import type { OrtSessionHandle, OrtSessionRuntime } from '../../artifact/runtime';
 import type { ValueRange } from '../../data/types';
 import { sha256Bytes } from '../cache';
 import { convertRange, describeShape, nhwcToNchw } from '../images';
@@ -83,8 +83,19 @@ function pick(list: GraphTensor[], name: string | undefined, kind: string, flag:
   return list[0];
 }
 
+/** Where a feature network's time went, summed over its calls (for benchmarks). */
+export interface FeatureTimings {
+  /** Layout and range conversion, gray -> RGB replication and the resize. */
+  preprocessMs: number;
+  /** onnxruntime's `run` calls. */
+  inferenceMs: number;
+}
+
 /** A loaded feature network with its resolved preprocessing. */
 export class FeatureNetwork {
+  /** Time spent so far in {@link features}, by step. */
+  readonly timings: FeatureTimings = { preprocessMs: 0, inferenceMs: 0 };
+
   private constructor(
     /** The `.onnx` file. */
     readonly path: string,
@@ -177,7 +188,10 @@ export class FeatureNetwork {
     }
     let session: OrtSessionHandle;
     try {
-      session = await openOrtSession(options.runtime ?? DEFAULT_EVAL_RUNTIME, found.bytes, { threads: options.threads });
+      // No spin-waiting between runs: the resize of the next batch runs on the JS thread meanwhile,
+      // and spinning threads took its core (bench/fid-folders.ts, 300 64x64 images through the
+      // reduced Inception, 2 shared cores at load 5-7: 60 and 41 images/s spinning, 92 and 66 not).
+      session = await openOrtSession(options.runtime ?? DEFAULT_EVAL_RUNTIME, found.bytes, { threads: options.threads, spinning: false });
     } catch (error) {
       if (error instanceof AekitError) throw new AekitError(error.code, error.message, { where: file, cause: error });
       throw error;
@@ -220,8 +234,18 @@ export class FeatureNetwork {
     throw new AekitError('BAD_ARGUMENT', `the feature network cannot score ${what} (${describeShape(shape)}): ${problem}`, { where: this.path });
   }
 
-  /** Rows per run call for images of `shape`. */
-  private rowsPerRun(shape: ImageShape): number {
+  /** The runtime the session runs on. */
+  get runtime(): OrtSessionRuntime {
+    return this.session.runtime;
+  }
+
+  /** onnxruntime's threads (undefined: onnxruntime-node's default, one per physical core). */
+  get threads(): number | undefined {
+    return this.session.threads;
+  }
+
+  /** Rows per run call for images of `shape`: the batch size given, else as many as {@link FEATURE_BATCH_VALUES} allows. */
+  rowsPerRun(shape: ImageShape): number {
     if (this.batchSize !== undefined) return this.batchSize;
     const { height, width } = fedSize(this.input, shape);
     return Math.max(1, Math.min(DEFAULT_EVAL_BATCH, Math.floor(FEATURE_BATCH_VALUES / (this.channels * height * width))));
@@ -242,15 +266,19 @@ export class FeatureNetwork {
     const out = new Float32Array(count * this.featureSize);
     for (let start = 0; start < count; start += rows) {
       const n = Math.min(rows, count - start);
+      const t0 = performance.now();
       let batch = images.subarray(start * size, (start + n) * size);
       if (layout === 'NHWC') batch = nhwcToNchw(batch, n, shape);
       batch = prepareImages(this.input, convertRange(batch, range, 'unit'), n, shape);
+      const t1 = performance.now();
       let results: { name: string; data: Float32Array }[];
       try {
         results = await this.session.run({ [this.extraction.input!]: { dtype: 'float32', data: batch, dims: [n, this.channels, height, width] } });
       } catch (error) {
         throw new AekitError('EVAL_FAILED', `${this.session.runtime} failed on images ${start}-${start + n - 1}: ${(error as Error).message}`, { where: this.path, cause: error });
       }
+      this.timings.preprocessMs += t1 - t0;
+      this.timings.inferenceMs += performance.now() - t1;
       const features = results.find((r) => r.name === this.extraction.output);
       if (!features || features.data.length !== n * this.featureSize) {
         throw new AekitError('EVAL_FAILED', `expected output '${this.extraction.output}' of ${n}x${this.featureSize} values, found ${features ? features.data.length : 'none'}`, { where: this.path });

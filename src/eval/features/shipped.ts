@@ -5,6 +5,7 @@
  * usually pytorch-fid's InceptionV3 converted to ONNX (the numbers papers report).
  */
 import * as path from 'node:path';
+import { AekitError } from '../../core/errors';
 import { MODELS_DIR } from '../../core/paths';
 import { describeShape } from '../images';
 import type { ImageShape } from '../images';
@@ -39,11 +40,28 @@ export function shippedByFile(file: string): ShippedFeatureNetwork | undefined {
   return SHIPPED_FEATURE_NETWORKS.find((n) => n.file === path.resolve(file));
 }
 
-/** Why images of `shape` have no default feature network, and what to do. */
-export function noShippedNetwork(shape: ImageShape): string {
+/**
+ * Why images of `shape` have no default feature network, and what to do: pass one with `flag`
+ * (`--features` for `aekit eval` and `aekit fid`, `--fid <net.onnx>` for `aekit train`).
+ */
+export function noShippedNetwork(shape: ImageShape, flag = '--features'): string {
   const shipped = SHIPPED_FEATURE_NETWORKS.map((n) => `${describeShape(n.shape)} (${n.name})`).join(' and ');
   return (
     `no feature network for ${describeShape(shape)} images ships with aekit (it ships ${shipped}); ` +
-    `pass one with --features, e.g. pytorch-fid's InceptionV3 as ONNX, made with \`${INCEPTION_ONNX_COMMAND}\` (see docs/fid.md)`
+    `pass one with ${flag}, e.g. pytorch-fid's InceptionV3 as ONNX, made with \`${INCEPTION_ONNX_COMMAND}\` (see docs/fid.md)`
   );
+}
+
+/**
+ * The feature network file for images of `shape`: `given` when there is one, else the shipped
+ * network for that shape. The one choice every FID and KID makes (`aekit eval`, `aekit fid`,
+ * `aekit train --fid`).
+ * @throws AekitError BAD_ARGUMENT (saying what to pass with `flag`) when nothing is given and no
+ *   shipped network takes the shape.
+ */
+export function featureNetworkFor(shape: ImageShape, given?: string, flag = '--features'): string {
+  if (given !== undefined) return given;
+  const shipped = shippedFeatureNetwork(shape);
+  if (!shipped) throw new AekitError('BAD_ARGUMENT', noShippedNetwork(shape, flag));
+  return shipped.file;
 }

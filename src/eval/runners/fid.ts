@@ -169,9 +169,7 @@ function networkReport(net: FeatureNetwork): FeatureNetworkReport {
  * {@link FID_RELIABLE_COUNT}, with the real-vs-real FID at the same count; undefined otherwise.
  */
 export function smallSampleWarning(count: number, featureSize: number, realVsReal: number, kidReported: boolean): string | undefined {
-  const reasons = [count < FID_RELIABLE_COUNT ? `fewer than ${FID_RELIABLE_COUNT.toLocaleString('en-US')}` : '', count < featureSize ? `fewer than the ${featureSize} feature dimensions: singular covariances` : '']
-    .filter((r) => r !== '')
-    .join('; ');
+  const reasons = smallSampleReasons(count, featureSize);
   if (!reasons) return undefined;
   const value = realVsReal < 1 ? realVsReal.toFixed(4) : realVsReal.toFixed(2);
   return (
@@ -179,4 +177,13 @@ export function smallSampleWarning(count: number, featureSize: number, realVsRea
     `real images against real images score ${value} at this n (train vs test). Compare FIDs only at equal n, ` +
     `against that baseline; ${kidReported ? 'KID (reported beside it) is unbiased' : 'KID (--kid) is unbiased'} and is the number to trust at this n.`
   );
+}
+
+/**
+ * Why FID at `count` images (per side) is not to be trusted: below {@link FID_RELIABLE_COUNT}, or
+ * below the feature dimension (singular covariances); undefined when neither holds.
+ */
+export function smallSampleReasons(count: number, featureSize: number): string | undefined {
+  const reasons = [count < FID_RELIABLE_COUNT ? `fewer than ${FID_RELIABLE_COUNT.toLocaleString('en-US')}` : '', count < featureSize ? `fewer than the ${featureSize} feature dimensions: singular covariances` : ''];
+  return reasons.filter((r) => r !== '').join('; ') || undefined;
 }
