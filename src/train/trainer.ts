@@ -24,6 +24,7 @@ import { countParameters } from '../models/layers';
 import { loadCheckpoint, saveCheckpoint } from '../run/checkpoint';
 import type { AdamState, TrainerState } from '../run/checkpoint';
 import { resolveRunConfig } from '../run/config';
+import { checkRunData } from '../run/data-check';
 import type { RunConfig } from '../run/config';
 import { RunFolder } from '../run/run-folder';
 import type { EpochRecord, MetricsRecord } from '../run/run-folder';
@@ -116,7 +117,9 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
   const config = resolveRunConfig(configInput);
   const folder = new RunFolder(path.join(config.outDir, config.name));
   assertEngineSupports(config.train.engine, config.model.family);
-  await openRunFolder(folder, options);
+  // Data the family cannot learn from (a cvae on a flat folder) is refused before anything is made.
+  await checkRunData(config);
+  await checkRunFolder(folder, options);
 
   const backend = await useBackend(config.train.backend);
   const data = await prepareData(config);
@@ -126,6 +129,8 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
   const seed = config.train.seed;
   const modelSeed = Rng.derive(seed, SEED_STREAMS.model).seed();
   const start = options.resume ? await resumedRun(folder, config) : freshRun(family.build(family.configSchema.parse(config.model), data.shape, modelSeed));
+  // Only now, with the data read and the model built, is a new run's folder made (or an old one replaced).
+  if (!options.resume) await createRunFolder(folder, options.overwrite ?? false);
   const { model, savedOptimizers, resumedFrom, records } = start;
   let state = start.state;
   const domainB = model.domainB ? await prepareDomainB(model.domainB, config, data.shape) : undefined;
@@ -300,18 +305,20 @@ function describeError(error: unknown): { code?: string; message: string } {
 }
 
 /**
- * Check that a run folder may be used as asked, then create it: an existing run needs `resume`
- * (continue) or `overwrite` (removed first); `resume` needs an existing run.
+ * Check, writing nothing, that a run folder may be used as asked: an existing run needs `resume`
+ * (continue) or `overwrite` (replace); `resume` needs an existing run.
  */
-async function openRunFolder(folder: RunFolder, options: TrainOptions): Promise<void> {
-  if (await folder.exists()) {
-    if (!options.resume && !options.overwrite) {
-      throw new AekitError('ALREADY_EXISTS', 'a run with this name exists; pass --resume to continue it or --overwrite to start again', { where: folder.dir });
-    }
-    if (options.overwrite && !options.resume) await fs.rm(folder.dir, { recursive: true, force: true });
-  } else if (options.resume) {
-    throw new AekitError('FILE_NOT_FOUND', 'nothing to resume: no run folder with a config.json', { where: folder.dir });
+async function checkRunFolder(folder: RunFolder, options: TrainOptions): Promise<void> {
+  const exists = await folder.exists();
+  if (exists && !options.resume && !options.overwrite) {
+    throw new AekitError('ALREADY_EXISTS', 'a run with this name exists; pass --resume to continue it or --overwrite to start again', { where: folder.dir });
   }
+  if (!exists && options.resume) throw new AekitError('FILE_NOT_FOUND', 'nothing to resume: no run folder with a config.json', { where: folder.dir });
+}
+
+/** Make a new run's folder, removing what an overwritten run left there. */
+async function createRunFolder(folder: RunFolder, overwrite: boolean): Promise<void> {
+  if (overwrite) await fs.rm(folder.dir, { recursive: true, force: true });
   await folder.create();
 }
 
