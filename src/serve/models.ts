@@ -124,7 +124,7 @@ export async function loadModels(locations: readonly string[], logger: Logger): 
     const role = (SERVED_PARTS as Record<string, ServedRole | undefined>)[metadata.part];
     if (!role) {
       logger.info(`skipping ${file}: a ${metadata.part} (the server runs ${Object.keys(SERVED_PARTS).join(', ')} artifacts)`);
-      passedOver.push(`${path.basename(file)} (a ${metadata.family} ${metadata.part})`);
+      passedOver.push(`${path.basename(file)} (a ${metadata.family === metadata.part ? '' : `${metadata.family} `}${metadata.part})`);
       continue;
     }
     const name = modelName(metadata.runId, file);
