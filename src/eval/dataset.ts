@@ -4,7 +4,7 @@
  * run's split seed and checked against the image shape of every part.
  */
 import { AekitError } from '../core/errors';
-import { loadDataset, namedDatasetSpec, parseDatasetSpec } from '../data/registry';
+import { HOLDOUT_FRACTIONS, loadDataset, namedDatasetSpec, parseDatasetSpec } from '../data/registry';
 import type { DatasetSpec } from '../data/registry';
 import type { ImageDataset } from '../data/types';
 import { describeShape } from './images';
@@ -58,8 +58,22 @@ export async function loadEvalData(target: LoadedTarget, options: EvaluateOption
   }
   const dataSeed = target.runSeed ?? options.seed ?? 0;
   const [test, train] = await stages.timed('load data', () => Promise.all([loadDataset(spec, 'test', dataSeed), loadDataset(spec, 'train', dataSeed)]));
+  checkTestImages(spec, test.count, test.count + train.count);
   const shape = checkShapes(target, test, datasetName(spec));
   return { options, target, io: new ModelIo(target, shape), spec, test, train, dataSeed, shape };
+}
+
+/**
+ * Refuses data that leaves no test image (a folder of under 10 images): every metric compares the
+ * model with images it did not train on, so there would be nothing to compute.
+ * @throws AekitError BAD_DATA naming the dataset, its size and what would do.
+ */
+function checkTestImages(spec: DatasetSpec, testCount: number, total: number): void {
+  if (testCount > 0) return;
+  const heldOut = spec.name === 'folder' || (spec.name === 'idx' && spec.testImages === undefined);
+  const [percent, least] = [Math.round(100 * HOLDOUT_FRACTIONS[1]), Math.ceil(1 / HOLDOUT_FRACTIONS[1])];
+  const why = heldOut ? `the ${percent}% of its ${total} image${total === 1 ? '' : 's'} held out for testing is none (${least} images or more leave one)` : 'its test split is empty';
+  throw new AekitError('BAD_DATA', `no test images to evaluate on: ${why}; give more images, or evaluate on other images (--data <folder>, --dataset, --idx)`, { where: datasetName(spec) });
 }
 
 /** The dataset of `options.data`: the folder read at the image shape of the model's artifact `model`. */

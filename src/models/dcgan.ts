@@ -134,11 +134,13 @@ export class Dcgan implements FamilyModel<DcganConfig> {
     this.upsamplings = config.upsamplings ?? defaultUpsamplings(shape);
     const factor = 2 ** this.upsamplings;
     if (this.upsamplings < 1 || shape.height % factor !== 0 || shape.width % factor !== 0) {
-      throw new AekitError(
-        'BAD_CONFIG',
-        `dcgan needs image height and width divisible by 2^upsamplings = ${factor} (at least one stride-2 layer), found ${shape.height}x${shape.width}; set model.upsamplings or resize the data`,
-        { where: 'model.upsamplings' },
-      );
+      const found = `found ${shape.height}x${shape.width}`;
+      // No default depth fits (e.g. Omniglot's 105x105): say what sizes do, not "divisible by 2^0".
+      const message =
+        config.upsamplings === undefined
+          ? `dcgan needs an even image height and width of at least ${2 * DCGAN_MIN_START_SIZE} pixels (one stride-2 layer or more), ${found}; resize the data, e.g. --image-size 64x64 (the DCGAN tutorial's size)`
+          : `dcgan needs image height and width divisible by 2^upsamplings = ${factor}, ${found}; set model.upsamplings or resize the data`;
+      throw new AekitError('BAD_CONFIG', message, { where: 'model.upsamplings' });
     }
     const init = new Initialisers(seed, config.family);
     this.parts = { generator: this.buildGenerator(init), discriminator: this.buildDiscriminator(init) };

@@ -112,6 +112,7 @@ function artifact(role: ServedRole, file: string, bytes: Uint8Array, metadata: A
  */
 export async function loadModels(locations: readonly string[], logger: Logger): Promise<ServedModel[]> {
   const byName = new Map<string, { decoder?: ServedArtifact; encoder?: ServedArtifact }>();
+  const passedOver: string[] = [];
   for (const file of await findArtifactFiles(locations)) {
     const bytes = new Uint8Array(await fs.readFile(file));
     let metadata: ArtifactMetadata;
@@ -123,6 +124,7 @@ export async function loadModels(locations: readonly string[], logger: Logger): 
     const role = (SERVED_PARTS as Record<string, ServedRole | undefined>)[metadata.part];
     if (!role) {
       logger.info(`skipping ${file}: a ${metadata.part} (the server runs ${Object.keys(SERVED_PARTS).join(', ')} artifacts)`);
+      passedOver.push(`${path.basename(file)} (a ${metadata.family === metadata.part ? '' : `${metadata.family} `}${metadata.part})`);
       continue;
     }
     const name = modelName(metadata.runId, file);
@@ -134,7 +136,11 @@ export async function loadModels(locations: readonly string[], logger: Logger): 
     entry[role] = artifact(role, file, bytes, metadata);
     byName.set(name, entry);
   }
-  if (byName.size === 0) throw new AekitError('FILE_NOT_FOUND', `no encoder or decoder artifacts in ${locations.join(', ')}`);
+  if (byName.size === 0) {
+    // A classifier's folder, say: name what was found, so the refusal is not mistaken for a wrong path.
+    const found = passedOver.length > 0 ? `; found only ${passedOver.join(', ')}, and the server runs ${Object.keys(SERVED_PARTS).join(', ')} artifacts` : '';
+    throw new AekitError('FILE_NOT_FOUND', `no encoder or decoder artifacts in ${locations.join(', ')}${found}`);
+  }
   const models: ServedModel[] = [];
   for (const [name, { decoder, encoder }] of byName) {
     const first = (decoder ?? encoder)!.info;

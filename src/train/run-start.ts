@@ -18,6 +18,20 @@ import type { RunInfo } from '../run/run-info';
 import type { EpochTraining } from './epoch-report';
 
 /**
+ * Check, writing nothing, that a run folder may be used as asked: an existing run needs `resume`
+ * (continue) or `overwrite` (replace); `resume` needs an existing run.
+ * @throws AekitError ALREADY_EXISTS (naming the existing run's status) or FILE_NOT_FOUND
+ */
+export async function checkRunFolder(folder: RunFolder, options: { resume?: boolean; overwrite?: boolean }): Promise<void> {
+  const exists = await folder.exists();
+  if (exists && !options.resume && !options.overwrite) {
+    const info = await currentRunInfo(folder);
+    throw new AekitError('ALREADY_EXISTS', `a run with this name exists${info ? ` (${describeRunStatus(info)})` : ''}; pass --resume to continue it or --overwrite to start again`, { where: folder.dir });
+  }
+  if (!exists && options.resume) throw new AekitError('FILE_NOT_FOUND', 'nothing to resume: no run folder with a config.json', { where: folder.dir });
+}
+
+/**
  * Check that a run folder may be used as asked, then create it: an existing run needs `resume`
  * (continue) or `overwrite` (removed first); `resume` needs an existing run that no live process
  * trains, and first clears what a killed trainer left (run/checkpoint-folder.ts). Returns the
@@ -25,11 +39,8 @@ import type { EpochTraining } from './epoch-report';
  */
 export async function openRunFolder(folder: RunFolder, options: { resume?: boolean; overwrite?: boolean }, logger: Logger): Promise<RunInfo | undefined> {
   let previous: RunInfo | undefined;
+  await checkRunFolder(folder, options);
   if (await folder.exists()) {
-    if (!options.resume && !options.overwrite) {
-      const info = await currentRunInfo(folder);
-      throw new AekitError('ALREADY_EXISTS', `a run with this name exists${info ? ` (${describeRunStatus(info)})` : ''}; pass --resume to continue it or --overwrite to start again`, { where: folder.dir });
-    }
     previous = await claimRun(folder, (message) => logger.warn(message));
     if (options.overwrite && !options.resume) {
       await fs.rm(folder.dir, { recursive: true, force: true });
@@ -38,8 +49,6 @@ export async function openRunFolder(folder: RunFolder, options: { resume?: boole
       if (previous?.status === 'killed') logger.warn(`the last run was ${describeRunStatus(previous)}; resuming from its newest complete checkpoint`);
       for (const line of await repairRunFolder(folder, previous?.host === undefined || previous.host === trainerIdentity().host)) logger.info(line);
     }
-  } else if (options.resume) {
-    throw new AekitError('FILE_NOT_FOUND', 'nothing to resume: no run folder with a config.json', { where: folder.dir });
   } else {
     // A start killed before it wrote config.json may have left temporary files: clear them.
     for (const line of await repairRunFolder(folder)) logger.info(line);

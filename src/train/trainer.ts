@@ -24,6 +24,7 @@ import { countParameters } from '../models/layers';
 import { saveCheckpoint } from '../run/checkpoint';
 import type { EpochSoFar, TrainerState } from '../run/checkpoint';
 import { resolveRunConfig } from '../run/config';
+import { checkRunData } from '../run/data-check';
 import type { RunConfig } from '../run/config';
 import { RunFolder } from '../run/run-folder';
 import type { EpochRecord, MetricsRecord } from '../run/run-folder';
@@ -35,7 +36,7 @@ import { checkFiniteRecord, nonFiniteError } from './divergence';
 import { epochLabel, EpochMeter, EpochReporter } from './epoch-report';
 import type { EpochTraining, SampleMetricsHook } from './epoch-report';
 import { exponentialLr, warmedUpBeta } from './optim';
-import { freshRun, openRunFolder, resumedRun } from './run-start';
+import { checkRunFolder, freshRun, openRunFolder, resumedRun } from './run-start';
 import { SEED_STREAMS } from './seeds';
 
 export { primaryMetric } from './epoch-report';
@@ -127,7 +128,11 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
   const config = resolveRunConfig(configInput);
   const folder = new RunFolder(path.join(config.outDir, config.name));
   assertEngineSupports(config.train.engine, config.model.family);
-  const previous = await openRunFolder(folder, options, logger);
+  // Data the family cannot learn from (a cvae on a flat folder) and a run folder that cannot be used
+  // as asked are refused before any work; a resumed run's folder is repaired before its checkpoint is read.
+  await checkRunData(config);
+  await checkRunFolder(folder, options);
+  const resumed = options.resume ? await openRunFolder(folder, options, logger) : undefined;
 
   const backend = await useBackend(config.train.backend);
   const data = await prepareData(config);
@@ -137,6 +142,8 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
   const seed = config.train.seed;
   const modelSeed = Rng.derive(seed, SEED_STREAMS.model).seed();
   const start = options.resume ? await resumedRun(folder, config, options.resumeFrom, logger, () => family.build(family.configSchema.parse(config.model), data.shape, modelSeed)) : freshRun(family.build(family.configSchema.parse(config.model), data.shape, modelSeed));
+  // Only now, with the data read and the model built, is a new run's folder made (or an old one replaced).
+  const previous = options.resume ? resumed : await openRunFolder(folder, options, logger);
   const { model, savedOptimizers, resumedFrom, records } = start;
   let state = start.state;
   const domainB = model.domainB ? await prepareDomainB(model.domainB, config, data.shape) : undefined;

@@ -16,6 +16,7 @@ import { exportRun } from '../../src/export/run-export';
 import { FAMILY_EVAL_METRICS, familyNames, getFamily } from '../../src/models';
 import type { FamilyEvalMetric } from '../../src/models';
 import { train } from '../../src/train/trainer';
+import { EVAL_METRICS_OF } from './helpers';
 
 /** Training images of each tiny run (the first of the split). */
 const TRAIN_LIMIT = 64;
@@ -23,17 +24,6 @@ const TRAIN_LIMIT = 64;
 const COUNT = 64;
 /** Cheap latent-classifier settings: k-NN only, on a few rows. */
 const LATENT = { latentTrainCount: 100, latentTestCount: 50, latentClassifiers: ['knn'] as const };
-
-/** The report fields (eval metrics) behind each family metric; typed so a new family metric must be added here. */
-const EVAL_METRICS_OF: Readonly<Record<FamilyEvalMetric, readonly EvalMetric[]>> = {
-  reconstruction: ['ssim', 'psnr'],
-  elbo: ['elbo'],
-  // KID scores the same features as FID: a family with FID has both.
-  fid: ['fid', 'kid'],
-  'latent-classifiers': ['latent'],
-  accuracy: ['accuracy'],
-  translation: ['translation'],
-};
 
 /** Every number in a report section (nested objects and arrays), with its path. */
 function numbersIn(value: unknown, at: string): [string, number][] {

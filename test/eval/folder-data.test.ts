@@ -88,6 +88,28 @@ describe('eval: an image folder as the data set; data FID cannot score', functio
     assert.match(coloured.skipped[0].reason, /takes 28x28x1 images and the model's are 28x28x3/);
   });
 
+  it('tiny folders: no test image is an error saying why; one test image skips FID and KID with the reason', async () => {
+    // 5 and 15 drawings of the folder: the 10% hold-out gives 0 and 1 test images.
+    const pick = async (name: string, count: number) => {
+      const root = path.join(dir, name);
+      const files = (await fs.readdir(OMNIGLOT_MINI, { recursive: true })).filter((f) => f.endsWith('.png')).sort().slice(0, count);
+      for (const file of files) await fs.cp(path.join(OMNIGLOT_MINI, file), path.join(root, file));
+      return root;
+    };
+    const five = await pick('five', 5);
+    await rejectsWith(
+      evaluate(loose, { data: five, classifier, ...LATENT }),
+      'BAD_DATA',
+      new RegExp(`^${five}: no test images to evaluate on: the 10% of its 5 images held out for testing is none \\(10 images or more leave one\\); give more images, or evaluate on other images \\(--data <folder>, --dataset, --idx\\)$`),
+    );
+    const fifteen = await pick('fifteen', 15);
+    const report = await evaluate(loose, { data: fifteen, classifier, ...LATENT, figures: false });
+    assert.equal(report.dataset.testCount, 1);
+    assert.deepEqual(report.skipped, ['fid', 'kid'].map((metric) => ({ metric, reason: `FID and KID need at least 2 images per side, and ${fifteen} has 1 test image and 14 training images` })));
+    assert.ok(report.ssim && report.psnr, 'the metrics one image gives are computed');
+    await rejectsWith(evaluate(loose, { data: fifteen, classifier, metrics: ['fid'] }), 'BAD_ARGUMENT', /--fid does not apply: FID and KID need at least 2 images per side/);
+  });
+
   it('bad input: a folder and a dataset together, a missing folder', async () => {
     await rejectsWith(evaluate(loose, { data: OMNIGLOT_MINI, dataset: { name: 'mnist' } }), 'BAD_ARGUMENT', /give a dataset \(--dataset mnist\) or an image folder \(--data .*omniglot-mini\), not both/);
     await rejectsWith(evaluate(loose, { data: path.join(dir, 'no-such-folder'), metrics: ['psnr'] }), 'FILE_NOT_FOUND', /image folder not found/);

@@ -6,6 +6,8 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { isAekitError } from '../../src/core/errors';
+import type { EvalMetric } from '../../src/eval';
+import type { FamilyEvalMetric } from '../../src/models';
 import { exportRun } from '../../src/export/run-export';
 import { train } from '../../src/train/trainer';
 
@@ -61,3 +63,14 @@ export async function rejectsWith(promise: Promise<unknown>, code: string, patte
     return true;
   });
 }
+
+/** The report fields (eval metrics) behind each family metric; typed so a new family metric must be added here. */
+export const EVAL_METRICS_OF: Readonly<Record<FamilyEvalMetric, readonly EvalMetric[]>> = {
+  reconstruction: ['ssim', 'psnr'],
+  elbo: ['elbo'],
+  // KID scores the same features as FID: a family with FID has both.
+  fid: ['fid', 'kid'],
+  'latent-classifiers': ['latent'],
+  accuracy: ['accuracy'],
+  translation: ['translation'],
+};

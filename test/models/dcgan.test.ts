@@ -69,6 +69,19 @@ describe('models/dcgan', function () {
     }
   });
 
+  it('refuses image sizes no stride-2 stack fits, saying which sizes do', () => {
+    const family = getFamily('dcgan');
+    const build = (config: object, height: number, width: number) => () => family.build(family.configSchema.parse({ family: 'dcgan', ...config }), { ...MNIST_SHAPE, height, width }, 1).dispose();
+    // Omniglot's 105x105: odd, so no default depth; the message must not say "divisible by 2^0 = 1".
+    assert.throws(build({}, 105, 105), (e: AekitError) => {
+      assert.equal(e.code, 'BAD_CONFIG');
+      assert.equal(e.message, 'model.upsamplings: dcgan needs an even image height and width of at least 8 pixels (one stride-2 layer or more), found 105x105; resize the data, e.g. --image-size 64x64 (the DCGAN tutorial\'s size)');
+      return true;
+    });
+    assert.throws(build({}, 6, 6), /at least 8 pixels .*found 6x6/);
+    assert.throws(build({ upsamplings: 3 }, 28, 28), /: model\.upsamplings: dcgan needs image height and width divisible by 2\^upsamplings = 8, found 28x28; set model\.upsamplings or resize the data$/);
+  });
+
   it("refuses data.valueRange 'unit' with a config error naming the field", async () => {
     await assert.rejects(train({ ...config('unit'), data: { dataset } }), (e: AekitError) => {
       assert.equal(e.code, 'BAD_CONFIG');

@@ -136,4 +136,24 @@ describe('train/trainer: runs that fail', function () {
     assert.deepEqual((await epochRecords(runDir)).map((r) => r.epoch), [1, 2, 3]);
     assert.ok((await finalTensors(runDir)).equals(await finalTensors(whole)));
   });
+
+  it('a run that cannot start makes nothing: data its family cannot learn from, a model that does not fit the images; an overwritten run survives such a start', async () => {
+    const oneClass = path.join(outDir, 'one-class');
+    await fs.mkdir(path.join(oneClass, 'cats'), { recursive: true });
+    const flat = path.resolve(__dirname, '..', '..', 'fixtures', 'data', 'flat-rgb');
+    for (const file of (await fs.readdir(flat)).slice(0, 4)) await fs.copyFile(path.join(flat, file), path.join(oneClass, 'cats', file));
+    const folder = (size: number) => ({ dataset: { name: 'folder', path: oneClass, height: size, width: size, channels: 3 } });
+    // The library's train() refuses as the CLI does (the registry's needsLabels), not with tf.oneHot's "depth must be >=2".
+    await assert.rejects(train({ ...config('classifier-one-class'), model: { family: 'classifier', convChannels: [4], featureSize: 4 }, data: folder(8) }), (error: Error) => {
+      assert.match(error.message, new RegExp(`^model family 'classifier' \\(.*\\) needs labelled images of at least 2 classes, but ${oneClass} has one class \\('cats'\\)`));
+      return true;
+    });
+    await assert.rejects(train({ ...config('conv-ae-odd'), model: { family: 'ae', convChannels: [4, 8], latentSize: 2 }, data: folder(10) }), /needs image height and width divisible by 4, found 10x10/);
+    for (const name of ['classifier-one-class', 'conv-ae-odd']) assert.deepEqual(await fs.readdir(outDir).then((names) => names.filter((n) => n === name)), [], `${name} left a run folder`);
+
+    // --overwrite replaces a run only once the new one has started.
+    await assert.rejects(train({ ...config('whole'), model: { family: 'ae', convChannels: [4, 8], latentSize: 2 }, data: folder(10) }, { overwrite: true }), /divisible by 4/);
+    assert.equal((await runInfo(whole)).status, 'finished');
+    assert.equal((await latest(whole)).label, 'epoch-0003');
+  });
 });

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { AekitError } from '../../core/errors';
+import { familyNames, getFamily } from '../../models';
 import { fromArtifactImages } from '../images';
 import type { ImageShape } from '../images';
 import { ModelIo, oneHot } from '../model-io';
@@ -32,7 +33,7 @@ export class LatentModel {
     const encoder = await OnnxModel.load(encoderPath);
     const models = [encoder];
     try {
-      if (encoder.metadata.part !== 'encoder') throw new AekitError('BAD_ARGUMENT', `expected an encoder artifact, found part '${encoder.metadata.part}'`, { where: encoderPath });
+      if (encoder.metadata.part !== 'encoder') throw notAnEncoder(encoder, encoderPath);
       const image = encoder.info.imageShape;
       if (!image) throw new AekitError('BAD_DATA', 'the encoder has no fixed image shape (aekit.imageShape or an NCHW input)', { where: encoderPath });
       const decoder = decoderPath ? await OnnxModel.load(decoderPath) : undefined;
@@ -153,6 +154,16 @@ export class LatentModel {
     await this.io.encoder?.release();
     await this.io.generator?.release();
   }
+}
+
+/** The refusal of an artifact that is not an encoder, saying whether its run has one. */
+function notAnEncoder(model: OnnxModel, file: string): AekitError {
+  const { part, family } = model.metadata;
+  const hasEncoder = familyNames().includes(family) ? getFamily(family).exportParts.includes('encoder') : true;
+  const advice = hasEncoder
+    ? `give its run's encoder (${path.join(path.dirname(file), 'encoder.onnx')} where aekit export wrote both)`
+    : `a ${family} has no encoder, and the latent tools work on the codes of images`;
+  return new AekitError('BAD_ARGUMENT', `expected an encoder artifact, found part '${part}'; ${advice}`, { where: file });
 }
 
 /** See {@link LatentModel.open}. */

@@ -8,6 +8,7 @@ import type { FolderDataset, ImageDataset } from '../../data/types';
 import { defaultCacheDir, sha256Text } from '../cache';
 import { generateSamples, rowsOf } from '../context';
 import type { EvalContext } from '../context';
+import { datasetName } from '../dataset';
 import type { EvalData } from '../dataset';
 import { referenceStats } from '../fid-features';
 import { FeatureNetwork } from '../features/network';
@@ -37,11 +38,19 @@ export const FID_RELIABLE_COUNT = 2000;
 /** FID and KID of samples and reconstructions, and of training images, on the first `count` images of each split. */
 export const fidRunner: MetricRunner = {
   metrics: ['fid', 'kid'],
-  dataProblem: (data) => featureNetworkProblem(data.options, data.shape),
+  dataProblem: (data) => countProblem(data) ?? featureNetworkProblem(data.options, data.shape),
   // A fitted prior is fitted to training codes.
   needs: (setup) => ({ reconstructions: setup.counts.count, trainCodes: setup.io.priorKind() === 'fitted-gaussian' ? setup.counts.count : 0 }),
   run: (ctx) => scoreImages(ctx),
 };
+
+/** Why FID and KID cannot compare the data's splits: a covariance and KID's pairs need 2 images a side. */
+function countProblem(data: EvalData): string | undefined {
+  const [test, train] = [data.test.count, data.train.count];
+  if (Math.min(test, train) >= 2) return undefined;
+  const images = (n: number, split: string) => `${n} ${split} image${n === 1 ? '' : 's'}`;
+  return `FID and KID need at least 2 images per side, and ${datasetName(data.spec)} has ${images(test, 'test')} and ${images(train, 'training')}`;
+}
 
 /** The feature network file of an evaluation: the one given, else the shipped one for the image shape. */
 export function featureNetworkFile(options: Pick<EvaluateOptions, 'features' | 'classifier'>, shape: ImageShape): string | undefined {

@@ -59,6 +59,14 @@ describe('latent tools on an exported VAE', function () {
     assert.equal(model.decoderPath, path.join(path.dirname(encoderPath), 'decoder.onnx'));
   });
 
+  it("refuses a decoder given for the encoder, pointing at the run's encoder", async () => {
+    const decoder = path.join(path.dirname(encoderPath), 'decoder.onnx');
+    await assert.rejects(openLatentModel(decoder), (e: Error) => {
+      assert.equal(e.message, `${decoder}: expected an encoder artifact, found part 'decoder'; give its run's encoder (${encoderPath} where aekit export wrote both)`);
+      return true;
+    });
+  });
+
   it('fits a GMM to codes, saves it next to the encoder, and samples images from it', async () => {
     const images = await loadLatentImages({ dataset: 'mnist', split: 'train', limit: 500 }, model.imageShape);
     assert.equal(images.count, 500);
