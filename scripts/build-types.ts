@@ -11,7 +11,7 @@
  * A build writes the fresh reports to build/api/ and says when they differ from etc/;
  * test/package/api-report.test.ts fails until `npm run api` copies them (review the diff).
  *
- * Usage: `npx tsx scripts/build-types.ts` (build) or `npx tsx scripts/build-types.ts --update`.
+ * Usage: `npm run build:types` (after tsc; part of `npm run build`) or `npm run api` (tsc, then `--update`).
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';

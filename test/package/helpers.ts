@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
+/** The repository (the package's root). */
 export const ROOT = path.resolve(__dirname, '..', '..');
 
 /** Output of a finished command. */
@@ -82,6 +83,7 @@ export interface PackageJson {
   files: string[];
 }
 
+/** The repository's package.json. */
 export function readPackageJson(): PackageJson {
   return JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as PackageJson;
 }
