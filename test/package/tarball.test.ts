@@ -3,9 +3,9 @@
  * tarball offline (npm's cache only; every proxy pointed at a closed port, so an install script
  * that reaches for the network fails at once instead of depending on it), with the README's
  * `ONNXRUNTIME_NODE_INSTALL=skip`. Then, in that project: `npx aekit --help`, every entry imported
- * from ESM and required from CommonJS, a shipped model run through `aekit/artifact` and read through
- * `aekit/web`, and `tsc --strict` without `skipLibCheck` on consumer files (nodenext ESM and CJS,
- * node10, a bundler page with DOM types).
+ * from ESM and required from CommonJS, a shipped model run through `aekit/artifact` and read
+ * through `aekit/web`, `aekit/web` bundled for a page by esbuild, and `tsc --strict` without
+ * `skipLibCheck` on consumer files (nodenext ESM and CJS, node10, a bundler page with DOM types).
  *
  * Offline needs npm's cache to hold aekit's dependencies: the repository's `npm ci` puts them there.
  */
@@ -13,6 +13,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { build } from 'esbuild';
 import { consumerEnv, ensureBuilt, readPackageJson, ROOT, run, writeConsumerProject } from './helpers';
 import type { RunResult } from './helpers';
 
@@ -228,6 +229,15 @@ describe('package: the tarball installed offline in an empty project @slow', fun
     assert.equal(got.version, pkg.version);
     assert.equal(got.typedError, true);
     assert.equal(got.web.family, 'classifier');
+  });
+
+  it('bundles `aekit/web` for a browser page with esbuild: the ES module build, onnxruntime-web resolved by the bundler', async () => {
+    writeFileSync(path.join(project, 'page.mjs'), "import { loadDecoder, drawImages } from 'aekit/web';\nwindow.aekit = { loadDecoder, drawImages };\n");
+    const result = await build({ absWorkingDir: project, entryPoints: ['page.mjs'], bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent', outfile: 'out.js' });
+    const inputs = Object.keys(result.metafile.inputs);
+    assert.ok(inputs.includes('node_modules/aekit/dist/web/aekit-web.js'), `bundled: ${inputs.join(', ')}`);
+    assert.ok(!inputs.some((file) => file.endsWith('.cjs')), 'a browser bundle takes the ES module build');
+    assert.ok(inputs.some((file) => file.startsWith('node_modules/onnxruntime-web/')), 'onnxruntime-web comes from node_modules');
   });
 
   for (const [kind, config] of Object.entries(TS_CONFIGS)) {
