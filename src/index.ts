@@ -1,45 +1,46 @@
 /**
- * aekit's library entry: the same capabilities the CLI uses, as typed functions.
+ * aekit's library entry (`import ... from 'aekit'`): one typed function for each thing the CLI
+ * does, the metric functions, the data loaders, and the types their options and results need.
+ * The README's "Use aekit as a library" section documents each.
+ *
+ * The building blocks behind them live under subpaths, one per stage: `aekit/data`,
+ * `aekit/artifact`, `aekit/export`, `aekit/eval`, `aekit/train`, `aekit/serve`, `aekit/bench`;
+ * the browser module is `aekit/web`. No public type mentions tfjs.
+ *
+ * To publish a function here: one line below, from its stage's index, then `npm run api`
+ * (etc/aekit.api.md records the public API; `npm test` checks it).
  */
+
+// Errors, logging, version.
 export { AekitError, isAekitError } from './core/errors';
 export type { AekitErrorCode } from './core/errors';
-export { Rng } from './core/rng';
-export { useBackend, currentBackend, TFJS_BACKENDS } from './core/tfjs-backend';
-export type { BackendChoice, TfjsBackendName } from './core/tfjs-backend';
-export { imageGridPng, decodePng } from './core/image-io';
-export { lineChartPng } from './core/plot';
 export { consoleLogger, silentLogger } from './core/log';
 export type { Logger, LogLevel } from './core/log';
 export { AEKIT_VERSION } from './core/version';
 
-export * from './data';
+// Data: bundled sets, IDX files, image folders (`aekit/data` has transforms, splits, the registry).
+export { loadDataset, loadFashionMnist, loadIdxDataset, loadImageFolder, loadMnist } from './data';
+export type { DatasetSpec, FolderDataset, ImageDataset, ImageFolderOptions, MnistOptions, Split, ValueRange } from './data';
 
-export { getFamily, familyNames, registerFamily, FAMILY_EVAL_METRICS, SAMPLE_PRIORS } from './models';
-export type { BaseModelConfig, DataShape, FamilyEvalMetric, FamilyDefinition, FamilyEvaluation, FamilyModel, PartName, SamplePrior, TrainingPhase, TrainBatch, StepContext, LossTerms } from './models';
+// Train (`aekit quickstart`, `train`, `sweep`, `export --part train-step`).
+export { quickstart, train, trainingFid, runSweep, loadSweepConfig, exportTrainingStep, familyNames } from './train';
+export type { QuickstartEvent, QuickstartOptions, QuickstartResult, TrainEvent, TrainOptions, TrainResult, TrainingFid, TrainingFidOptions } from './train';
+export type { RunConfig, RunConfigInput, SlurmOptions, SweepConfig, SweepOptions, SweepResult, SweepRunResult, SweepSlurmJob, TrainingStepExport, TrainingStepExportOptions } from './train';
 
-export { train, primaryMetric } from './train/trainer';
-export type { SampledImages, SampleMetricsHook, TrainEvent, TrainOptions, TrainResult } from './train/trainer';
-export { trainingFid, TRAINING_FID_IMAGES, TRAINING_FID_METRIC } from './train/sample-fid';
-export type { TrainingFid, TrainingFidOptions } from './train/sample-fid';
-export { writeProgressGif, PROGRESS_GIF } from './train/progress-gif';
-export { resolveRunConfig } from './run/config';
-export type { RunConfig, RunConfigInput, TrainSettings, DataSettings } from './run/config';
-export { loadCheckpoint, findCheckpoint, saveCheckpoint } from './run/checkpoint';
-export type { LoadedCheckpoint, TrainerState } from './run/checkpoint';
-export { RunFolder } from './run/run-folder';
-export type { MetricsRecord, StepRecord, EpochRecord } from './run/run-folder';
-export { binaryCrossEntropy, meanSquaredError, gaussianKl, softmaxCrossEntropy, reconstructionLoss } from './models/losses';
-export type { PixelReduction, ReconstructionLoss } from './models/losses';
-export { Adam } from './train/optim';
-export { exportTrainingStep, TRAIN_STEP_FILES, TRAIN_STEP_FORMAT, TRAIN_STEP_VERSION } from './train/engines/ort/web-bundle';
-export type { TrainingStepExport, TrainingStepExportOptions, TrainStepManifest, TrainStepNoise, TrainStepTensor, TrainStepTensorRole } from './train/engines/ort/web-bundle';
-export { runSweep, loadSweepConfig, resolveSweepConfig, sweepPoints, sweepMarkdown, DEFAULT_SWEEP_SPLIT } from './train/sweep';
-export type { SweepConfig, SweepConfigInput, SweepOptions, SweepPoint, SweepResult, SweepRunResult } from './train/sweep';
-export { quickstart, QUICKSTART_CONFIG, QUICKSTART_EVAL_COUNT, type QuickstartEvent, type QuickstartOptions, type QuickstartResult } from './train/quickstart';
+// Export (`aekit export`).
+export { exportRun } from './export';
+export type { ExportRunOptions, ExportRunResult } from './export';
 
-export * from './eval';
-export * from './eval/latent';
+// Evaluate (`aekit eval`) and the metric functions (`aekit/eval` has the latent tools of `aekit latent`).
+export { evaluate, EVAL_METRICS, writeReport, reportJson, formatReportTable } from './eval';
+export type { EvalMetric, EvalProgress, EvalReport, EvaluateOptions, WriteReportOptions } from './eval';
+export { FeatureNetwork, featureStats, frechetDistance, kid, mmdOfSubsets, ssim, meanSsim, psnr, meanPsnr } from './eval';
+export type { FeatureNetworkOptions, FeatureStats, ImageMetricOptions, ImageShape, KidOptions, KidResult } from './eval';
 
-export * from './bench';
-export { startServer, SERVE_DEFAULTS } from './serve';
-export type { AekitServer, HealthReport, ServeOptions } from './serve';
+// Serve (`aekit serve`, `aekit export --web`).
+export { startServer, exportWebDemo } from './serve';
+export type { AekitServer, ExportWebDemoOptions, HealthReport, ServeOptions, WebDemoResult } from './serve';
+
+// Bench (`aekit bench`).
+export { benchmark, formatBenchTable, writeBenchReport } from './bench';
+export type { BenchOptions, BenchReport } from './bench';

@@ -19,7 +19,7 @@ export {
 export type { ArtifactMetadata, ArtifactPart, CategoricalLayout, FeatureExtraction, FeatureInputRange, FeatureResize, ImageShape, LabelInput, SamplePrior, TensorLayout, TensorSpec, ValueRange } from './metadata';
 export { describeArtifact, CLASSIFIER_FEATURES_OUTPUT, DECODING_PARTS, DRAWABLE_PRIORS } from './info';
 export type { ArtifactInfo, DescribeOptions, LabelInfo } from './info';
-export { artifactInfo, decodeModel, encodeModel, rawMetadata, readArtifactInfo, readMetadata, registryPrior, writeMetadata } from './onnx-io';
+export { artifactInfo, rawMetadata, readArtifactInfo, readMetadata, registryPrior, writeMetadata } from './onnx-io';
 export { drawLatents, MAX_SEED, normalSamples, uniformSamples } from './prior';
 export { checkNodeExecutionProvider, checkRuntime, checkSessionRuntime, HOST_DTYPES, NODE_EXECUTION_PROVIDERS, openOrtSession, ORT_RUNTIMES, ORT_SESSION_RUNTIMES, runOnnx } from './runtime';
 export type { FeedTensor, HostDtype, HostTensor, HostTensorData, NamedHostTensor, NodeExecutionProvider, OrtRuntime, OrtSessionHandle, OrtSessionOptions, OrtSessionRuntime, TypedHostTensor } from './runtime';

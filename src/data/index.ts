@@ -2,6 +2,7 @@
  * The data layer: IDX files, bundled MNIST, image folders, value ranges and noise, splits and
  * batches, and the dataset registry used by configs and the CLI.
  */
+export { Rng } from '../core/rng';
 export type { FolderDataset, FolderReadReport, ImageDataset, Rgb, SkippedFile, TintedDataset, ValueRange } from './types';
 export { readIdx, loadIdxDataset, type IdxArray, type IdxDataType, type IdxDatasetOptions, type IdxFile } from './idx';
 export { loadMnist, loadIdxSplit, clearMnistCache, mnistDataDir, MNIST_COUNTS, IDX_SPLIT_FILES, type IdxSplitSource, type MnistOptions, type Split } from './mnist';

@@ -43,9 +43,11 @@ export { FID_RELIABLE_COUNT, featureNetworkFile, smallSampleWarning, smallSample
 export { CACHE_DIR_ENV, DEFAULT_CACHE_FOLDER, defaultCacheDir } from './cache';
 export { OnnxModel, DEFAULT_EVAL_BATCH, DEFAULT_EVAL_RUNTIME, type FloatTensor, type OnnxModelOptions, type RowProgress } from './onnx-session';
 export { ModelIo, familyEvaluation, oneHot, type TranslationDirection, type Encoded } from './model-io';
+export type { FamilyEvaluation } from '../models';
 export { EVAL_PRIORS, type PriorKind, type LatentPrior } from './priors';
 export { loadTarget, RUN_ONNX_FOLDER, EVAL_PARTS, type EvalPart, type LoadedTarget, type LoadTargetOptions } from './target';
 export { estimateElbo, likelihoodFor, describeLikelihood, logMeanExp, DEFAULT_IWAE_SAMPLES, GAUSSIAN_LIKELIHOOD_SIGMA, type ElboEstimate, type ElboInput, type ReconstructionLikelihood } from './metrics/elbo';
 export { scoreClassifiers, LATENT_CLASSIFIERS, KNN_NEIGHBOURS, DENSE_CLASSIFIER_SETTINGS, type LatentClassifierName, type LabelledFeatures, type ClassifierScore, type ScoreClassifiersOptions } from './metrics/latent-classifiers';
 export { RandomForest, RANDOM_FOREST_TREES, RANDOM_FOREST_MAX_DEPTH, RANDOM_FOREST_BINS, type RandomForestOptions } from './metrics/random-forest';
 export { nhwcToNchw, nchwToNhwc, convertRange, toArtifactImages, fromArtifactImages, type ImageShape } from './images';
+export * from './latent';

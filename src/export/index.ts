@@ -1,12 +1,15 @@
 /**
- * Export stage: tfjs LayersModel -> ONNX (NCHW images, symbolic batch, aekit metadata, optional
- * fp16), parity verification on onnxruntime-node and onnxruntime-web, atomic writes, Triton
- * model repositories.
+ * Export stage (`aekit/export`): a run folder -> ONNX artifacts ({@link exportRun}: NCHW images,
+ * symbolic batch, aekit metadata, optional fp16), their parity report on onnxruntime-node and
+ * onnxruntime-web, atomic writes, Triton model repositories. The converter itself
+ * (`./export.ts`, `./convert.ts`, `./verify.ts`) takes tfjs models, so it stays internal.
  */
-export { exportLayersModel } from './export';
+export { exportRun } from './run-export';
+export type { ExportedArtifact, ExportRunOptions, ExportRunResult } from './run-export';
 export type { ArtifactMetadataInput, ExportOptions, ExportResult, Fp16Report } from './export';
-export { convertLayersModel, sanitizeName, DEFAULT_OPSET, MIN_OPSET, MAX_OPSET } from './convert';
-export type { ConvertOptions, ConvertedModel } from './convert';
+export { PART_NAMES } from '../models';
+export type { PartName } from '../models';
+export { sanitizeName, DEFAULT_OPSET, MIN_OPSET, MAX_OPSET } from './convert';
 export { SUPPORTED_LAYERS } from './layers';
 export { SUPPORTED_ACTIVATIONS } from './activations';
 export {
@@ -19,8 +22,9 @@ export {
 } from '../artifact/metadata';
 export { readMetadata, writeMetadata } from '../artifact/onnx-io';
 export type { ArtifactMetadata, ArtifactPart, LabelInput, TensorLayout, TensorSpec, ValueRange } from '../artifact/metadata';
-export { verifyOnnx, FP16_RTOL, FP16_TOLERANCE, FP32_RTOL, FP32_TOLERANCE, DEFAULT_VERIFY_BATCH } from './verify';
+export { FP16_RTOL, FP16_TOLERANCE, FP32_RTOL, FP32_TOLERANCE, DEFAULT_VERIFY_BATCH } from './verify';
 export type { OutputParity, RuntimeParity, VerifyOptions, VerifyReport } from './verify';
+export type { WorstElement } from '../core/allclose';
 export { ORT_RUNTIMES } from '../artifact/runtime';
 export type { OrtRuntime } from '../artifact/runtime';
 export { writeFileAtomic, writeOnnxAtomic } from '../core/atomic-write';

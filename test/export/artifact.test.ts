@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { onnx } from 'onnx-proto';
 import { AekitError } from '../../src/core/errors';
 import { tf, useBackend } from '../../src/core/tfjs-backend';
-import { ArtifactMetadata, exportLayersModel, readMetadata, verifyOnnx, writeMetadata } from '../../src/export';
+import { ArtifactMetadata, readMetadata, writeMetadata } from '../../src/export';
+import { exportLayersModel } from '../../src/export/export';
+import { verifyOnnx } from '../../src/export/verify';
 import { TestModel, buildTestModel } from './models';
 
 function rejectsWith(code: string, ...fragments: string[]): (error: unknown) => boolean {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { AekitError } from '../../src/core/errors';
 import { tf, useBackend } from '../../src/core/tfjs-backend';
-import { exportLayersModel } from '../../src/export';
+import { exportLayersModel } from '../../src/export/export';
 import { float16Bits, float16Value } from '../../src/export/onnx-graph';
 
 describe('export: float16 encoding', () => {

@@ -2,7 +2,9 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf, useBackend } from '../../src/core/tfjs-backend';
-import { FP16_TOLERANCE, FP32_TOLERANCE, ORT_RUNTIMES, exportLayersModel, verifyOnnx } from '../../src/export';
+import { FP16_TOLERANCE, FP32_TOLERANCE, ORT_RUNTIMES } from '../../src/export';
+import { exportLayersModel } from '../../src/export/export';
+import { verifyOnnx } from '../../src/export/verify';
 import { TEST_MODEL_NAMES, buildTestModel } from './models';
 
 /** Batches checked: 1 and an odd batch > 1, from the same file (symbolic batch). */

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { onnx } from 'onnx-proto';
 import { AekitError } from '../../src/core/errors';
 import { useBackend } from '../../src/core/tfjs-backend';
-import { ExportResult, exportLayersModel, parseTritonConfig, readMetadata, verifyOnnx, writeTritonRepository } from '../../src/export';
+import { ExportResult, parseTritonConfig, readMetadata, writeTritonRepository } from '../../src/export';
+import { exportLayersModel } from '../../src/export/export';
+import { verifyOnnx } from '../../src/export/verify';
 import { TestModel, buildTestModel } from './models';
 
 const isCode = (code: string, fragment: string) => (error: unknown) =>

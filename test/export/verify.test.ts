@@ -7,7 +7,9 @@ import { strict as assert } from 'node:assert';
 import { AekitError } from '../../src/core/errors';
 import { FP32_CLOSE } from '../../src/core/allclose';
 import { tf, useBackend } from '../../src/core/tfjs-backend';
-import { FP32_TOLERANCE, exportLayersModel, verifyOnnx } from '../../src/export';
+import { FP32_TOLERANCE } from '../../src/export';
+import { exportLayersModel } from '../../src/export/export';
+import { verifyOnnx } from '../../src/export/verify';
 import { buildTestModel } from './models';
 import type { TestModel } from './models';
 

@@ -34,4 +34,4 @@ export type { DrawOptions } from './draw';
 export { DIGIT_BOX, IMAGE_FITS, toModelInput } from './resample';
 export type { ImageFit, ModelInputOptions, RgbaImage } from './resample';
 export { mountDemo } from './demo/mount';
-export type { DemoHandle, DemoOptions } from './demo/mount';
+export type { DemoHandle, DemoOptions, DemoState, DemoTimings } from './demo/mount';
