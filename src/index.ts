@@ -32,8 +32,8 @@ export { exportRun } from './export';
 export type { ExportRunOptions, ExportRunResult } from './export';
 
 // Evaluate (`aekit eval`) and the metric functions (`aekit/eval` has the latent tools of `aekit latent`).
-export { evaluate, EVAL_METRICS, writeReport, reportJson, formatReportTable } from './eval';
-export type { EvalMetric, EvalProgress, EvalReport, EvaluateOptions, WriteReportOptions } from './eval';
+export { evaluate, EVAL_METRICS, writeReport, reportJson, formatReportTable, fidOfFolders, saveStats } from './eval';
+export type { EvalMetric, EvalProgress, EvalReport, EvaluateOptions, WriteReportOptions, FidSideReport, FolderFidOptions, FolderFidResult, FolderFidTimings, SavedStats } from './eval';
 export { FeatureNetwork, featureStats, frechetDistance, kid, mmdOfSubsets, ssim, meanSsim, psnr, meanPsnr } from './eval';
 export type { FeatureNetworkOptions, FeatureStats, ImageMetricOptions, ImageShape, KidOptions, KidResult } from './eval';
 
