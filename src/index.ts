@@ -17,6 +17,8 @@ export type { AekitErrorCode } from './core/errors';
 export { consoleLogger, silentLogger } from './core/log';
 export type { Logger, LogLevel } from './core/log';
 export { AEKIT_VERSION } from './core/version';
+export { compareClose, FP16_CLOSE, FP32_CLOSE } from './core/allclose';
+export type { Closeness, Tolerance, WorstElement } from './core/allclose';
 
 // Data: bundled sets, IDX files, image folders (`aekit/data` has transforms, splits, the registry).
 export { loadDataset, loadFashionMnist, loadIdxDataset, loadImageFolder, loadMnist } from './data';
