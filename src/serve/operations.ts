@@ -4,7 +4,7 @@
  * Plain typed results; the HTTP layer (routes.ts, replies.ts) turns them into responses.
  */
 import { drawLatents } from '../artifact/prior';
-import type { ImageShape, ValueRange } from '../artifact/metadata';
+import type { ModelSummary } from '../artifact/info';
 import type { DynamicBatcher, BatchStats, RowFeeds } from './batcher';
 import type { RowsInput, SampleInput } from './codec';
 import { firstNonFinite } from './codec';
@@ -56,14 +56,9 @@ export function offeredOperations(model: ServedModel): Operation[] {
 }
 
 /** A model as `/v1/models` lists it. */
-export interface ModelListing {
+export interface ModelListing extends Omit<ModelSummary, 'canSample'> {
   name: string;
-  family: string;
-  latentSize: number;
-  conditional: boolean;
-  numClasses?: number;
-  imageShape: ImageShape;
-  valueRange: ValueRange;
+  /** What the model offers (`sample` where `ModelSummary.canSample`). */
   operations: Operation[];
   /** Where to download each artifact, and its size in bytes. */
   artifacts: Partial<Record<ServedRole, { url: string; bytes: number }>>;
