@@ -9,6 +9,8 @@
  * second to compare the first and the last 5 s.
  *
  * Usage: npm run build && npm run bench:serve -- [--duration 20] [--connections 64] [--decoder file.onnx] [--max-batch 64] [--apis v1,v2]
+ *          [--batching on,off] [--ep cpu|webgpu|cuda] [--strict-ep]
+ * (`--ep` and `--strict-ep` go to `aekit serve`; scripts/gpu-check.sh runs this with `--ep webgpu --strict-ep`.)
  * Figures and the exact command: docs/benchmarks.md, section "Serving".
  */
 import { spawn } from 'node:child_process';
@@ -35,15 +37,25 @@ interface Flags {
   maxBatch: number;
   /** Which APIs to load: the server's own (v1) and the v2 inference protocol. */
   apis: Api[];
+  /** Rows with dynamic batching on, off, or both. */
+  batching: boolean[];
+  /** `aekit serve --ep`: the onnxruntime execution provider of the server. */
+  ep: string;
+  /** `aekit serve --strict-ep`: refuse to start rather than fall back to the CPU. */
+  strictEp: boolean;
 }
 
 type Api = 'v1' | 'v2';
 
 function parseFlags(argv: string[]): Flags {
-  const flags: Flags = { duration: 20, connections: 64, maxBatch: 64, apis: ['v1', 'v2'] };
+  const flags: Flags = { duration: 20, connections: 64, maxBatch: 64, apis: ['v1', 'v2'], batching: [true, false], ep: 'cpu', strictEp: false };
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write('Usage: npm run build && npm run bench:serve -- [--duration 20] [--connections 64] [--decoder file.onnx] [--max-batch 64] [--apis v1,v2]\n');
+    process.stdout.write('Usage: npm run build && npm run bench:serve -- [--duration 20] [--connections 64] [--decoder file.onnx] [--max-batch 64] [--apis v1,v2] [--batching on,off] [--ep cpu|webgpu|cuda] [--strict-ep]\n');
     process.exit(0);
+  }
+  if (argv.includes('--strict-ep')) {
+    flags.strictEp = true;
+    argv = argv.filter((a) => a !== '--strict-ep');
   }
   for (let i = 0; i < argv.length; i += 2) {
     const [name, value] = [argv[i], argv[i + 1]];
@@ -55,7 +67,12 @@ function parseFlags(argv: string[]): Flags {
     else if (name === '--apis') {
       flags.apis = value.split(',') as Api[];
       if (flags.apis.length === 0 || flags.apis.some((a) => a !== 'v1' && a !== 'v2')) throw new Error(`--apis: expected v1, v2 or v1,v2, got ${value}`);
-    } else throw new Error(`unknown flag ${name}; expected --duration, --connections, --decoder, --max-batch, --apis`);
+    } else if (name === '--batching') {
+      const parts = value.split(',');
+      if (parts.length === 0 || parts.some((b) => b !== 'on' && b !== 'off')) throw new Error(`--batching: expected on, off or on,off, got ${value}`);
+      flags.batching = parts.map((b) => b === 'on');
+    } else if (name === '--ep') flags.ep = value;
+    else throw new Error(`unknown flag ${name}; expected --duration, --connections, --decoder, --max-batch, --apis, --batching, --ep, --strict-ep`);
   }
   if (!(flags.duration >= 2 * MEMORY_WINDOW_S)) throw new Error(`--duration must be at least ${2 * MEMORY_WINDOW_S} s (memory is compared over the first and last ${MEMORY_WINDOW_S} s)`);
   return flags;
@@ -77,10 +94,10 @@ interface Server {
   child: ChildProcessWithoutNullStreams;
 }
 
-async function startServer(decoder: string, maxBatch: number): Promise<Server> {
+async function startServer(decoder: string, maxBatch: number, flags: Flags): Promise<Server> {
   const bin = path.resolve(__dirname, '../bin/aekit.js');
   if (!existsSync(path.resolve(__dirname, '../dist/cli/commands/serve.js'))) throw new Error('dist/ is not built: run `npm run build` first');
-  const child = spawn(process.execPath, [bin, 'serve', decoder, '--port', '0', '--max-batch', String(maxBatch), '--max-delay-ms', '2']);
+  const child = spawn(process.execPath, [bin, 'serve', decoder, '--port', '0', '--max-batch', String(maxBatch), '--max-delay-ms', '2', '--ep', flags.ep, ...(flags.strictEp ? ['--strict-ep'] : [])]);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const url = await new Promise<string>((resolve, reject) => {
@@ -134,7 +151,7 @@ function decodeRequest(api: Api, response: Row['response'], latentSize: number):
 }
 
 async function measure(decoder: string, api: Api, response: Row['response'], batching: boolean, flags: Flags, latentSize: number): Promise<Row> {
-  const server = await startServer(decoder, batching ? flags.maxBatch : 1);
+  const server = await startServer(decoder, batching ? flags.maxBatch : 1, flags);
   try {
     const { path: route, headers, body } = decodeRequest(api, response, latentSize);
     const url = `${server.url}${route}`;
@@ -171,13 +188,13 @@ async function main(): Promise<void> {
     const decoder = flags.decoder ?? (await mnistMlpDecoder(tmp));
     const latentSize = 20;
     const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
-    process.stdout.write(`decoder ${decoder}; ${flags.connections} connections, ${flags.duration} s per row; ${os.cpus().length} cores; load average before: ${load}\n\n`);
+    process.stdout.write(`decoder ${decoder}; ${flags.connections} connections, ${flags.duration} s per row; ${os.cpus().length} cores; execution provider ${flags.ep}${flags.strictEp ? ' (strict)' : ''}; load average before: ${load}\n\n`);
     process.stdout.write('| API | response | dynamic batching | req/s | p50 ms | p99 ms | errors | RSS first/last 5 s (MiB) | runs (merged) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n');
     const rows: Row[] = [];
     const label = (r: Row) => (r.api === 'v1' ? `/v1 decode | ${r.response === 'json' ? 'JSON' : 'float32 (octet-stream)'}` : `/v2 infer | ${r.response === 'json' ? 'JSON tensors' : 'binary tensor data (in and out)'}`);
     // The APIs alternate, so that a change in the machine's load hits both alike.
     for (const response of ['json', 'octet'] as const) {
-      for (const batching of [true, false]) {
+      for (const batching of flags.batching) {
         for (const api of flags.apis) {
           const r = await measure(decoder, api, response, batching, flags, latentSize);
           rows.push(r);
