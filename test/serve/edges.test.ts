@@ -11,7 +11,7 @@ import { normalSamples } from '../../src/artifact/prior';
 import { startServer } from '../../src/serve';
 import type { AekitServer } from '../../src/serve';
 import type { TestArtifacts } from './helpers';
-import { assertErrorShape, nodeRequest, ortReference, parseResponses, rawConnection, request, testArtifacts } from './helpers';
+import { assertErrorShape, nodeRequest, overflowingLatent, parseResponses, rawConnection, request, testArtifacts } from './helpers';
 
 function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
@@ -167,15 +167,7 @@ describe('serve: the edges of the protocol', function () {
   });
 
   it('finite latents the decoder overflows on are a 422 naming the row, logged once a minute at most, without a stack', async () => {
-    // The AE test decoder turns some sign patterns of float32-max latents into NaN (inf - inf): find one with onnxruntime itself.
-    const huge = 3.4e38;
-    let overflowing: number[] | undefined;
-    for (let mask = 0; mask < 32 && !overflowing; mask++) {
-      const z = Array.from({ length: 5 }, (_, i) => ((mask >> i) & 1 ? -huge : huge));
-      const out = (await ortReference(artifacts.ae.decoder, { z: { data: Float32Array.from(z), dims: [1, 5] } })).image;
-      if (out.some((v) => !Number.isFinite(v))) overflowing = z;
-    }
-    assert.ok(overflowing, 'some sign pattern of float32-max latents overflows the AE test decoder');
+    const overflowing = await overflowingLatent(artifacts.ae.decoder);
     const before = logger.lines.length;
     for (let i = 0; i < 5; i++) {
       const res = await request(`${url}/v1/models/ae/decode`, { body: { z: [Array.from(normalSamples(5, i)), overflowing] } });

@@ -73,6 +73,20 @@ export async function ortReference(file: string, feeds: Record<string, { data: F
   return Object.fromEntries(outputs.map((o) => [o.name, o.data]));
 }
 
+/**
+ * A latent of float32-max entries that the 5-d AE test decoder turns into NaN (inf - inf), found
+ * with onnxruntime itself: finite input, non-finite output, whichever sign pattern does it.
+ */
+export async function overflowingLatent(decoder: string): Promise<number[]> {
+  const huge = 3.4e38;
+  for (let mask = 0; mask < 32; mask++) {
+    const z = Array.from({ length: 5 }, (_, i) => ((mask >> i) & 1 ? -huge : huge));
+    const out = (await ortReference(decoder, { z: { data: Float32Array.from(z), dims: [1, 5] } })).image;
+    if (out.some((v) => !Number.isFinite(v))) return z;
+  }
+  throw new Error(`no sign pattern of float32-max latents overflows ${decoder}`);
+}
+
 /** One-hot rows for labels. */
 export function oneHot(labels: number[], classes: number): Float32Array {
   const out = new Float32Array(labels.length * classes);

@@ -2,11 +2,11 @@
  * A decoder in the browser: latents (and a class, for conditional models) -> images on
  * onnxruntime-web, and samples from the artifact's prior with the same seeded draws as the server.
  */
-import { defaultLog, openSession, ort } from './ort';
+import { defaultLog, ort } from './ort';
 import type { WebExecutionProvider } from './ort';
 import { asDecoder, describeBytes, summaryOf } from './artifact';
 import type { DecoderInfo } from './artifact';
-import { configureRuntime, fetchBytes, resolveProviders } from './runtime';
+import { fetchBytes, openWebSession } from './runtime';
 import type { LoadDecoderOptions } from './runtime';
 import { latentRows, oneHotLabels } from './tensors';
 import type { ImageBatch, LabelOption } from './tensors';
@@ -37,9 +37,7 @@ export async function openDecoder(bytes: Uint8Array, url: string, options: LoadD
   const log = options.log ?? defaultLog;
   const info: DecoderInfo = asDecoder(describeBytes(bytes, url), url);
   const summary = summaryOf(info, url);
-  const threads = configureRuntime(options, log);
-  const providers = await resolveProviders(options.executionProviders, log);
-  const { session, provider } = await openSession(bytes, providers, url, log);
+  const { session, provider, threads } = await openWebSession(bytes, url, options, log);
   log('info', `${url}: ${info.family} decoder on ${provider}${provider === 'wasm' ? ` (${threads} thread${threads === 1 ? '' : 's'})` : ''}`);
   const { channels, height, width } = summary.imageShape;
   const latentSize = info.latentInput.size;

@@ -3,13 +3,13 @@
  * `loadModel`, which pairs a run's encoder and decoder so a page can reconstruct (image -> code ->
  * image) as the server's `/reconstruct` does.
  */
-import { defaultLog, openSession, ort } from './ort';
+import { defaultLog, ort } from './ort';
 import type { WebExecutionProvider } from './ort';
 import { asEncoder, describeBytes, summaryOf, whyNoCode } from './artifact';
 import type { EncoderInfo } from './artifact';
 import { openDecoder } from './decoder';
 import type { Decoder } from './decoder';
-import { configureRuntime, fetchBytes, resolveProviders } from './runtime';
+import { fetchBytes, openWebSession } from './runtime';
 import type { LoadDecoderOptions } from './runtime';
 import { imageRows, oneHotLabels } from './tensors';
 import type { ImageBatch, LabelOption } from './tensors';
@@ -43,9 +43,7 @@ async function openEncoder(bytes: Uint8Array, url: string, options: LoadDecoderO
   const log = options.log ?? defaultLog;
   const info: EncoderInfo = asEncoder(describeBytes(bytes, url), url);
   const summary = summaryOf(info, url);
-  const threads = configureRuntime(options, log);
-  const providers = await resolveProviders(options.executionProviders, log);
-  const { session, provider } = await openSession(bytes, providers, url, log);
+  const { session, provider, threads } = await openWebSession(bytes, url, options, log);
   log('info', `${url}: ${info.family} encoder on ${provider}`);
   const { channels, height, width } = summary.imageShape;
   const latentSize = info.codeOutput.size;

@@ -3,7 +3,7 @@
  * files are, threads, logging, fetch), onnxruntime-web's global wasm settings (set once, before the
  * first session), the choice of providers, and fetching an artifact's bytes.
  */
-import { checkProviders, ort, WEB_EXECUTION_PROVIDERS } from './ort';
+import { checkProviders, openSession, ort, WEB_EXECUTION_PROVIDERS } from './ort';
 import type { WebExecutionProvider, WebLog } from './ort';
 
 /**
@@ -87,4 +87,14 @@ export async function fetchBytes(url: string, options: Pick<LoadDecoderOptions, 
   const response = await doFetch(url);
   if (!response.ok) throw new Error(`aekit-web: fetching ${url} failed: HTTP ${response.status}`);
   return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * An onnxruntime-web session for one artifact, as decoders and encoders open it: wasm threads
+ * configured, the execution providers resolved, then tried in order.
+ */
+export async function openWebSession(bytes: Uint8Array, url: string, options: LoadDecoderOptions, log: WebLog): Promise<{ session: ort.InferenceSession; provider: WebExecutionProvider; threads: number }> {
+  const threads = configureRuntime(options, log);
+  const providers = await resolveProviders(options.executionProviders, log);
+  return { ...(await openSession(bytes, providers, url, log)), threads };
 }
