@@ -3,10 +3,11 @@
  * is parsed by the CLI's own parser and validated by the verb's schema (`--dry-run`: nothing is
  * read, trained or written), every repository path they name exists (recipes, fixtures, models,
  * scripts), every `npm run` script exists, and every relative Markdown link and figure resolves.
- * The built CLI runs for real for the commands that cost nothing (`--help`, `serve models/`).
+ * The README tour runs for real (shrunk, after a shrunk quickstart), as do `--dry-run` itself and `serve models/`.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { CommanderError } from 'commander';
 import { buildProgram } from '../../src/cli';
@@ -205,6 +206,26 @@ describe('docs: every command in README.md and docs/*.md works when pasted', fun
     const bad = await runCli(['export', 'runs/quickstart', '--rtol', 'x', '--dry-run'], { cwd: ROOT });
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^aekit: --rtol: expected a number, got 'x'/);
+  });
+
+  it('the README tour runs for real, shrunk, after a shrunk quickstart', async function () {
+    this.timeout(600_000);
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'aekit-tour-'));
+    try {
+      const quick = await runCli(['quickstart', '--epochs', '1', '--limit', '500', '--eval-n', '100'], { cwd });
+      assert.equal(quick.code, 0, quick.stderr);
+      // Extra flags keep each verb small; the README's own arguments are used as they are.
+      const SHRINK: Record<string, string[]> = { eval: ['--n', '100'], bench: ['--batch', '1', '--warmup', '0', '--runs', '2'], export: [], latent: ['--count', '4'] };
+      const tour = commandsOf('README.md').filter((c) => c.line > 40).map((c) => aekitArgs(c.words)).filter((a): a is string[] => a !== undefined && a[0]! in SHRINK);
+      assert.ok(tour.length >= 5, `${tour.length} tour commands`);
+      for (const args of tour) {
+        const { code, stderr } = await runCli([...args, ...SHRINK[args[0]!]!], { cwd });
+        assert.equal(code, 0, `aekit ${args.join(' ')}: ${stderr}`);
+      }
+      assert.ok(existsSync(path.join(cwd, 'prior.png')) && existsSync(path.join(cwd, 'site', 'index.html')));
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 
   it('aekit serve models/ (the shipped classifiers) refuses with their names, as docs/serving.md says', async () => {
