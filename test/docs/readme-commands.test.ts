@@ -119,6 +119,9 @@ async function dryRun(args: string[]): Promise<string> {
   for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => out.push(s) });
   const write = process.stdout.write;
   process.stdout.write = ((chunk: string | Uint8Array) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
+  // `aekit sweep --dry-run` lists its configurations on the logger; the list is not what is checked here.
+  const level = process.env.AEKIT_LOG;
+  process.env.AEKIT_LOG = 'error';
   try {
     await program.parseAsync(['node', 'aekit', ...args, '--dry-run']);
     return out.join('');
@@ -129,6 +132,8 @@ async function dryRun(args: string[]): Promise<string> {
     throw error;
   } finally {
     process.stdout.write = write;
+    if (level === undefined) delete process.env.AEKIT_LOG;
+    else process.env.AEKIT_LOG = level;
   }
 }
 
