@@ -189,14 +189,18 @@ describe('docs: every command in README.md and docs/*.md works when pasted', fun
     assert.deepEqual(missing, []);
   });
 
-  it('every relative link and figure in README.md and docs/*.md resolves', () => {
+  it('every relative link and figure in README.md and docs/*.md resolves, anchors included', () => {
+    const withoutCode = (doc: string): string => readFileSync(path.join(ROOT, doc), 'utf8').replace(/```[\s\S]*?```/g, '');
+    // GitHub's heading anchors: lower case, punctuation but '-' and '_' dropped, spaces to '-'.
+    const anchors = new Map(DOCS.map((doc) => [doc, new Set([...withoutCode(doc).matchAll(/^#{1,6} (.*)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-')))]));
     const broken: string[] = [];
     for (const doc of DOCS) {
-      const text = readFileSync(path.join(ROOT, doc), 'utf8').replace(/```[\s\S]*?```/g, '');
-      for (const match of text.matchAll(/\]\(([^)\s]+)\)|src="([^"]+)"/g)) {
-        const target = (match[1] ?? match[2])!.split('#')[0]!;
-        if (target === '' || /^[a-z]+:/.test(target)) continue;
-        if (!existsSync(path.resolve(ROOT, path.dirname(doc), decodeURIComponent(target)))) broken.push(`${doc}: ${target}`);
+      for (const match of withoutCode(doc).matchAll(/\]\(([^)\s]+)\)|src="([^"]+)"/g)) {
+        const [file, anchor] = (match[1] ?? match[2])!.split('#') as [string, string | undefined];
+        if (/^[a-z]+:/.test(file)) continue;
+        const target = file === '' ? doc : path.relative(ROOT, path.resolve(ROOT, path.dirname(doc), decodeURIComponent(file)));
+        if (!existsSync(path.join(ROOT, target))) broken.push(`${doc}: ${file}`);
+        else if (anchor && anchors.has(target) && !anchors.get(target)!.has(anchor)) broken.push(`${doc}: ${file}#${anchor}`);
       }
     }
     assert.deepEqual(broken, []);
