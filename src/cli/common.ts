@@ -5,14 +5,19 @@
 import { z } from 'zod';
 import { AekitError } from '../core/errors';
 import { readJsonFile as readJson } from '../core/json-file';
+import { stopIfDryRun } from './dry-run';
 
-/** Parse CLI options with a schema; a bad value becomes an error naming the flag. */
+/**
+ * Parse CLI options with a schema; a bad value becomes an error naming the flag. Under
+ * `--dry-run` the valid flags are printed and the verb stops here (./dry-run.ts).
+ */
 export function parseOptions<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
   const result = schema.safeParse(raw);
   if (!result.success) {
     const message = result.error.issues.map((i) => `--${i.path.map(String).map(kebab).join('.')}: ${i.message}`).join('; ');
     throw new AekitError('BAD_ARGUMENT', message);
   }
+  stopIfDryRun(result.data);
   return result.data;
 }
 

@@ -12,10 +12,11 @@ import { quickstartCommand } from './commands/quickstart';
 import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
 import { sweepCommand } from './commands/sweep';
+import { DryRunDone, addDryRun } from './dry-run';
 
 /** Build the program (exported for tests). */
 export function buildProgram(): Command {
-  return new Command('aekit')
+  const program = new Command('aekit')
     .description('Autoencoder-family generative models in TypeScript: train, export to ONNX, evaluate, serve.')
     .version(AEKIT_VERSION)
     .showHelpAfterError()
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
     .addCommand(latentCommand())
     .addCommand(benchCommand())
     .addCommand(browserCommand());
+  return addDryRun(program);
 }
 
 /** Run the CLI; AekitErrors print as one clean line (no stack) and exit 1. */
@@ -37,6 +39,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (error) {
+    if (error instanceof DryRunDone) return;
     if (error instanceof CommanderError) {
       process.exitCode = error.exitCode;
       return;

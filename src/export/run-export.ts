@@ -13,8 +13,9 @@ import { tf, useBackend } from '../core/tfjs-backend';
 import { getFamily } from '../models';
 import type { FamilyModel, PartName } from '../models';
 import type { CategoricalLayout } from '../artifact/metadata';
+import { rawMetadata } from '../artifact/onnx-io';
 import { loadCheckpoint } from '../run/checkpoint';
-import { RunFolder } from '../run/run-folder';
+import { RUN_EXPORT_FOLDER, RunFolder } from '../run/run-folder';
 import type { EpochRecord } from '../run/run-folder';
 import { writeOnnxAtomic } from '../core/atomic-write';
 import { exportLayersModel } from './export';
@@ -26,8 +27,11 @@ import type { OrtRuntime } from '../artifact/runtime';
 
 /** Options of {@link exportRun}. */
 export interface ExportRunOptions {
-  /** A `.onnx` file (one part) or a folder (one `<part>.onnx` per part). */
-  out: string;
+  /**
+   * A `.onnx` file (one part) or a folder (one `<part>.onnx` per part); default: the run's
+   * `onnx/` folder ({@link RUN_EXPORT_FOLDER}).
+   */
+  out?: string;
   /** Parts to export; 'all' (default) = every part the family exports. */
   parts?: PartName[] | 'all';
   opset?: number;
@@ -39,7 +43,10 @@ export interface ExportRunOptions {
   /** Absolute part of that bound (default: FP32_TOLERANCE, FP16_TOLERANCE for fp16). */
   atol?: number;
   runtimes?: OrtRuntime[];
-  /** Replace existing files. */
+  /**
+   * Replace existing files that hold a different export. A file that already holds exactly what
+   * this export would write (same checkpoint, same options) is left alone without it.
+   */
   force?: boolean;
   /** Also write a Triton model repository here (models named `<run>-<part>`). */
   triton?: string;
@@ -55,12 +62,16 @@ export interface ExportedArtifact {
   result: ExportResult;
   verify?: VerifyReport;
   tritonDir?: string;
+  /** The file already held this very export (same bytes but for `createdAt`): nothing was written or re-verified. */
+  unchanged?: boolean;
 }
 
 /** What {@link exportRun} wrote. */
 export interface ExportRunResult {
   checkpoint: string;
   family: string;
+  /** Where the artifacts went (`options.out`, or the run's `onnx/` folder). */
+  out: string;
   artifacts: ExportedArtifact[];
 }
 
@@ -117,21 +128,27 @@ export async function exportRun(location: string, options: ExportRunOptions): Pr
         throw new AekitError('BAD_ARGUMENT', `family '${family.name}' has no part '${part}'; it has: ${Object.keys(model.parts).join(', ')}`, { where: '--part' });
       }
     }
-    const single = options.out.endsWith('.onnx');
+    const out = options.out ?? (await defaultOut(loaded.dir));
+    const single = out.endsWith('.onnx');
     if (single && parts.length > 1) {
-      throw new AekitError('BAD_ARGUMENT', `--out is one file but ${parts.length} parts are exported (${parts.join(', ')}); give a folder or --part`, { where: options.out });
+      throw new AekitError('BAD_ARGUMENT', `--out is one file but ${parts.length} parts are exported (${parts.join(', ')}); give a folder or --part`, { where: out });
     }
-    if (!single) await fs.mkdir(options.out, { recursive: true });
+    if (!single) await fs.mkdir(out, { recursive: true });
     const context = await runContext(loaded.dir);
     const artifacts: ExportedArtifact[] = [];
     for (const part of parts) {
       const tfModel = model.parts[part]!;
       const names = model.ioNames[part];
+      const file = single ? out : path.join(out, `${part}.onnx`);
+      // Re-exporting what is already there is a no-op: export again with the file's own
+      // createdAt and compare bytes, so "the same" means the same checkpoint and options.
+      const existing = options.force ? undefined : await readExisting(file);
       const result = await exportLayersModel(tfModel, {
         part,
         metadata: {
           ...artifactMetadata(model, context.runId, context.dataset, context.metrics),
           ...(model.conditional && names?.inputs.includes('label') ? { labelInput: { name: 'label', encoding: 'one-hot' as const } } : {}),
+          ...(existing?.createdAt !== undefined ? { createdAt: existing.createdAt } : {}),
         },
         opset: options.opset,
         fp16: options.fp16,
@@ -139,7 +156,14 @@ export async function exportRun(location: string, options: ExportRunOptions): Pr
         outputNames: names?.outputs,
         seed: options.seed,
       });
-      const file = single ? options.out : path.join(options.out, `${part}.onnx`);
+      if (existing) {
+        if (!Buffer.from(existing.bytes).equals(Buffer.from(result.bytes))) {
+          throw new AekitError('ALREADY_EXISTS', 'holds a different export (another checkpoint, part or options); use --force to replace it', { where: file });
+        }
+        logger.info(`${part}: ${file} already holds this export; left as it is`);
+        artifacts.push({ part, path: file, bytes: result.bytes.length, result, unchanged: true });
+        continue;
+      }
       let verify: VerifyReport | undefined;
       if (options.verify !== false) {
         // Verify before writing, so a failing artifact never lands on disk.
@@ -154,8 +178,35 @@ export async function exportRun(location: string, options: ExportRunOptions): Pr
       }
       artifacts.push({ part, path: file, bytes: result.bytes.length, result, verify, tritonDir });
     }
-    return { checkpoint: loaded.dir, family: family.name, artifacts };
+    return { checkpoint: loaded.dir, family: family.name, out, artifacts };
   } finally {
     model.dispose();
   }
+}
+
+/** `<run>/onnx` for a checkpoint inside a run folder; a loose checkpoint needs an explicit `out`. */
+async function defaultOut(checkpointDir: string): Promise<string> {
+  const run = RunFolder.ofCheckpoint(checkpointDir);
+  if (!(await run.exists())) {
+    throw new AekitError('BAD_ARGUMENT', `required: the checkpoint ${checkpointDir} is not inside a run folder, so there is no <run>/${RUN_EXPORT_FOLDER} to default to`, { where: '-o, --out <file.onnx|dir>' });
+  }
+  return path.relative(process.cwd(), run.exportDir) || run.exportDir;
+}
+
+/** An existing artifact's bytes and `createdAt`; undefined when there is no file. */
+async function readExisting(file: string): Promise<{ bytes: Uint8Array; createdAt?: string } | undefined> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(file);
+  } catch {
+    return undefined;
+  }
+  let createdAt: string | undefined;
+  try {
+    const value = rawMetadata(bytes).createdAt;
+    if (typeof value === 'string') createdAt = value;
+  } catch {
+    // Not an aekit artifact: it cannot match, so it is "a different export".
+  }
+  return { bytes, createdAt };
 }

@@ -8,6 +8,7 @@ import { tf } from '../core/tfjs-backend';
 import { reconstructionLoss } from './losses';
 import {
   Initialisers,
+  batchNormMomentumSchema,
   convDown,
   convUp,
   dense,
@@ -31,6 +32,8 @@ export const autoencoderConfigSchema = z.object({
   hiddenSizes: z.array(z.number().int().positive()).min(1).default([400]),
   activation: hiddenActivationSchema.default('relu'),
   batchNorm: z.boolean().default(false),
+  /** With batchNorm: how far each step moves the running statistics, in PyTorch's convention (default 0.1, as torch.nn.BatchNorm2d; layers.ts BATCH_NORM_MOMENTUM). */
+  batchNormMomentum: batchNormMomentumSchema,
   /** Reconstruction loss; 'bce' needs the 'unit' value range. */
   reconstruction: z.enum(['bce', 'mse']).default('bce'),
   /** Reduction over the pixels of an image; said explicitly because it sets the KL scale. */
@@ -62,7 +65,7 @@ export function encoderTrunk(
   let h: tf.SymbolicTensor;
   if (config.architecture === 'conv') {
     downsampledSize(shape, config.convChannels.length, 'model.convChannels');
-    h = convDown(image, config.convChannels, { activation: config.activation, batchNorm: config.batchNorm }, init, 'enc');
+    h = convDown(image, config.convChannels, { activation: config.activation, batchNorm: config.batchNorm, batchNormMomentum: config.batchNormMomentum }, init, 'enc');
     h = tf.layers.flatten({ name: 'enc_flatten' }).apply(h) as tf.SymbolicTensor;
     if (extra) h = tf.layers.concatenate({ name: 'enc_concat_label' }).apply([h, extra]) as tf.SymbolicTensor;
   } else {
@@ -90,7 +93,7 @@ export function decoderBody(
     let h = dense(code, height * width * deepest, config.activation, init, 'dec_dense');
     h = tf.layers.reshape({ targetShape: [height, width, deepest], name: 'dec_reshape' }).apply(h) as tf.SymbolicTensor;
     const upChannels = [...channels].reverse().slice(1);
-    return convUp(h, upChannels, shape.channels, { activation: config.activation, batchNorm: config.batchNorm, finalActivation: out }, init, 'dec');
+    return convUp(h, upChannels, shape.channels, { activation: config.activation, batchNorm: config.batchNorm, batchNormMomentum: config.batchNormMomentum, finalActivation: out }, init, 'dec');
   }
   let h = code;
   [...config.hiddenSizes].reverse().forEach((units, i) => {

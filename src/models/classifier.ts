@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { tf } from '../core/tfjs-backend';
 import { accuracy, softmaxCrossEntropy } from './losses';
 import { trainableVariables } from './ae';
-import { Initialisers, activate, dense, hiddenActivationSchema, imageInput } from './layers';
+import { Initialisers, activate, batchNorm, batchNormMomentumSchema, dense, hiddenActivationSchema, imageInput } from './layers';
 import type { DataShape, FamilyDefinition, FamilyModel, LossTerms, PartIoNames, PartName, TrainBatch, TrainingPhase } from './types';
 
 export const classifierConfigSchema = z.object({
@@ -20,6 +20,8 @@ export const classifierConfigSchema = z.object({
   featureSize: z.number().int().positive().default(128),
   activation: hiddenActivationSchema.default('relu'),
   batchNorm: z.boolean().default(true),
+  /** With batchNorm: how far each step moves the running statistics, in PyTorch's convention (default 0.1, as torch.nn.BatchNorm2d; layers.ts BATCH_NORM_MOMENTUM). */
+  batchNormMomentum: batchNormMomentumSchema,
 });
 export type ClassifierConfig = z.output<typeof classifierConfigSchema>;
 
@@ -40,7 +42,7 @@ export class Classifier implements FamilyModel<ClassifierConfig> {
     let h = image;
     config.convChannels.forEach((filters, i) => {
       h = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', kernelInitializer: init.kernel(), useBias: !config.batchNorm, name: `conv${i}` }).apply(h) as tf.SymbolicTensor;
-      if (config.batchNorm) h = tf.layers.batchNormalization({ name: `bn${i}` }).apply(h) as tf.SymbolicTensor;
+      if (config.batchNorm) h = batchNorm(config.batchNormMomentum, `bn${i}`).apply(h) as tf.SymbolicTensor;
       h = activate(h, config.activation, `act${i}`);
       h = tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'same', name: `pool${i}` }).apply(h) as tf.SymbolicTensor;
     });

@@ -17,6 +17,23 @@ export const hiddenActivationSchema = z.enum(HIDDEN_ACTIVATIONS);
 /** Slope of leakyRelu, as in the DCGAN paper and PyTorch tutorial. */
 export const LEAKY_RELU_ALPHA = 0.2;
 
+/**
+ * BatchNorm momentum in PyTorch's convention, the one aekit's configs use: after each training
+ * step running = (1 - m)·running + m·batch. 0.1 is PyTorch's default (torch.nn.BatchNorm2d).
+ * tfjs-layers' `momentum` weighs the running value instead, and its default 0.99 (PyTorch's 0.01)
+ * leaves the running statistics far from the data after one epoch of a small run, so validation
+ * (which normalises with them) lags training badly.
+ */
+export const BATCH_NORM_MOMENTUM = 0.1;
+
+/** The `batchNormMomentum` config field: PyTorch's convention, (0, 1]. */
+export const batchNormMomentumSchema = z.number().gt(0).max(1).default(BATCH_NORM_MOMENTUM);
+
+/** A BatchNorm layer whose running statistics move by `momentum` (PyTorch's convention) per step. */
+export function batchNorm(momentum: number, name: string): tf.layers.Layer {
+  return tf.layers.batchNormalization({ momentum: 1 - momentum, name });
+}
+
 /** Seeded initialisers for one model. */
 export class Initialisers {
   private readonly rng: Rng;
@@ -76,7 +93,7 @@ export function imageActivation(shape: DataShape): 'sigmoid' | 'tanh' {
 export function convDown(
   x: tf.SymbolicTensor,
   channels: readonly number[],
-  opts: { activation: HiddenActivation; batchNorm: boolean; kernelSize?: number },
+  opts: { activation: HiddenActivation; batchNorm: boolean; batchNormMomentum: number; kernelSize?: number },
   init: Initialisers,
   prefix: string,
 ): tf.SymbolicTensor {
@@ -85,7 +102,7 @@ export function convDown(
     y = tf.layers
       .conv2d({ filters, kernelSize: opts.kernelSize ?? 4, strides: 2, padding: 'same', kernelInitializer: init.kernel(), useBias: !opts.batchNorm, name: `${prefix}_conv${i}` })
       .apply(y) as tf.SymbolicTensor;
-    if (opts.batchNorm) y = tf.layers.batchNormalization({ name: `${prefix}_bn${i}` }).apply(y) as tf.SymbolicTensor;
+    if (opts.batchNorm) y = batchNorm(opts.batchNormMomentum, `${prefix}_bn${i}`).apply(y) as tf.SymbolicTensor;
     y = activate(y, opts.activation, `${prefix}_act${i}`);
   });
   return y;
@@ -99,7 +116,7 @@ export function convUp(
   x: tf.SymbolicTensor,
   channels: readonly number[],
   outChannels: number,
-  opts: { activation: HiddenActivation; batchNorm: boolean; finalActivation: 'sigmoid' | 'tanh'; kernelSize?: number },
+  opts: { activation: HiddenActivation; batchNorm: boolean; batchNormMomentum: number; finalActivation: 'sigmoid' | 'tanh'; kernelSize?: number },
   init: Initialisers,
   prefix: string,
 ): tf.SymbolicTensor {
@@ -113,7 +130,7 @@ export function convUp(
     if (last) {
       y = activate(y, opts.finalActivation, `${prefix}_out`);
     } else {
-      if (opts.batchNorm) y = tf.layers.batchNormalization({ name: `${prefix}_bn${i}` }).apply(y) as tf.SymbolicTensor;
+      if (opts.batchNorm) y = batchNorm(opts.batchNormMomentum, `${prefix}_bn${i}`).apply(y) as tf.SymbolicTensor;
       y = activate(y, opts.activation, `${prefix}_act${i}`);
     }
   });

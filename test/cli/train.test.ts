@@ -65,6 +65,23 @@ describe('cli: aekit train / quickstart', function () {
     }
   });
 
+  it('missing pieces (no recipe, no --model, no data) get the usage line naming the flags, not schema errors', async () => {
+    const partial = path.join(dir, 'model-only.json');
+    await fs.writeFile(partial, JSON.stringify({ name: 'partial', outDir: dir, model: { family: 'ae' } }));
+    const cases: [string[], RegExp][] = [
+      [['train'], /^aekit: aekit train: missing a model family \(--model\) and data \(--dataset, --data or --idx\)\nusage: aekit train --config <recipe\.json> \[flags\], or aekit train --model <family> \(--dataset <name> \| --data <folder> \| --idx <images\.gz>\)/],
+      [['train', '--model', 'vae'], /^aekit: aekit train: missing data \(--dataset, --data or --idx\)\nusage: aekit train --config/],
+      [['train', '--dataset', 'mnist'], /^aekit: aekit train: missing a model family \(--model\)\nusage: /],
+      [['train', '--config', partial], /missing data \(--dataset, --data or --idx\) \(.*model-only\.json gives none\)\nusage: /],
+    ];
+    for (const [args, pattern] of cases) {
+      const { code, stderr } = await runCli(args);
+      assert.equal(code, 1, `${args.join(' ')} -> ${stderr}`);
+      assert.match(stderr, pattern, args.join(' '));
+      assert.doesNotMatch(stderr, /Invalid input|expected object/, 'no raw schema errors');
+    }
+  });
+
   it('a recipe with a misspelt key is refused, naming the file, the key and the key meant', async () => {
     const recipe = path.join(dir, 'typo.json');
     await fs.writeFile(recipe, JSON.stringify({ name: 'typo', outDir: dir, model: { family: 'ae' }, data: { dataset: { name: 'mnist' }, valuRange: 'unit' }, train: { learnigRate: 0.1 } }));

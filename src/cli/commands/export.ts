@@ -53,6 +53,10 @@ export function describeExport(result: ExportRunResult): string {
   const lines = [`exported ${result.family} from ${result.checkpoint}`];
   for (const a of result.artifacts) {
     const io = `${a.result.inputs.map((i) => `${i.name}[${i.shape.join(',')}]`).join(' ')} -> ${a.result.outputs.map((o) => `${o.name}[${o.shape.join(',')}]`).join(' ')}`;
+    if (a.unchanged) {
+      lines.push(`  ${a.part}: ${a.path} already holds this export (same checkpoint and options); left as it is`);
+      continue;
+    }
     lines.push(`  ${a.part}: ${a.path} (${(a.bytes / 1024).toFixed(1)} KiB)  ${io}`);
     if (a.result.fp16Report) {
       const r = a.result.fp16Report;
@@ -74,7 +78,7 @@ export function exportCommand(): Command {
   return new Command('export')
     .description('Export a trained run (or checkpoint) to ONNX: one self-describing artifact per part, NCHW images, symbolic batch, verified on onnxruntime-node and onnxruntime-web.')
     .argument('<run-dir|checkpoint>', 'run folder (its latest checkpoint) or a checkpoint folder')
-    .option('-o, --out <file.onnx|dir>', 'output file (one part) or folder (<part>.onnx per part); optional with --web')
+    .option('-o, --out <file.onnx|dir>', 'output file (one part) or folder (<part>.onnx per part); default <run>/onnx (required with --part train-step)')
     .option('--web <dir>', 'write the demo page as a static site (page, web module, onnxruntime-web, the decoder and encoder) to <dir>; the location may also be a folder of exported .onnx files')
     .option('--coi', 'with --web: add a service worker that makes the page cross-origin isolated on hosts without COOP/COEP headers (multithreaded wasm)')
     .option('--title <text>', 'with --web: the page title (default "aekit demo: <run>")')
@@ -84,14 +88,14 @@ export function exportCommand(): Command {
     .option('--no-verify', 'skip the parity check against the tfjs model')
     .option('--rtol <x>', 'relative part of the parity bound |onnx - tfjs| <= atol + rtol·|tfjs| (default 1e-3; 1e-2 with --fp16)')
     .option('--atol <x>', 'absolute part of the parity bound (default 1e-4; 1e-2 with --fp16)')
-    .option('--force', 'replace existing output files')
+    .option('--force', 'replace existing output files that hold a different export (re-exporting the same checkpoint with the same options is a no-op without it)')
     .option('--triton <repo-dir>', 'also write a Triton Inference Server model repository')
     .option('--batch-size <n>', "with --part train-step: images per fine-tuning step (default: the run's batch size)")
     .addHelpText(
       'after',
       `
 Examples:
-  aekit export runs/quickstart --out runs/quickstart/onnx
+  aekit export runs/quickstart                      # -> runs/quickstart/onnx; again: a no-op
   aekit export runs/quickstart --part decoder --out decoder.onnx --fp16
   aekit export runs/fashion-ae --out runs/fashion-ae/onnx --rtol 1e-2   # a looser parity bound
   aekit export runs/quickstart --out onnx/ --triton triton-repo/ --force
@@ -122,9 +126,9 @@ Examples:
         process.stdout.write(describeWebDemo(site) + '\n');
         return;
       }
-      if (flags.out === undefined) throw new AekitError('BAD_ARGUMENT', 'required, unless --web <dir> writes a static demo instead', { where: '-o, --out <file.onnx|dir>' });
-      const out = flags.out;
       if (flags.part === 'train-step') {
+        if (flags.out === undefined) throw new AekitError('BAD_ARGUMENT', 'required with --part train-step (the folder for the fine-tuning bundle)', { where: '-o, --out <dir>' });
+        const out = flags.out;
         const unused = [flags.opset !== undefined && '--opset', flags.fp16 && '--fp16', flags.triton !== undefined && '--triton', flags.rtol !== undefined && '--rtol', flags.atol !== undefined && '--atol'].filter(Boolean);
         if (unused.length > 0) throw new AekitError('BAD_ARGUMENT', `${unused.join(', ')} do not apply to --part train-step (a float32 training step, not a served artifact)`, { where: '--part' });
         // The summary below is the report; the library's own log line would repeat it.
@@ -141,7 +145,7 @@ Examples:
         throw new AekitError('BAD_ARGUMENT', '--rtol/--atol set the parity check that --no-verify skips; give one or the other', { where: flags.rtol !== undefined ? '--rtol' : '--atol' });
       }
       const result = await exportRun(location, {
-        out,
+        out: flags.out,
         parts: flags.part === 'all' ? 'all' : [flags.part],
         opset: flags.opset,
         fp16: flags.fp16,

@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
+import { AekitError } from '../../core/errors';
 import { consoleLogger } from '../../core/log';
 import { TFJS_BACKENDS } from '../../core/tfjs-backend';
 import { ENGINE_CHOICES } from '../../train/engines';
@@ -127,6 +128,22 @@ async function runTraining(config: Record<string, unknown>, opts: { resume: bool
   }
 }
 
+/** What `aekit train` needs at least, as one line (printed when a piece is missing). */
+export const TRAIN_USAGE = 'usage: aekit train --config <recipe.json> [flags], or aekit train --model <family> (--dataset <name> | --data <folder> | --idx <images.gz>) [flags]; see aekit train --help';
+
+/**
+ * Refuse a config with no model family or no data with the usage line rather than the schema's
+ * field errors: with neither a recipe nor those flags, the flags are what the user is missing.
+ */
+export function checkTrainPieces(config: Record<string, unknown>, flags: { config?: string }): void {
+  const family = (config.model as { family?: unknown } | undefined)?.family;
+  const dataset = (config.data as { dataset?: unknown } | undefined)?.dataset;
+  const missing = [family === undefined && 'a model family (--model)', dataset === undefined && 'data (--dataset, --data or --idx)'].filter(Boolean);
+  if (missing.length === 0) return;
+  const from = flags.config ? ` (${flags.config} gives none)` : '';
+  throw new AekitError('BAD_ARGUMENT', `missing ${missing.join(' and ')}${from}\n${TRAIN_USAGE}`, { where: 'aekit train' });
+}
+
 /** One-paragraph summary of a finished run. */
 export function summarise(result: TrainResult): string {
   const last = result.lastEpoch;
@@ -190,6 +207,7 @@ Examples:
     .action(async (raw: Record<string, unknown>) => {
       const flags = parseOptions(optionsSchema, raw);
       const config = await configFromFlags(flags);
+      checkTrainPieces(config, flags);
       // Refuse data the family cannot learn from (e.g. a conditional model on a flat folder) before anything is built.
       await checkRunData(resolveRunConfig(config, flags.config ?? 'config'));
       const resumeFrom = flags.resume ? (await resumeTarget(flags.resume)).checkpoint : undefined;

@@ -108,6 +108,8 @@ const PARITY_VARIANTS: Readonly<Record<string, ParityCase[] | typeof BACKEND_SPR
   ],
   classifier: [
     ['classifier (BatchNorm, max-pooling)', { family: 'classifier', convChannels: [4, 8], featureSize: 8 }],
+    // The shipped classifiers' setting: both engines read the momentum from the built layer.
+    ['classifier, batchNormMomentum 0.01 (the shipped recipe)', { family: 'classifier', convChannels: [4, 8], featureSize: 8, batchNormMomentum: 0.01 }],
   ],
   cyclegan: BACKEND_SPREAD,
 };
