@@ -4,11 +4,13 @@
   version, and the BLAS library actually mapped into the process (Debian's torch links the generic
   libblas.so.3, which the alternatives system points at OpenBLAS or the reference BLAS);
 - sgemm: float32 matrix product C = A B (torch.mm, so the BLAS above) at 1 and 2 threads,
-  best of 5 after a warm-up, in GFLOP/s (2 n^3 / s), n = 1024 and 2048.
+  best of 5 after a warm-up, in GFLOP/s (2 n^3 / s), n = 1024 and 2048. OpenBLAS keeps a thread
+  pool of its own (all cores by default, whatever torch.set_num_threads says), so its thread count
+  is set too, through openblas_set_num_threads.
 
 Usage: /usr/bin/python3 bench/torch_info.py
 """
-import json, re, time
+import ctypes, json, re, time
 import torch
 
 shown = torch.__config__.show()
@@ -19,8 +21,19 @@ def setting(name):
     return m.group(1).strip() if m else None
 
 
+def mapped_libraries():
+    with open("/proc/self/maps") as maps:
+        return sorted({line.split()[-1] for line in maps if len(line.split()) >= 6 and re.search(r"blas|mkl|dnnl", line.split()[-1])})
+
+
+torch.mm(torch.rand(8, 8), torch.rand(8, 8))  # loads the BLAS
+openblas = next((ctypes.CDLL(lib) for lib in mapped_libraries() if "libopenblas" in lib), None)
+
+
 def sgemm(n, threads):
     torch.set_num_threads(threads)
+    if openblas is not None:
+        openblas.openblas_set_num_threads(threads)
     a, b = torch.rand(n, n), torch.rand(n, n)
     torch.mm(a, b)
     best = float("inf")
@@ -33,8 +46,7 @@ def sgemm(n, threads):
 
 default_threads = torch.get_num_threads()
 rates = {f"{n}x{n}, {t} thread{'s' if t > 1 else ''}": round(sgemm(n, t), 1) for n in (1024, 2048) for t in (1, 2)}
-with open("/proc/self/maps") as maps:
-    blas = sorted({line.split()[-1] for line in maps if re.search(r"blas|mkl|dnnl", line.split()[-1] if line.split() else "")})
+blas = mapped_libraries()
 onednn = re.search(r"MKL-DNN v([\d.]+)|oneDNN v([\d.]+)", shown)
 print(json.dumps({
     "torch": torch.__version__,
