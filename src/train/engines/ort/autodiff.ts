@@ -65,10 +65,17 @@ const RULES: Readonly<Record<string, GradientRule>> = Object.freeze({
   Sqrt: unary((g, _x, y, dy) => g.node('Div', [dy, g.node('Mul', [y, g.scalar(2)], 'grad/two_y')], 'grad/sqrt')),
   Reciprocal: unary((g, _x, y, dy) => g.node('Neg', [g.node('Mul', [dy, g.node('Mul', [y, y], 'grad/y2')], 'grad/recip_')], 'grad/recip')),
   Abs: unary((g, x, _y, dy) => g.node('Mul', [dy, g.node('Sign', [x], 'grad/sign')], 'grad/abs')),
-  Relu: unary((g, _x, y, dy) => g.node('Where', [g.node('Greater', [y, ZERO(g)], 'grad/relu_mask'), dy, ZERO(g)], 'grad/relu')),
-  LeakyRelu: unary((g, x, _y, dy, node) =>
-    g.node('Where', [g.node('Greater', [x, ZERO(g)], 'grad/lrelu_mask'), dy, g.node('Mul', [dy, g.scalar(attrFloat(node, 'alpha', 0.01))], 'grad/lrelu_neg')], 'grad/lrelu'),
-  ),
+  // dy * step(y), tfjs's own Relu gradient, the step as Cast(y > 0): onnxruntime's Where (with a
+  // broadcast zero) was the slowest elementwise kernel of the conv step, and Sign(y), tried first,
+  // slower still (docs/benchmarks.md, "Speed-ups tried for issue 21").
+  Relu: unary((g, _x, y, dy) => g.node('Mul', [dy, g.node('Cast', [g.node('Greater', [y, ZERO(g)], 'grad/relu_mask')], 'grad/relu_step', { to: 1 })], 'grad/relu')),
+  LeakyRelu: unary((g, x, _y, dy, node) => {
+    const alpha = attrFloat(node, 'alpha', 0.01);
+    // dy * slope, slope = max(step(x), alpha): 1 where x > 0, alpha elsewhere (for 0 <= alpha < 1),
+    // so dy * 1 and dy * alpha exactly as tfjs's where(x > 0, dy, dy * alpha), without the Where.
+    if (alpha >= 0 && alpha < 1) return g.node('Mul', [dy, g.node('Max', [g.node('Cast', [g.node('Greater', [x, ZERO(g)], 'grad/lrelu_mask')], 'grad/lrelu_step', { to: 1 }), g.scalar(alpha)], 'grad/lrelu_slope')], 'grad/lrelu');
+    return g.node('Where', [g.node('Greater', [x, ZERO(g)], 'grad/lrelu_mask'), dy, g.node('Mul', [dy, g.scalar(alpha)], 'grad/lrelu_neg')], 'grad/lrelu');
+  }),
   Elu: unary((g, x, y, dy, node) =>
     g.node('Where', [g.node('Greater', [x, ZERO(g)], 'grad/elu_mask'), dy, g.node('Mul', [dy, g.node('Add', [y, g.scalar(attrFloat(node, 'alpha', 1))], 'grad/elu_d')], 'grad/elu_neg')], 'grad/elu'),
   ),

@@ -29,6 +29,11 @@ export interface VariableIo {
   input: string;
   /** Its value after the step (absent for variables the phase only reads). */
   output?: string;
+  /**
+   * Layout of `input`, its gradient and its output: the tfjs dims permuted by `perm` (absent: tfjs
+   * layout). Set only with {@link CompileSettings.kernelLayout} 'onnx'.
+   */
+  perm?: number[];
 }
 
 /** Where the optimizer runs: in the graph (./adam.ts) or on the host (./host-adam.ts). */
@@ -72,6 +77,11 @@ export interface CompileSettings {
   clipNorm?: number;
   /** Default 'graph'. */
   optimizer?: OptimizerPlacement;
+  /**
+   * Layout of the graph inputs of convolution kernels: 'tfjs' (default; the graph transposes them
+   * each step) or 'onnx' (the caller keeps them in ONNX's layout, VariableIo.perm).
+   */
+  kernelLayout?: 'tfjs' | 'onnx';
 }
 
 /**
@@ -85,7 +95,7 @@ export function compilePhases(model: FamilyModel, settings: CompileSettings): Co
   for (const part of Object.values(model.parts)) for (const w of part.weights) layerVariables.set(w.name, w);
   return model.phases.map((phase) => {
     const g = new TrainingGraph();
-    const params = new ParameterTable(g);
+    const params = new ParameterTable(g, settings.kernelLayout === 'onnx');
     const ctx: StepGraph = { g, params, model, batchSize: settings.batchSize, stepInputs: [] };
     const { loss, terms } = builder(ctx, phase.name);
     const trainedVariables = phase.variables().map((v) => {
@@ -93,7 +103,7 @@ export function compilePhases(model: FamilyModel, settings: CompileSettings): Co
       if (!lv) throw new Error(`engine 'ort': trainable variable '${v.name}' is not a weight of any part`);
       return lv;
     });
-    const trainedInputs = trainedVariables.map((v) => params.bind(v));
+    const trainedInputs = trainedVariables.map((v) => params.input(v));
     let grads: string[];
     try {
       grads = gradients(g, loss, trainedInputs);
@@ -102,7 +112,11 @@ export function compilePhases(model: FamilyModel, settings: CompileSettings): Co
       throw error;
     }
     const trainedNames = new Set(trainedVariables.map((v) => v.name));
-    const trained: VariableIo[] = trainedVariables.map((variable, i) => ({ variable, input: trainedInputs[i] }));
+    const layoutOf = (variable: tf.LayerVariable) => {
+      const perm = params.bindings.get(variable.name)?.perm;
+      return perm ? { perm } : {};
+    };
+    const trained: VariableIo[] = trainedVariables.map((variable, i) => ({ variable, input: trainedInputs[i], ...layoutOf(variable) }));
     let optimizer: GraphAdamIo | HostAdamIo;
     let norm: string;
     if (settings.optimizer === 'host') {
@@ -114,8 +128,8 @@ export function compilePhases(model: FamilyModel, settings: CompileSettings): Co
       const slots = trainedVariables.map((v, i) => ({
         param: trainedInputs[i],
         grad: grads[i],
-        m: g.input(`adam:m:${v.name}`, 'float32', v.shape as number[]),
-        v: g.input(`adam:v:${v.name}`, 'float32', v.shape as number[]),
+        m: g.input(`adam:m:${v.name}`, 'float32', g.shape(trainedInputs[i])),
+        v: g.input(`adam:v:${v.name}`, 'float32', g.shape(trainedInputs[i])),
       }));
       const emitted = emitAdam(g, slots, settings.adam, { lrOverC1, c2 }, settings.clipNorm);
       norm = emitted.norm;
@@ -128,7 +142,7 @@ export function compilePhases(model: FamilyModel, settings: CompileSettings): Co
     }
     const others: VariableIo[] = [...params.bindings.values()]
       .filter((b) => !trainedNames.has(b.variable.name))
-      .map((b) => ({ variable: b.variable, input: b.input, output: b.updated }));
+      .map((b) => ({ variable: b.variable, input: b.input, output: b.updated, ...(b.perm ? { perm: b.perm } : {}) }));
 
     // Graph outputs must be distinct values: a term that is another term (ae: total is the
     // reconstruction) is read from the first output carrying it.

@@ -32,6 +32,7 @@ import { oneHotRows } from '../../data';
 import type { EngineSetup, HostBatch, StepOutcome, TrainingEngine } from '../types';
 import { compilePhases } from './compile';
 import type { CompiledPhase, CompileSettings, VariableIo } from './compile';
+import { inversePermutation, permuteValues } from './forward';
 import { modelBytes } from './graph';
 import { HostAdam } from './host-adam';
 import { ArenaTensor, DoubleBuffer, elements, scalar } from './state';
@@ -83,6 +84,8 @@ export class OrtEngine implements TrainingEngine {
     private readonly steps: Map<number, CompiledStep[]>,
     /** Every variable any phase reads, by tfjs variable name. */
     private readonly weights: Map<string, StateTensor>,
+    /** Variables kept in another layout than tfjs's (convolution kernels: ONNX's), by name. */
+    private readonly layouts: Layouts,
     private readonly hostAdam: HostAdam | undefined,
     private readonly adam: AdamSettings,
     private readonly clipNorm: number | undefined,
@@ -99,23 +102,27 @@ export class OrtEngine implements TrainingEngine {
     const started = performance.now();
     const runtime = setup.runtime ?? 'ort-node-cpu';
     const placement = runtime === 'ort-node-cpu' ? 'host' : 'graph';
-    const factory: StepFactory = { settings: { batchSize: setup.batchSize, adam: setup.adam, clipNorm: setup.clipNorm, optimizer: placement }, runtime, threads: setup.threads, logger: setup.logger };
+    // Kernels in ONNX's layout: no Transpose of weights or gradients in the step (./forward.ts).
+    const settings: CompileSettings = { batchSize: setup.batchSize, adam: setup.adam, clipNorm: setup.clipNorm, optimizer: placement, kernelLayout: 'onnx' };
+    const factory: StepFactory = { settings, runtime, threads: setup.threads, logger: setup.logger };
     const compiled = compilePhases(setup.model, factory.settings);
+    const layouts = new Layouts(compiled);
     const hostAdam = placement === 'host' ? new HostAdam(setup.adam) : undefined;
     const weights = new Map<string, StateTensor>();
-    const shapeOf = (v: { shape: readonly (number | null)[] }) => v.shape as number[];
+    const shapeOf = (v: tf.LayerVariable) => layouts.shape(v);
+    const valuesOf = (v: tf.LayerVariable) => layouts.toStored(v, v.read().dataSync() as Float32Array);
     // Parameters some phase trains: in the arena (host Adam) or double-buffered (graph Adam).
     for (const phase of compiled) {
       for (const io of phase.trained) {
         if (weights.has(io.variable.name)) continue;
-        const initial = io.variable.read().dataSync() as Float32Array;
+        const initial = valuesOf(io.variable);
         weights.set(io.variable.name, hostAdam ? new ArenaTensor(shapeOf(io.variable), hostAdam.slice(initial.length, initial)) : new DoubleBuffer(shapeOf(io.variable), initial));
       }
     }
     // Everything else read: BatchNorm statistics (updated by the graph) and other phases' frozen weights.
     for (const phase of compiled) {
       for (const io of phase.others) {
-        if (!weights.has(io.variable.name)) weights.set(io.variable.name, new DoubleBuffer(shapeOf(io.variable), io.variable.read().dataSync() as Float32Array));
+        if (!weights.has(io.variable.name)) weights.set(io.variable.name, new DoubleBuffer(shapeOf(io.variable), valuesOf(io.variable)));
       }
     }
     const runners = compiled.map((phase): PhaseRunner => {
@@ -133,12 +140,12 @@ export class OrtEngine implements TrainingEngine {
     hostAdam?.seal();
     for (const runner of runners) {
       const saved = setup.savedOptimizers[runner.phase];
-      if (saved) restoreAdam(runner, saved);
+      if (saved) restoreAdam(runner, saved, layouts);
     }
     const steps = new Map([[setup.batchSize, await openSteps(compiled, setup.batchSize, factory)]]);
     const detail = `${runtime}, Adam in the ${placement === 'host' ? 'host arena' : 'graph'}, threads: ${setup.threads ?? 'onnxruntime default'}`;
     setup.logger.debug(`engine ort: compiled in ${Math.round(performance.now() - started)} ms (${detail})`);
-    return new OrtEngine(setup.model, runners, steps, weights, hostAdam, setup.adam, setup.clipNorm, factory, detail);
+    return new OrtEngine(setup.model, runners, steps, weights, layouts, hostAdam, setup.adam, setup.clipNorm, factory, detail);
   }
 
   async step(batch: HostBatch, ctx: StepContext, learningRate: number): Promise<StepOutcome> {
@@ -264,7 +271,7 @@ export class OrtEngine implements TrainingEngine {
         if (!buffer) continue;
         // A copy: tfjs's cpu backend may keep the array it is given, and ours is rewritten each step.
         tf.tidy(() => {
-          variable.write(tf.tensor(buffer.values(), buffer.shape as number[]));
+          variable.write(tf.tensor(this.layouts.toTfjs(variable, buffer.values()), variable.shape as number[]));
         });
       }
     }
@@ -276,7 +283,10 @@ export class OrtEngine implements TrainingEngine {
       phase: runner.phase,
       state: {
         step: runner.iterations,
-        moments: runner.optimizer.moments.map((mv, i) => ({ m: mv.m.values(), v: mv.v.values(), shape: runner.trained[i].variable.shape as number[] })),
+        moments: runner.optimizer.moments.map((mv, i) => {
+          const variable = runner.trained[i].variable;
+          return { m: this.layouts.toTfjs(variable, mv.m.values()), v: this.layouts.toTfjs(variable, mv.v.values()), shape: variable.shape as number[] };
+        }),
       },
     }));
   }
@@ -317,7 +327,7 @@ async function openSteps(compiled: CompiledPhase[], batchSize: number, factory: 
   return steps;
 }
 
-function restoreAdam(runner: PhaseRunner, saved: AdamState): void {
+function restoreAdam(runner: PhaseRunner, saved: AdamState, layouts: Layouts): void {
   const trained = runner.trained;
   if (saved.moments.length !== trained.length) {
     throw new AekitError('BAD_CHECKPOINT', `optimizer state of phase '${runner.phase}' has ${saved.moments.length} moment pairs, the model has ${trained.length} variables`);
@@ -327,8 +337,50 @@ function restoreAdam(runner: PhaseRunner, saved: AdamState): void {
     if (moment.shape.join('x') !== expected) {
       throw new AekitError('BAD_CHECKPOINT', `optimizer moment ${i} of phase '${runner.phase}' has shape ${moment.shape.join('x')}, expected ${expected}`);
     }
-    runner.optimizer.moments[i].m.set(moment.m);
-    runner.optimizer.moments[i].v.set(moment.v);
+    runner.optimizer.moments[i].m.set(layouts.toStored(trained[i].variable, moment.m));
+    runner.optimizer.moments[i].v.set(layouts.toStored(trained[i].variable, moment.v));
   });
   runner.iterations = saved.step;
+}
+
+/**
+ * The layout the engine keeps each variable in: tfjs's, or the permutation the compiled graphs
+ * read it in (VariableIo.perm: convolution kernels in ONNX's layout). Every phase and batch size
+ * compiles the same layers, so a variable has one layout.
+ */
+class Layouts {
+  private readonly perms = new Map<string, number[]>();
+
+  constructor(compiled: CompiledPhase[]) {
+    for (const io of compiled.flatMap((phase) => [...phase.trained, ...phase.others])) {
+      const known = this.perms.get(io.variable.name);
+      const perm = io.perm ?? [];
+      if (known && known.join() !== perm.join()) throw new Error(`engine 'ort': variable '${io.variable.name}' is read in two layouts (${known.join()} and ${perm.join()})`);
+      this.perms.set(io.variable.name, perm);
+    }
+  }
+
+  private permOf(variable: tf.LayerVariable): number[] | undefined {
+    const perm = this.perms.get(variable.name);
+    return perm && perm.length > 0 ? perm : undefined;
+  }
+
+  /** The dims the variable is kept in. */
+  shape(variable: tf.LayerVariable): number[] {
+    const dims = variable.shape as number[];
+    const perm = this.permOf(variable);
+    return perm ? perm.map((axis) => dims[axis]) : dims;
+  }
+
+  /** Values in tfjs layout -> the kept layout. */
+  toStored(variable: tf.LayerVariable, values: Float32Array): Float32Array {
+    const perm = this.permOf(variable);
+    return perm ? permuteValues(values, variable.shape as number[], perm) : values;
+  }
+
+  /** Values in the kept layout -> tfjs layout. */
+  toTfjs(variable: tf.LayerVariable, values: Float32Array): Float32Array {
+    const perm = this.permOf(variable);
+    return perm ? permuteValues(values, this.shape(variable), inversePermutation(perm)) : values;
+  }
 }

@@ -42,8 +42,13 @@ export const TRAINABLE_LAYERS: readonly string[] = Object.freeze([
 /** One tfjs variable bound to a graph input. */
 export interface ParameterBinding {
   variable: tf.LayerVariable;
-  /** Graph input holding its value (tfjs layout). */
+  /** Graph input holding its value: in tfjs layout, or permuted by `perm`. */
   input: string;
+  /**
+   * The input's layout: input dims = tfjs dims permuted by `perm` (ONNX's kernel layout). Absent:
+   * tfjs layout.
+   */
+  perm?: number[];
   /** Graph value holding its value after the step, for non-trainable state (BatchNorm moving statistics). */
   updated?: string;
 }
@@ -51,27 +56,36 @@ export interface ParameterBinding {
 /**
  * The tfjs variables a graph reads, each bound once to a graph input named after it. Non-trainable
  * variables that the forward pass updates (moving statistics) also get their updated value.
+ *
+ * With `storePermuted`, a variable whose first use asks for a permuted layout (a convolution kernel:
+ * tfjs [kh, kw, in, out], ONNX [out, in, kh, kw]) gets its graph input in that layout, so neither
+ * the weight nor its gradient goes through a Transpose each step; the engine keeps the value in
+ * that layout (ParameterBinding.perm) and converts only when it syncs with tfjs. Those Transposes
+ * were ~10% of the DCGAN step (docs/benchmarks.md, "Training").
  */
 export class ParameterTable {
   readonly bindings = new Map<string, ParameterBinding>();
   private readonly transposed = new Map<string, string>();
 
-  constructor(private readonly g: TrainingGraph) {}
+  constructor(
+    private readonly g: TrainingGraph,
+    private readonly storePermuted = false,
+  ) {}
 
-  /** The graph input holding a variable (created on first use). */
+  /** The graph input of a variable, in the layout it is stored in (created on first use, in tfjs layout). */
+  input(variable: tf.LayerVariable): string {
+    return (this.bindings.get(variable.name) ?? this.create(variable)).input;
+  }
+
+  /** The variable in tfjs layout (created on first use). */
   bind(variable: tf.LayerVariable): string {
-    const known = this.bindings.get(variable.name);
-    if (known) return known.input;
-    const input = this.g.input(`param:${variable.name}`, 'float32', variable.shape as number[]);
-    this.bindings.set(variable.name, { variable, input });
-    return input;
+    const binding = this.bindings.get(variable.name) ?? this.create(variable);
+    return binding.perm ? this.transpose(variable, binding.input, inversePermutation(binding.perm), '') : binding.input;
   }
 
   /** The variable's current value inside the graph (its update when the graph already made one). */
   current(variable: tf.LayerVariable): string {
-    this.bind(variable);
-    const binding = this.bindings.get(variable.name)!;
-    return binding.updated ?? binding.input;
+    return this.bindings.get(variable.name)?.updated ?? this.bind(variable);
   }
 
   /** Record the value a state variable takes after the step. */
@@ -80,15 +94,67 @@ export class ParameterTable {
     this.bindings.get(variable.name)!.updated = value;
   }
 
-  /** The variable in a permuted layout (one Transpose per variable and permutation). */
+  /** The variable in a permuted layout (its input itself when stored so; else one Transpose per variable and permutation). */
   permuted(variable: tf.LayerVariable, perm: number[]): string {
-    const key = `${variable.name}:${perm.join('')}`;
+    const known = this.bindings.get(variable.name);
+    if (!known && this.storePermuted) return this.create(variable, perm).input;
+    if (known?.perm && known.perm.join() === perm.join()) return known.input;
+    return this.transpose(variable, this.bind(variable), perm, '/t');
+  }
+
+  private create(variable: tf.LayerVariable, perm?: number[]): ParameterBinding {
+    const shape = variable.shape as number[];
+    const binding: ParameterBinding = {
+      variable,
+      input: this.g.input(`param:${variable.name}`, 'float32', perm ? perm.map((axis) => shape[axis]) : shape),
+      ...(perm ? { perm: [...perm] } : {}),
+    };
+    this.bindings.set(variable.name, binding);
+    return binding;
+  }
+
+  private transpose(variable: tf.LayerVariable, value: string, perm: number[], suffix: string): string {
+    const key = `${variable.name}:${value}:${perm.join('')}`;
     const cached = this.transposed.get(key);
     if (cached) return cached;
-    const name = this.g.node('Transpose', [this.bind(variable)], `${sanitizeName(variable.name)}/t`, { perm });
+    const name = this.g.node('Transpose', [value], `${sanitizeName(variable.name)}${suffix || '/tfjs'}`, { perm });
     this.transposed.set(key, name);
     return name;
   }
+}
+
+/** The permutation that undoes `perm`. */
+export function inversePermutation(perm: readonly number[]): number[] {
+  const inverse = new Array<number>(perm.length);
+  perm.forEach((axis, i) => (inverse[axis] = i));
+  return inverse;
+}
+
+/** `data` of dims `shape` transposed by `perm` (result dims: shape[perm[i]]), as ONNX Transpose. */
+export function permuteValues(data: Float32Array, shape: readonly number[], perm: readonly number[]): Float32Array {
+  const rank = shape.length;
+  const strides = new Array<number>(rank);
+  for (let i = rank - 1, s = 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  const outShape = perm.map((axis) => shape[axis]);
+  const outStrides = perm.map((axis) => strides[axis]);
+  const out = new Float32Array(data.length);
+  const index = new Array<number>(rank).fill(0);
+  let source = 0;
+  for (let o = 0; o < out.length; o++) {
+    out[o] = data[source];
+    // Odometer over the output's dims, moving `source` by the matching input strides.
+    for (let d = rank - 1; d >= 0; d--) {
+      index[d] += 1;
+      source += outStrides[d];
+      if (index[d] < outShape[d]) break;
+      source -= outStrides[d] * outShape[d];
+      index[d] = 0;
+    }
+  }
+  return out;
 }
 
 function unsupported(message: string, where: string): AekitError {
@@ -122,8 +188,10 @@ function batchNormTraining(g: TrainingGraph, layer: tf.layers.Layer, x: Value, p
   const centred = g.node('Sub', [x.name, mean], `${scope}/centred`);
   const variance = g.node('ReduceMean', [g.node('Mul', [centred, centred], `${scope}/sq`)], `${scope}/variance`, { axes: reduce, keepdims: 1 });
   const invStd = g.node('Reciprocal', [g.node('Sqrt', [g.node('Add', [variance, g.scalar(epsilon)], `${scope}/var_eps`)], `${scope}/std`)], `${scope}/inv_std`);
-  let y = g.node('Mul', [centred, invStd], `${scope}/normed`);
-  if (gamma) y = g.node('Mul', [y, g.node('Reshape', [params.bind(gamma), g.ints(broadcast)], `${scope}/gamma_b`)], `${scope}/scaled`);
+  // gamma folded into the per-channel 1/std first: one full-size Mul (and its gradients) fewer than
+  // (centred * invStd) * gamma, the same value up to float reassociation.
+  const scale = gamma ? g.node('Mul', [invStd, g.node('Reshape', [params.bind(gamma), g.ints(broadcast)], `${scope}/gamma_b`)], `${scope}/scale`) : invStd;
+  let y = g.node('Mul', [centred, scale], `${scope}/normed`);
   if (beta) y = g.node('Add', [y, g.node('Reshape', [params.bind(beta), g.ints(broadcast)], `${scope}/beta_b`)], `${scope}/shifted`);
   // Moving averages: moving - (moving - batch) * (1 - momentum), tfjs-layers' doMovingAverage.
   const decay = g.scalar(1 - momentum);
