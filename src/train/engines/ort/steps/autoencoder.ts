@@ -9,7 +9,7 @@ import type { PixelReduction, ReconstructionLoss } from '../../../../models/loss
 import { applyModel } from '../forward';
 import type { TrainingGraph } from '../graph';
 import { gaussianKl, reconstructionLoss } from '../losses';
-import { batchImages, batchOneHot, stepInput } from './builder';
+import { batchImages, batchOneHot, betaWeightedLoss, stepInput } from './builder';
 import type { StepBuilder, StepGraph } from './builder';
 
 /** The config fields the autoencoder step reads (src/models/ae.ts autoencoderConfigSchema). */
@@ -69,7 +69,6 @@ export function autoencoderStep(variant: AutoencoderVariant): StepBuilder {
       return { loss: total, terms: [{ name: 'total', value: total }, { name: 'reconstruction', value: rec }, ...penalties] };
     }
     const beta = stepInput(ctx, 'beta', [], { kind: 'beta' });
-    const total = g.node('Add', [rec, g.node('Mul', [beta, kl], 'loss/beta_kl')], 'loss/total');
-    return { loss: total, terms: [{ name: 'total', value: total }, { name: 'reconstruction', value: rec }, { name: 'kl', value: kl }] };
+    return betaWeightedLoss(g, rec, kl, beta);
   };
 }

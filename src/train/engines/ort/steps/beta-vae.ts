@@ -3,7 +3,7 @@ import type { BetaVae } from '../../../../models/beta-vae';
 import { applyModel } from '../forward';
 import { activeUnits, gaussianKlPerDimension, reconstructionLoss } from '../losses';
 import { reparameterise } from './autoencoder';
-import { batchImages, stepInput } from './builder';
+import { batchImages, betaWeightedLoss, stepInput } from './builder';
 import type { StepBuilder } from './builder';
 
 /**
@@ -22,15 +22,15 @@ export const betaVaeStep: StepBuilder = (ctx) => {
   const kl = g.node('ReduceSum', [klPerDim], 'loss/kl', { keepdims: 0 });
   const penalised = config.freeBits > 0 ? g.node('ReduceSum', [g.node('Max', [klPerDim, g.scalar(config.freeBits)], 'loss/free_bits')], 'loss/kl_floored', { keepdims: 0 }) : kl;
   const beta = stepInput(ctx, 'beta', [], { kind: 'stepScalar', value: (step) => model.betaAt(step.step) });
-  const total = g.node('Add', [rec, g.node('Mul', [beta, penalised], 'loss/beta_kl')], 'loss/total');
-  return {
-    loss: total,
-    terms: [
-      { name: 'total', value: total },
-      { name: 'reconstruction', value: rec },
-      { name: 'kl', value: kl },
+  return betaWeightedLoss(
+    g,
+    rec,
+    kl,
+    beta,
+    () => [
       { name: 'beta', value: g.node('Identity', [beta], 'loss/beta') },
       { name: 'activeUnits', value: activeUnits(g, mu, ACTIVE_UNIT_THRESHOLD) },
     ],
-  };
+    penalised,
+  );
 };

@@ -53,6 +53,17 @@ export interface StepGraph {
   stepInputs: StepInput[];
 }
 
+/**
+ * The objective of the KL-regularised families, `reconstruction + beta * kl` as their tfjs losses
+ * compute it, with its first logged terms (total, reconstruction, kl). `more` adds the family's own
+ * terms after them (built after the total, so the graph's node order is unchanged); `penalised` is
+ * the KL that beta weighs when it is not the one reported (beta-vae's free-bits floor).
+ */
+export function betaWeightedLoss(g: TrainingGraph, rec: string, kl: string, beta: string, more: () => LossGraph['terms'] = () => [], penalised = kl): LossGraph {
+  const total = g.node('Add', [rec, g.node('Mul', [beta, penalised], 'loss/beta_kl')], 'loss/total');
+  return { loss: total, terms: [{ name: 'total', value: total }, { name: 'reconstruction', value: rec }, { name: 'kl', value: kl }, ...more()] };
+}
+
 /** Builds the loss of one training phase (`phase`: its name; single-phase families ignore it). */
 export type StepBuilder = (ctx: StepGraph, phase: string) => LossGraph;
 

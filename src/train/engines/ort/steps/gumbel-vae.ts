@@ -6,7 +6,7 @@ import { GUMBEL_EPSILON, temperatureAt } from '../../../../models/gumbel-vae';
 import type { GumbelVaeConfig, TemperatureSchedule } from '../../../../models/gumbel-vae';
 import { applyModel } from '../forward';
 import { categoricalKlToUniform, reconstructionLoss } from '../losses';
-import { batchImages, stepInput } from './builder';
+import { batchImages, betaWeightedLoss, stepInput } from './builder';
 import type { StepBuilder, StepGraph } from './builder';
 
 /** The config fields of a Gumbel-softmax sample (gumbel-vae's and joint-vae's). */
@@ -56,14 +56,5 @@ export const gumbelVaeStep: StepBuilder = (ctx) => {
   const rec = reconstructionLoss(g, config.reconstruction, x, reconstruction, config.reduction);
   const kl = categoricalKlToUniform(g, logits);
   const beta = stepInput(ctx, 'beta', [], { kind: 'beta' });
-  const total = g.node('Add', [rec, g.node('Mul', [beta, kl], 'loss/beta_kl')], 'loss/total');
-  return {
-    loss: total,
-    terms: [
-      { name: 'total', value: total },
-      { name: 'reconstruction', value: rec },
-      { name: 'kl', value: kl },
-      { name: 'temperature', value: g.node('Identity', [temperature], 'loss/temperature') },
-    ],
-  };
+  return betaWeightedLoss(g, rec, kl, beta, () => [{ name: 'temperature', value: g.node('Identity', [temperature], 'loss/temperature') }]);
 };

@@ -2,7 +2,7 @@ import type { JointVaeConfig } from '../../../../models/joint-vae';
 import { applyModel } from '../forward';
 import { categoricalKlToUniform, gaussianKl, reconstructionLoss } from '../losses';
 import { reparameterise } from './autoencoder';
-import { batchImages, stepInput } from './builder';
+import { batchImages, betaWeightedLoss, stepInput } from './builder';
 import type { StepBuilder } from './builder';
 import { gumbelSoftmaxSample } from './gumbel-vae';
 
@@ -27,16 +27,9 @@ export const jointVaeStep: StepBuilder = (ctx) => {
   const klDiscrete = categoricalKlToUniform(g, logits);
   const kl = g.node('Add', [klContinuous, klDiscrete], 'loss/kl');
   const beta = stepInput(ctx, 'beta', [], { kind: 'beta' });
-  const total = g.node('Add', [rec, g.node('Mul', [beta, kl], 'loss/beta_kl')], 'loss/total');
-  return {
-    loss: total,
-    terms: [
-      { name: 'total', value: total },
-      { name: 'reconstruction', value: rec },
-      { name: 'kl', value: kl },
-      { name: 'klContinuous', value: klContinuous },
-      { name: 'klDiscrete', value: klDiscrete },
-      { name: 'temperature', value: g.node('Identity', [temperature], 'loss/temperature') },
-    ],
-  };
+  return betaWeightedLoss(g, rec, kl, beta, () => [
+    { name: 'klContinuous', value: klContinuous },
+    { name: 'klDiscrete', value: klDiscrete },
+    { name: 'temperature', value: g.node('Identity', [temperature], 'loss/temperature') },
+  ]);
 };
