@@ -66,7 +66,7 @@ describe('e2e: aekit quickstart, then aekit export --web, then any static server
   it('works in Firefox ESR @slow', async function () {
     const browser = await launchFirefox();
     if (!browser) {
-      console.log(`      skipped: ${FIREFOX} is missing; install it with \`${FIREFOX_INSTALL}\` (.ci/run does)`);
+      console.log(`      skipped: ${FIREFOX} is missing (or not executable); install it with \`${FIREFOX_INSTALL}\` (.ci/run does)`);
       this.skip();
     }
     try {

@@ -3,7 +3,7 @@
  * `npm test` needs no apt step), and Firefox ESR (Debian's `firefox-esr`, apt only) driven over
  * WebDriver BiDi by puppeteer-core.
  */
-import { existsSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { launchChromium as launchBrowser } from '../../src/core/browser';
 import type { Browser } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
@@ -23,8 +23,18 @@ export async function launchChromium(webgpu: boolean): Promise<Browser> {
   return (await launchBrowser({ gpu: webgpu ? 'webgpu' : 'off' })).browser;
 }
 
-/** Headless Firefox ESR over WebDriver BiDi, or undefined when it is not installed. */
+/** True when Firefox ESR is there to run (present and executable). */
+function firefoxInstalled(): boolean {
+  try {
+    accessSync(FIREFOX, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Headless Firefox ESR over WebDriver BiDi, or undefined when it is not installed (or not executable). */
 export async function launchFirefox(): Promise<PuppeteerBrowser | undefined> {
-  if (!existsSync(FIREFOX)) return undefined;
+  if (!firefoxInstalled()) return undefined;
   return puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, protocol: 'webDriverBiDi', headless: true });
 }

@@ -23,7 +23,7 @@ describe('serve/web: the static export in Firefox ESR @slow', function () {
   before(async function () {
     browser = await launchFirefox();
     if (!browser) {
-      console.log(`      skipped: ${FIREFOX} is missing; install it with \`${FIREFOX_INSTALL}\` (.ci/run does)`);
+      console.log(`      skipped: ${FIREFOX} is missing (or not executable); install it with \`${FIREFOX_INSTALL}\` (.ci/run does)`);
       this.skip();
     }
     artifacts = await webArtifacts();
