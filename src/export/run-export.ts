@@ -156,27 +156,28 @@ export async function exportRun(location: string, options: ExportRunOptions): Pr
         outputNames: names?.outputs,
         seed: options.seed,
       });
-      if (existing) {
-        if (!Buffer.from(existing.bytes).equals(Buffer.from(result.bytes))) {
-          throw new AekitError('ALREADY_EXISTS', 'holds a different export (another checkpoint, part or options); use --force to replace it', { where: file });
-        }
-        logger.info(`${part}: ${file} already holds this export; left as it is`);
-        artifacts.push({ part, path: file, bytes: result.bytes.length, result, unchanged: true });
-        continue;
+      const unchanged = existing !== undefined;
+      if (existing && !Buffer.from(existing.bytes).equals(Buffer.from(result.bytes))) {
+        throw new AekitError('ALREADY_EXISTS', 'holds a different export (another checkpoint, part or options); use --force to replace it', { where: file });
       }
       let verify: VerifyReport | undefined;
-      if (options.verify !== false) {
-        // Verify before writing, so a failing artifact never lands on disk.
-        verify = await verifyOnnx(tfModel, result.bytes, { seed: options.seed ?? 0, runtimes: options.runtimes, rtol: options.rtol, atol: options.atol });
+      if (unchanged) {
+        logger.info(`${part}: ${file} already holds this export; left as it is`);
+      } else {
+        if (options.verify !== false) {
+          // Verify before writing, so a failing artifact never lands on disk.
+          verify = await verifyOnnx(tfModel, result.bytes, { seed: options.seed ?? 0, runtimes: options.runtimes, rtol: options.rtol, atol: options.atol });
+        }
+        await writeOnnxAtomic(file, result.bytes, { force: options.force });
+        logger.info(`${part}: wrote ${file} (${(result.bytes.length / 1024).toFixed(1)} KiB)`);
       }
-      await writeOnnxAtomic(file, result.bytes, { force: options.force });
-      logger.info(`${part}: wrote ${file} (${(result.bytes.length / 1024).toFixed(1)} KiB)`);
+      // A Triton repository is written even when the artifact was already there (it is asked for, and new).
       let tritonDir: string | undefined;
       if (options.triton) {
         const written = await writeTritonRepository(options.triton, `${context.runId}-${part}`, result.bytes, { inputs: result.inputs, outputs: result.outputs }, { force: options.force });
         tritonDir = written.modelDir;
       }
-      artifacts.push({ part, path: file, bytes: result.bytes.length, result, verify, tritonDir });
+      artifacts.push({ part, path: file, bytes: result.bytes.length, result, verify, tritonDir, ...(unchanged ? { unchanged } : {}) });
     }
     return { checkpoint: loaded.dir, family: family.name, out, artifacts };
   } finally {

@@ -45,6 +45,19 @@ describe('cli: aekit export <run>', function () {
     assert.equal(statSync(path.join(onnx, 'encoder.onnx')).mtimeMs, mtime, 'not rewritten');
   });
 
+  it('a re-export that only adds --triton leaves the artifacts alone and still writes the Triton repository', async () => {
+    const onnx = path.join(first, 'onnx');
+    const before = readFileSync(path.join(onnx, 'decoder.onnx'));
+    const repo = path.join(tmp, 'triton-repo');
+    const r = await runCli(['export', first, '--triton', repo, '--no-verify']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /decoder: .*decoder\.onnx already holds this export/);
+    assert.match(r.stdout, /triton: .*triton-repo\/first-decoder/);
+    assert.ok(readFileSync(path.join(onnx, 'decoder.onnx')).equals(before), 'artifact not rewritten');
+    assert.ok(readFileSync(path.join(repo, 'first-decoder', '1', 'model.onnx')).equals(before), 'the repository holds the same model');
+    assert.ok(statSync(path.join(repo, 'first-decoder', 'config.pbtxt')).size > 0);
+  });
+
   it('refuses another checkpoint over existing artifacts without --force, and replaces them with it', async () => {
     const onnx = path.join(first, 'onnx');
     const ownRun = (file: string): unknown => rawMetadata(file).runId;

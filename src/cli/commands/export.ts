@@ -55,6 +55,7 @@ export function describeExport(result: ExportRunResult): string {
     const io = `${a.result.inputs.map((i) => `${i.name}[${i.shape.join(',')}]`).join(' ')} -> ${a.result.outputs.map((o) => `${o.name}[${o.shape.join(',')}]`).join(' ')}`;
     if (a.unchanged) {
       lines.push(`  ${a.part}: ${a.path} already holds this export (same checkpoint and options); left as it is`);
+      if (a.tritonDir) lines.push(`    triton: ${a.tritonDir}`);
       continue;
     }
     lines.push(`  ${a.part}: ${a.path} (${(a.bytes / 1024).toFixed(1)} KiB)  ${io}`);
