@@ -11,7 +11,7 @@ import { openDecoder } from './decoder';
 import type { Decoder } from './decoder';
 import { fetchBytes, openWebSession } from './runtime';
 import type { LoadDecoderOptions } from './runtime';
-import { imageRows, oneHotLabels } from './tensors';
+import { imageRows, labelFeed } from './tensors';
 import type { ImageBatch, LabelOption } from './tensors';
 import type { ArtifactInfo, ModelSummary } from '../../artifact/info';
 import type { ArtifactMetadata } from '../../artifact/metadata';
@@ -58,8 +58,8 @@ async function openEncoder(bytes: Uint8Array, url: string, options: LoadDecoderO
     async encode(images: ImageBatch | Float32Array, opts: LabelOption = {}): Promise<Codes> {
       const { data, rows } = imageRows(images, summary.imageShape, info.valueRange);
       const feeds: Record<string, ort.Tensor> = { [info.imageInput]: new ort.Tensor('float32', data, [rows, channels, height, width]) };
-      if (info.label) feeds[info.label.input] = new ort.Tensor('float32', oneHotLabels(opts.label, rows, info.label.numClasses), [rows, info.label.numClasses]);
-      else if (opts.label !== undefined) throw new Error('aekit-web: this encoder is not conditional; leave out label');
+      const label = labelFeed(info.label, opts.label, rows, 'encoder');
+      if (label) feeds[label.input] = new ort.Tensor('float32', label.data, label.dims);
       const results = await session.run(feeds);
       const z = Float32Array.from((await results[info.codeOutput.name].getData()) as Float32Array);
       const bad = z.findIndex((v) => !Number.isFinite(v));

@@ -3,6 +3,7 @@
  * latents and one-hot labels, checked against the artifact's facts with errors that say what was
  * expected.
  */
+import type { LabelInfo } from '../../artifact/info';
 import type { ImageShape } from '../../artifact/metadata';
 import type { ValueRange } from '../../data/types';
 
@@ -74,4 +75,16 @@ export function oneHotLabels(label: LabelOption['label'], rows: number, numClass
     out[r * numClasses + l] = 1;
   });
   return out;
+}
+
+/**
+ * The label feed of one run: the one-hot rows for a conditional artifact's label input, nothing
+ * for an unconditional one, and an error when a label is given to a model that takes none.
+ */
+export function labelFeed(label: LabelInfo | undefined, option: LabelOption['label'], rows: number, part: 'decoder' | 'encoder'): { input: string; data: Float32Array; dims: number[] } | undefined {
+  if (!label) {
+    if (option !== undefined) throw new Error(`aekit-web: this ${part} is not conditional; leave out label`);
+    return undefined;
+  }
+  return { input: label.input, data: oneHotLabels(option, rows, label.numClasses), dims: [rows, label.numClasses] };
 }
