@@ -24,6 +24,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
+import { summarise } from '../src/bench/stats';
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin/aekit.js');
@@ -192,11 +193,6 @@ interface TrainRow {
   note: string;
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 /** One training run in its own process; samples/s is the median of its per-step rates after the warm-up. */
 function trainRow(c: TrainCase, contender: string, extra: string[], tmp: string): TrainRow {
   const name = `${c.key}-${contender.replace(/[^a-z0-9]+/gi, '-')}`;
@@ -213,12 +209,12 @@ function trainRow(c: TrainCase, contender: string, extra: string[], tmp: string)
         .map((m) => m.samplesPerSecond as number)
     : [];
   if (!r.ok || rates.length === 0) return { model: c.label, contender, note: `failed: ${r.ok ? 'no step lines in metrics.jsonl' : reason(r, limit)}` };
-  const sorted = [...rates].sort((a, b) => a - b);
+  const stats = summarise(rates);
   return {
     model: c.label,
     contender,
-    samplesPerSecond: median(rates),
-    spread: `${Math.round(sorted[0])}-${Math.round(sorted[sorted.length - 1])}`,
+    samplesPerSecond: stats.p50,
+    spread: `${Math.round(stats.min)}-${Math.round(stats.max)}`,
     note: `${rates.length} timed steps of batch ${c.batch}; ${r.seconds.toFixed(0)} s with start-up`,
   };
 }
