@@ -26,13 +26,14 @@ import { tf } from '../../../core/tfjs-backend';
 import type { Logger } from '../../../core/log';
 import { openOrtSession } from '../../../artifact/runtime';
 import type { HostTensor, OrtSessionHandle, OrtSessionRuntime } from '../../../artifact/runtime';
+import { transposeArray } from '../../../export/layout';
 import type { FamilyModel, StepContext } from '../../../models';
 import type { AdamSettings, AdamState } from '../../optim';
 import { oneHotRows } from '../../data';
 import type { EngineSetup, HostBatch, StepOutcome, TrainingEngine } from '../types';
 import { compilePhases } from './compile';
 import type { CompiledPhase, CompileSettings, VariableIo } from './compile';
-import { inversePermutation, permuteValues } from './forward';
+import { inversePermutation } from './forward';
 import { modelBytes } from './graph';
 import { HostAdam } from './host-adam';
 import { ArenaTensor, DoubleBuffer, elements, scalar } from './state';
@@ -375,12 +376,12 @@ class Layouts {
   /** Values in tfjs layout -> the kept layout. */
   toStored(variable: tf.LayerVariable, values: Float32Array): Float32Array {
     const perm = this.permOf(variable);
-    return perm ? permuteValues(values, variable.shape as number[], perm) : values;
+    return perm ? transposeArray(values, variable.shape as number[], perm) : values;
   }
 
   /** Values in the kept layout -> tfjs layout. */
   toTfjs(variable: tf.LayerVariable, values: Float32Array): Float32Array {
     const perm = this.permOf(variable);
-    return perm ? permuteValues(values, this.shape(variable), inversePermutation(perm)) : values;
+    return perm ? transposeArray(values, this.shape(variable), inversePermutation(perm)) : values;
   }
 }

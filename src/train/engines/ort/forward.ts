@@ -130,33 +130,6 @@ export function inversePermutation(perm: readonly number[]): number[] {
   return inverse;
 }
 
-/** `data` of dims `shape` transposed by `perm` (result dims: shape[perm[i]]), as ONNX Transpose. */
-export function permuteValues(data: Float32Array, shape: readonly number[], perm: readonly number[]): Float32Array {
-  const rank = shape.length;
-  const strides = new Array<number>(rank);
-  for (let i = rank - 1, s = 1; i >= 0; i--) {
-    strides[i] = s;
-    s *= shape[i];
-  }
-  const outShape = perm.map((axis) => shape[axis]);
-  const outStrides = perm.map((axis) => strides[axis]);
-  const out = new Float32Array(data.length);
-  const index = new Array<number>(rank).fill(0);
-  let source = 0;
-  for (let o = 0; o < out.length; o++) {
-    out[o] = data[source];
-    // Odometer over the output's dims, moving `source` by the matching input strides.
-    for (let d = rank - 1; d >= 0; d--) {
-      index[d] += 1;
-      source += outStrides[d];
-      if (index[d] < outShape[d]) break;
-      source -= outStrides[d] * outShape[d];
-      index[d] = 0;
-    }
-  }
-  return out;
-}
-
 function unsupported(message: string, where: string): AekitError {
   return new AekitError('BAD_CONFIG', `${message}; use --engine tfjs`, { where });
 }
