@@ -17,7 +17,9 @@
  * second.
  *
  * Usage: npm run bench:train -- [--cases mlp,conv,dcgan] [--engines torch,ort] [--ort-threads 1,2] [--torch-threads 1]
- *          [--rounds 3] [--tfjs-steps 12] [--ort-steps 150] [--dcgan-steps 8] [--json out.json]
+ *          [--ort-parallel auto] [--rounds 3] [--tfjs-steps 12] [--ort-steps 150] [--dcgan-steps 8] [--json out.json]
+ * (`--ort-parallel auto,intra-op` adds, at 2+ threads, the ort engine with `train.ortParallel`
+ * 'intra-op' beside what 'auto' picks: batch shards for the conv models that allow them.)
  * (`--engines torch,tfjs,ort` adds the tfjs engine on the wasm backend.)
  * Figures and the exact command: docs/benchmarks.md, section "Training".
  */
@@ -145,12 +147,13 @@ function dataOf(c: Case, steps: number, folder: string): Record<string, unknown>
 }
 
 /** Child mode: one trainer run; prints a JSON line with samples/s and this process's peak RSS. */
-async function child(caseKey: string, engine: string, steps: number, threads: number | undefined, folder: string): Promise<void> {
+async function child(caseKey: string, engine: string, steps: number, threads: number | undefined, parallel: string, folder: string): Promise<void> {
   const c = CASES.find((x) => x.key === caseKey)!;
   const warmup = c.key === 'dcgan' ? DCGAN_WARMUP_STEPS : WARMUP_STEPS;
   const outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'aekit-bench-train-'));
   const times: number[] = [];
   let last = 0;
+  let how = '';
   try {
     await train(
       {
@@ -158,11 +161,12 @@ async function child(caseKey: string, engine: string, steps: number, threads: nu
         outDir,
         model: c.model,
         data: dataOf(c, steps, folder),
-        train: { epochs: 1, batchSize: c.batchSize, stepsPerEpoch: steps, validationFraction: 0, backend: 'wasm', engine, ortThreads: threads, logEvery: 1000, ...c.train },
+        train: { epochs: 1, batchSize: c.batchSize, stepsPerEpoch: steps, validationFraction: 0, backend: 'wasm', engine, ortThreads: threads, ...(engine === 'ort' ? { ortParallel: parallel } : {}), logEvery: 1000, ...c.train },
       },
       {
         overwrite: true,
         onEvent: (e) => {
+          if (e.type === 'start') how = e.engineDetail ?? '';
           if (e.type !== 'step') return;
           const now = performance.now();
           if (e.step > warmup) times.push(now - last);
@@ -176,14 +180,15 @@ async function child(caseKey: string, engine: string, steps: number, threads: nu
   const seconds = times.reduce((a, b) => a + b, 0) / 1000;
   const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
   // resourceUsage().maxRSS is in KiB.
-  console.log(JSON.stringify({ samplesPerSecond: (times.length * c.batchSize) / seconds, medianStepMs: median, peakRssMiB: process.resourceUsage().maxRSS / 1024, steps: times.length }));
+  console.log(JSON.stringify({ samplesPerSecond: (times.length * c.batchSize) / seconds, medianStepMs: median, peakRssMiB: process.resourceUsage().maxRSS / 1024, steps: times.length, sharded: how.includes('batch shards') }));
 }
 
-function runNodeChild(c: Case, engine: string, steps: number, folder: string, threads?: number): Measurement {
-  const args = ['--import', 'tsx', __filename, '--child', c.key, '--engine', engine, '--steps', String(steps), '--folder', folder, ...(threads ? ['--threads', String(threads)] : [])];
+function runNodeChild(c: Case, engine: string, steps: number, folder: string, threads?: number, parallel = 'auto'): Measurement {
+  const args = ['--import', 'tsx', __filename, '--child', c.key, '--engine', engine, '--steps', String(steps), '--folder', folder, '--parallel', parallel, ...(threads ? ['--threads', String(threads)] : [])];
   const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const result = JSON.parse(out.trim().split('\n').pop()!) as { samplesPerSecond: number; medianStepMs: number; peakRssMiB: number; steps: number };
-  const contender = engine === 'ort' ? `aekit ort (${threads ?? 'default'} threads)` : 'aekit tfjs (wasm)';
+  const result = JSON.parse(out.trim().split('\n').pop()!) as { samplesPerSecond: number; medianStepMs: number; peakRssMiB: number; steps: number; sharded: boolean };
+  const how = result.sharded ? ', 2 shards' : parallel === 'intra-op' ? ', intra-op' : '';
+  const contender = engine === 'ort' ? `aekit ort (${threads ?? 'default'} threads${how})` : 'aekit tfjs (wasm)';
   return { case: c.key, contender, samplesPerSecond: result.samplesPerSecond, peakRssMiB: result.peakRssMiB, detail: `${result.steps} timed steps, median step ${result.medianStepMs.toFixed(1)} ms` };
 }
 
@@ -219,7 +224,7 @@ const load = (): string => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 async function main(): Promise<void> {
   if (process.argv.includes('--child')) {
     const threads = arg('threads', '');
-    await child(arg('child', ''), arg('engine', 'ort'), Number(arg('steps', '50')), threads ? Number(threads) : undefined, arg('folder', ''));
+    await child(arg('child', ''), arg('engine', 'ort'), Number(arg('steps', '50')), threads ? Number(threads) : undefined, arg('parallel', 'auto'), arg('folder', ''));
     return;
   }
   const cases = arg('cases', 'mlp,conv,dcgan').split(',').map((k) => {
@@ -229,6 +234,7 @@ async function main(): Promise<void> {
   });
   const engines = arg('engines', 'torch,ort').split(',');
   const ortThreads = arg('ort-threads', '1,2').split(',').map(Number);
+  const ortParallel = arg('ort-parallel', 'auto').split(',');
   const torchThreads = arg('torch-threads', '1').split(',').map(Number);
   const rounds = Number(arg('rounds', '3'));
   const tfjsSteps = Number(arg('tfjs-steps', '12'));
@@ -255,7 +261,9 @@ async function main(): Promise<void> {
         const contenders: (() => Measurement | undefined)[] = [];
         if (engines.includes('torch') && torchAvailable) for (const t of torchThreads) contenders.push(() => runTorch(c, dcganSteps, t));
         if (engines.includes('tfjs')) contenders.push(() => runNodeChild(c, 'tfjs', (dcgan ? DCGAN_WARMUP_STEPS : WARMUP_STEPS) + (dcgan ? Math.min(2, tfjsSteps) : tfjsSteps), folder));
-        if (engines.includes('ort')) for (const t of ortThreads) contenders.push(() => runNodeChild(c, 'ort', dcgan ? DCGAN_WARMUP_STEPS + dcganSteps : WARMUP_STEPS + ortSteps, folder, t));
+        // One thread has nothing to spread: only 'auto' runs there.
+        const ortRuns = ortThreads.flatMap((t) => (t === 1 ? [[t, 'auto'] as const] : ortParallel.map((p) => [t, p] as const)));
+        if (engines.includes('ort')) for (const [t, p] of ortRuns) contenders.push(() => runNodeChild(c, 'ort', dcgan ? DCGAN_WARMUP_STEPS + dcganSteps : WARMUP_STEPS + ortSteps, folder, t, p));
         // Every other round in reverse order, so no contender always runs right after another.
         if (round % 2 === 0) contenders.reverse();
         for (const run of contenders) {

@@ -20,6 +20,15 @@ export type EngineName = (typeof ENGINE_NAMES)[number];
 export const ENGINE_CHOICES = [...ENGINE_NAMES, 'auto'] as const;
 /** See {@link ENGINE_CHOICES}. */
 export type EngineChoice = (typeof ENGINE_CHOICES)[number];
+/**
+ * How engine 'ort' uses several threads (`train.ortParallel`): 'intra-op' gives every thread to
+ * onnxruntime's operators; 'batch' splits each batch into shards that run at the same time, each
+ * on threads of its own (src/train/engines/ort/shards.ts); 'auto' picks 'batch' for convolutional
+ * models whose loss allows it, else 'intra-op'.
+ */
+export const ORT_PARALLEL_MODES = ['auto', 'intra-op', 'batch'] as const;
+/** See {@link ORT_PARALLEL_MODES}. */
+export type OrtParallel = (typeof ORT_PARALLEL_MODES)[number];
 
 // Every level is strict: a misspelt key (`learnigRate`, `valuRange`) is an error with a
 // did-you-mean, never a setting silently left at its default.
@@ -49,6 +58,8 @@ export const trainSettingsSchema = z.strictObject({
   engine: z.enum(ENGINE_CHOICES).default('auto'),
   /** Threads of engine 'ort' (onnxruntime intra-op threads); default one per physical core. */
   ortThreads: z.number().int().positive().optional(),
+  /** How engine 'ort' spreads its threads (see {@link ORT_PARALLEL_MODES}). */
+  ortParallel: z.enum(ORT_PARALLEL_MODES).default('auto'),
   /** Runtime of engine 'ort' (src/export/runtimes.ts): onnxruntime-node's CPU, CUDA or WebGPU provider, or onnxruntime-web's wasm. */
   ortRuntime: z.enum(ORT_SESSION_RUNTIMES).default('ort-node-cpu'),
   /** Cap on steps per epoch (train on a slice of the data). */

@@ -147,7 +147,7 @@ export async function train(configInput: unknown, options: TrainOptions = {}): P
   const { model, savedOptimizers, resumedFrom, records } = start;
   let state = start.state;
   const domainB = model.domainB ? await prepareDomainB(model.domainB, config, data.shape) : undefined;
-  const setup: EngineSetup = { model, shape: data.shape, batchSize, adam: config.train.adam, clipNorm: config.train.clipNorm, threads: config.train.ortThreads, runtime: config.train.ortRuntime, savedOptimizers, logger };
+  const setup: EngineSetup = { model, shape: data.shape, batchSize, adam: config.train.adam, clipNorm: config.train.clipNorm, threads: config.train.ortThreads, parallel: config.train.ortParallel, runtime: config.train.ortRuntime, savedOptimizers, logger };
   const engine = await startEngine(config, backend, setup, folder, options.resume ?? false);
   await folder.writeJson(folder.configPath, config);
   await folder.writeJson(folder.runInfoPath, {

@@ -10,7 +10,7 @@ import type { OrtSessionRuntime } from '../../artifact/runtime';
 import type { DataShape, FamilyModel, StepContext } from '../../models';
 import type { AdamState } from '../../run/checkpoint';
 import type { AdamSettings } from '../optim';
-import type { EngineName } from '../../run/config';
+import type { EngineName, OrtParallel } from '../../run/config';
 
 export { ENGINE_CHOICES, ENGINE_NAMES } from '../../run/config';
 export type { EngineChoice, EngineName } from '../../run/config';
@@ -46,6 +46,8 @@ export interface EngineSetup {
   clipNorm?: number;
   /** onnxruntime intra-op threads (`train.ortThreads`); undefined: one per physical core. */
   threads?: number;
+  /** How engine 'ort' spreads its threads (`train.ortParallel`); default 'auto'. */
+  parallel?: OrtParallel;
   /** Where engine 'ort' runs (`train.ortRuntime`); default onnxruntime-node's CPU provider. */
   runtime?: OrtSessionRuntime;
   /** Optimizer state to continue from (resume), by phase name. */

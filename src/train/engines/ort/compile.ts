@@ -68,6 +68,8 @@ export interface CompiledPhase {
   /** Logged loss terms (name -> graph output), in the order the tfjs phase reports them. */
   terms: { name: string; output: string }[];
   gradNorm: string;
+  /** The step builder's `separable` (./steps/builder.ts LossGraph): loss and terms are batch means of per-image values. */
+  separable: boolean;
 }
 
 /** Settings of the compilation that come from the run config. */
@@ -97,7 +99,7 @@ export function compilePhases(model: FamilyModel, settings: CompileSettings): Co
     const g = new TrainingGraph();
     const params = new ParameterTable(g, settings.kernelLayout === 'onnx');
     const ctx: StepGraph = { g, params, model, batchSize: settings.batchSize, stepInputs: [] };
-    const { loss, terms } = builder(ctx, phase.name);
+    const { loss, terms, separable = false } = builder(ctx, phase.name);
     const trainedVariables = phase.variables().map((v) => {
       const lv = layerVariables.get(v.name);
       if (!lv) throw new Error(`engine 'ort': trainable variable '${v.name}' is not a weight of any part`);
@@ -167,6 +169,7 @@ export function compilePhases(model: FamilyModel, settings: CompileSettings): Co
       others,
       terms: termOutputs,
       gradNorm: norm,
+      separable,
     };
   });
 }

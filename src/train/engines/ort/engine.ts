@@ -23,36 +23,20 @@
 import { AekitError } from '../../../core/errors';
 import { Rng } from '../../../core/rng';
 import { tf } from '../../../core/tfjs-backend';
-import type { Logger } from '../../../core/log';
-import { openOrtSession } from '../../../artifact/runtime';
-import type { HostTensor, OrtSessionHandle, OrtSessionRuntime } from '../../../artifact/runtime';
-import { transposeArray } from '../../../export/layout';
+import type { HostTensor } from '../../../artifact/runtime';
 import type { FamilyModel, StepContext } from '../../../models';
 import type { AdamSettings, AdamState } from '../../optim';
 import { oneHotRows } from '../../data';
 import type { EngineSetup, HostBatch, StepOutcome, TrainingEngine } from '../types';
 import { compilePhases } from './compile';
-import type { CompiledPhase, CompileSettings, VariableIo } from './compile';
-import { inversePermutation } from './forward';
-import { modelBytes } from './graph';
+import type { CompiledPhase, CompileSettings, HostAdamIo, VariableIo } from './compile';
 import { HostAdam } from './host-adam';
+import { Layouts } from './layouts';
+import { combineInto, planShards, rowsOf } from './shards';
 import { ArenaTensor, DoubleBuffer, elements, scalar } from './state';
 import type { GraphOptimizerState, HostOptimizerState, StateTensor } from './state';
-
-/**
- * Idle onnxruntime threads block instead of spin-waiting between operators. A training step is
- * hundreds of small operators; spinning threads hold their cores between them. On the 2-core
- * development machine shared with other work (load 5-10), spinning made the median MLP VAE step
- * 2-7x slower (e.g. 37.5 vs 6.3 ms); only on an idle machine can spinning win (best steps 3.9 vs
- * 5.9 ms). See docs/benchmarks.md, "Training".
- */
-const ORT_TRAINING_SPINNING = false;
-
-/** One phase's step compiled for one batch size, and its session. */
-interface CompiledStep {
-  compiled: CompiledPhase;
-  session: OrtSessionHandle;
-}
+import { BATCHED_FILLS, openSteps, releaseStep, wholeBatch } from './step-sessions';
+import type { CompiledStep, ShardStep, StepFactory } from './step-sessions';
 
 /** A phase's optimizer state, shared by its steps of every batch size. */
 interface PhaseRunner {
@@ -62,14 +46,6 @@ interface PhaseRunner {
   /** Adam updates applied so far. */
   iterations: number;
   optimizer: GraphOptimizerState | HostOptimizerState;
-}
-
-/** How the engine compiles and opens a step for another batch size. */
-interface StepFactory {
-  settings: CompileSettings;
-  runtime: OrtSessionRuntime;
-  threads?: number;
-  logger: Logger;
 }
 
 /** Trains with graphs compiled to ONNX, on onnxruntime. */
@@ -105,8 +81,9 @@ export class OrtEngine implements TrainingEngine {
     const placement = runtime === 'ort-node-cpu' ? 'host' : 'graph';
     // Kernels in ONNX's layout: no Transpose of weights or gradients in the step (./forward.ts).
     const settings: CompileSettings = { batchSize: setup.batchSize, adam: setup.adam, clipNorm: setup.clipNorm, optimizer: placement, kernelLayout: 'onnx' };
-    const factory: StepFactory = { settings, runtime, threads: setup.threads, logger: setup.logger };
-    const compiled = compilePhases(setup.model, factory.settings);
+    const compiled = compilePhases(setup.model, settings);
+    const plan = planShards(setup.parallel ?? 'auto', setup.threads, setup.batchSize, compiled, runtime);
+    const factory: StepFactory = { model: setup.model, settings, runtime, plan, logger: setup.logger };
     const layouts = new Layouts(compiled);
     const hostAdam = placement === 'host' ? new HostAdam(setup.adam) : undefined;
     const weights = new Map<string, StateTensor>();
@@ -143,8 +120,10 @@ export class OrtEngine implements TrainingEngine {
       const saved = setup.savedOptimizers[runner.phase];
       if (saved) restoreAdam(runner, saved, layouts);
     }
-    const steps = new Map([[setup.batchSize, await openSteps(compiled, setup.batchSize, factory)]]);
-    const detail = `${runtime}, Adam in the ${placement === 'host' ? 'host arena' : 'graph'}, threads: ${setup.threads ?? 'onnxruntime default'}`;
+    const steps = new Map([[setup.batchSize, await openSteps(setup.batchSize, factory, compiled)]]);
+    const threads = plan.shards > 1 ? plan.why : `threads: ${setup.threads ?? 'onnxruntime default'}`;
+    const detail = `${runtime}, Adam in the ${placement === 'host' ? 'host arena' : 'graph'}, ${threads}`;
+    if (plan.shards === 1) setup.logger.debug(`engine ort: ${plan.why}`);
     setup.logger.debug(`engine ort: compiled in ${Math.round(performance.now() - started)} ms (${detail})`);
     return new OrtEngine(setup.model, runners, steps, weights, layouts, hostAdam, setup.adam, setup.clipNorm, factory, detail);
   }
@@ -155,14 +134,28 @@ export class OrtEngine implements TrainingEngine {
     const applied: string[] = [];
     const multi = this.runners.length > 1;
     for (const [p, runner] of this.runners.entries()) {
-      const { compiled, session } = steps[p];
+      const { compiled, session, rows, shards } = steps[p];
       const { optimizer } = runner;
       const prefix = multi ? `${compiled.phase}.` : '';
       const t = runner.iterations + 1;
       const feeds: Record<string, HostTensor> = {};
-      for (const input of compiled.stepInputs) {
-        feeds[input.input] = { dtype: 'float32', data: this.stepData(input.fill, input.drawShape ?? input.shape, batch, ctx), dims: input.shape };
-      }
+      // Per-step inputs drawn for the whole batch (the same numbers sharded or not), then split by rows.
+      const shardFeeds: Record<string, HostTensor>[] = shards.map(() => ({}));
+      compiled.stepInputs.forEach((input, i) => {
+        const data = this.stepData(input.fill, wholeBatch(input.drawShape ?? input.shape, input.fill, batch.size), batch, ctx);
+        if (shards.length === 0 || !BATCHED_FILLS.has(input.fill.kind)) {
+          feeds[input.input] = { dtype: 'float32', data, dims: input.shape };
+          shards.forEach((shard, k) => (shardFeeds[k][shard.compiled.stepInputs[i].input] = { dtype: 'float32', data, dims: shard.compiled.stepInputs[i].shape }));
+          return;
+        }
+        const rowElements = data.length / batch.size;
+        feeds[input.input] = { dtype: 'float32', data: rowsOf(data, 0, rows[0], rowElements), dims: input.shape };
+        let start = rows[0];
+        shards.forEach((shard, k) => {
+          shardFeeds[k][shard.compiled.stepInputs[i].input] = { dtype: 'float32', data: rowsOf(data, start, rows[k + 1], rowElements), dims: shard.compiled.stepInputs[i].shape };
+          start += rows[k + 1];
+        });
+      });
       // Scalars (loss terms, gradient norm) are written into one small array each.
       const logged = new Map<string, HostTensor>();
       for (const name of [...compiled.terms.map((term) => term.output), compiled.gradNorm]) logged.set(name, scalar(Number.NaN));
@@ -197,11 +190,37 @@ export class OrtEngine implements TrainingEngine {
           written.push(weight as DoubleBuffer);
         }
       }
-      await session.runInto(feeds, outputs);
+      // Shards start first: their runs proceed on worker threads while this thread runs its own rows.
+      const shardRuns = shards.map((shard, k) => {
+        const shardInputs = shardFeeds[k];
+        compiled.trained.forEach((io, i) => (shardInputs[shard.compiled.trained[i].input] = feeds[io.input]));
+        compiled.others.forEach((io, i) => (shardInputs[shard.compiled.others[i].input] = feeds[io.input]));
+        return shard.session.runInto(shardInputs, shard.outputs);
+      });
+      try {
+        await session.runInto(feeds, outputs);
+      } finally {
+        await Promise.allSettled(shardRuns);
+      }
+      await Promise.all(shardRuns);
       const read = (name: string) => logged.get(name)!.data[0];
-      const norm = read(compiled.gradNorm);
-      const bad = compiled.terms.find((term) => !Number.isFinite(read(term.output)));
-      if (bad) return { terms, nonFinite: `loss term '${prefix}${bad.name}' is ${read(bad.output)}`, applied };
+      let norm = read(compiled.gradNorm);
+      const values = compiled.terms.map((term) => read(term.output));
+      if (shards.length > 0) {
+        // Row-weighted means of the shards' terms and gradients (./shards.ts); the norm of the combined gradient.
+        const weights = rows.map((r) => r / batch.size);
+        const shardValue = (shard: ShardStep, name: string) => shard.outputs[name].data[0];
+        compiled.terms.forEach((_, j) => (values[j] = weights[0] * values[j] + shards.reduce((sum, shard, k) => sum + weights[k + 1] * shardValue(shard, shard.compiled.terms[j].output), 0)));
+        const grads = (optimizer as HostOptimizerState).grads;
+        let squares = 0;
+        grads.forEach((grad, i) => {
+          const others = shards.map((shard) => shard.outputs[(shard.compiled.optimizer as HostAdamIo).grads[i]].data as Float32Array);
+          squares += combineInto(grad.current.data as Float32Array, others, weights);
+        });
+        norm = Math.sqrt(squares);
+      }
+      const bad = compiled.terms.findIndex((_, j) => !Number.isFinite(values[j]));
+      if (bad >= 0) return { terms, nonFinite: `loss term '${prefix}${compiled.terms[bad].name}' is ${values[bad]}`, applied };
       if (!Number.isFinite(norm)) return { terms, nonFinite: `gradient norm of phase '${compiled.phase}' is ${norm}`, applied };
       if (optimizer.kind === 'host') {
         // As ../tfjs.ts: gradients scaled by clipNorm / norm when the norm exceeds it.
@@ -215,7 +234,7 @@ export class OrtEngine implements TrainingEngine {
       runner.iterations = t;
       this.dirty = true;
       applied.push(compiled.phase);
-      for (const term of compiled.terms) terms[`${prefix}${term.name}`] = read(term.output);
+      compiled.terms.forEach((term, j) => (terms[`${prefix}${term.name}`] = values[j]));
       terms[`${prefix}gradNorm`] = norm;
     }
     return { terms };
@@ -232,8 +251,7 @@ export class OrtEngine implements TrainingEngine {
     if (!Number.isInteger(size) || size < 1) throw new AekitError('BAD_ARGUMENT', `engine 'ort': a batch needs at least one image, got ${size}`);
     const started = performance.now();
     await this.syncModel();
-    const settings = { ...this.factory.settings, batchSize: size };
-    const steps = await openSteps(compilePhases(this.model, settings), size, this.factory);
+    const steps = await openSteps(size, this.factory);
     this.steps.set(size, steps);
     this.factory.logger.debug(`engine ort: compiled the step for batches of ${size} in ${Math.round(performance.now() - started)} ms`);
     return steps;
@@ -293,9 +311,9 @@ export class OrtEngine implements TrainingEngine {
   }
 
   async dispose(): Promise<void> {
-    const sessions = [...this.steps.values()].flat().map((step) => step.session);
+    const steps = [...this.steps.values()].flat();
     this.steps.clear();
-    await Promise.all(sessions.map((session) => session.release()));
+    await Promise.all(steps.map(releaseStep));
   }
 }
 
@@ -312,21 +330,6 @@ function drawn(tensor: tf.Tensor): Float32Array {
   }
 }
 
-/** Open a session for each compiled phase (all or none: a failure releases those already open). */
-async function openSteps(compiled: CompiledPhase[], batchSize: number, factory: StepFactory): Promise<CompiledStep[]> {
-  const steps: CompiledStep[] = [];
-  try {
-    for (const phase of compiled) {
-      const session = await openOrtSession(factory.runtime, modelBytes(phase.model), { threads: factory.threads, spinning: ORT_TRAINING_SPINNING });
-      steps.push({ compiled: phase, session });
-      factory.logger.debug(`engine ort: phase '${phase.phase}' for batches of ${batchSize}: ${phase.model.graph?.node?.length ?? 0} nodes, ${phase.trained.length} trained tensors`);
-    }
-  } catch (error) {
-    await Promise.all(steps.map((step) => step.session.release()));
-    throw error;
-  }
-  return steps;
-}
 
 function restoreAdam(runner: PhaseRunner, saved: AdamState, layouts: Layouts): void {
   const trained = runner.trained;
@@ -342,46 +345,4 @@ function restoreAdam(runner: PhaseRunner, saved: AdamState, layouts: Layouts): v
     runner.optimizer.moments[i].v.set(layouts.toStored(trained[i].variable, moment.v));
   });
   runner.iterations = saved.step;
-}
-
-/**
- * The layout the engine keeps each variable in: tfjs's, or the permutation the compiled graphs
- * read it in (VariableIo.perm: convolution kernels in ONNX's layout). Every phase and batch size
- * compiles the same layers, so a variable has one layout.
- */
-class Layouts {
-  private readonly perms = new Map<string, number[]>();
-
-  constructor(compiled: CompiledPhase[]) {
-    for (const io of compiled.flatMap((phase) => [...phase.trained, ...phase.others])) {
-      const known = this.perms.get(io.variable.name);
-      const perm = io.perm ?? [];
-      if (known && known.join() !== perm.join()) throw new Error(`engine 'ort': variable '${io.variable.name}' is read in two layouts (${known.join()} and ${perm.join()})`);
-      this.perms.set(io.variable.name, perm);
-    }
-  }
-
-  private permOf(variable: tf.LayerVariable): number[] | undefined {
-    const perm = this.perms.get(variable.name);
-    return perm && perm.length > 0 ? perm : undefined;
-  }
-
-  /** The dims the variable is kept in. */
-  shape(variable: tf.LayerVariable): number[] {
-    const dims = variable.shape as number[];
-    const perm = this.permOf(variable);
-    return perm ? perm.map((axis) => dims[axis]) : dims;
-  }
-
-  /** Values in tfjs layout -> the kept layout. */
-  toStored(variable: tf.LayerVariable, values: Float32Array): Float32Array {
-    const perm = this.permOf(variable);
-    return perm ? transposeArray(values, variable.shape as number[], perm) : values;
-  }
-
-  /** Values in the kept layout -> tfjs layout. */
-  toTfjs(variable: tf.LayerVariable, values: Float32Array): Float32Array {
-    const perm = this.permOf(variable);
-    return perm ? transposeArray(values, this.shape(variable), inversePermutation(perm)) : values;
-  }
 }

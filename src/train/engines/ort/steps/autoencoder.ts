@@ -66,9 +66,11 @@ export function autoencoderStep(variant: AutoencoderVariant): StepBuilder {
       // As Autoencoder.loss: total = reconstruction + each penalty, terms in that order.
       const penalties = variant.codePenalty?.(g, model, code) ?? [];
       const total = penalties.reduce((sum, p) => g.node('Add', [sum, p.value], 'loss/total'), rec);
-      return { loss: total, terms: [{ name: 'total', value: total }, { name: 'reconstruction', value: rec }, ...penalties] };
+      // A code penalty (sparse-ae's) may weigh the batch's mean activation: not separable.
+      return { loss: total, terms: [{ name: 'total', value: total }, { name: 'reconstruction', value: rec }, ...penalties], separable: !variant.codePenalty };
     }
     const beta = stepInput(ctx, 'beta', [], { kind: 'beta' });
-    return betaWeightedLoss(g, rec, kl, beta);
+    // Reconstruction and KL are batch means of per-image values (../losses.ts).
+    return { ...betaWeightedLoss(g, rec, kl, beta), separable: true };
   };
 }

@@ -41,6 +41,14 @@ export interface LossGraph {
   loss: string;
   /** In the order the family's tfjs phase reports them. */
   terms: { name: string; value: string }[];
+  /**
+   * True when the loss and every term are batch means of per-image values (no term mixes images,
+   * as a penalty on the batch's mean activation or a KL capacity on the batch's mean KL would), so
+   * that a batch split into shards gives the row-weighted mean of the shards' losses and
+   * gradients: the engine may then run the shards on threads of their own (../shards.ts).
+   * Default false. (BatchNorm's batch statistics mix images too; the engine checks for those itself.)
+   */
+  separable?: boolean;
 }
 
 /** The graph being built for one phase, and what a builder reads to build it. */

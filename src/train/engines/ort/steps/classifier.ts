@@ -9,5 +9,5 @@ export const classifierStep: StepBuilder = (ctx) => {
   const oneHot = batchOneHot(ctx);
   const [logits] = applyModel(ctx.g, ctx.model.parts.classifier!, [x], ctx.params);
   const ce = softmaxCrossEntropy(ctx.g, logits, oneHot);
-  return { loss: ce, terms: [{ name: 'total', value: ce }, { name: 'accuracy', value: accuracy(ctx.g, logits, oneHot) }] };
+  return { loss: ce, terms: [{ name: 'total', value: ce }, { name: 'accuracy', value: accuracy(ctx.g, logits, oneHot) }], separable: true };
 };
