@@ -1,7 +1,7 @@
 /**
  * The one derivation of what an artifact *is* for the stages that use it: which input takes the
  * latent code and how wide it is, which output is the code, the image shape, the label input and
- * class count, the prior and whether the artifact can be sampled. serve, eval, the latent tools,
+ * class count, a classifier's class scores, the prior and whether the artifact can be sampled. serve, eval, the latent tools,
  * bench and the browser module all read these facts here, never from tensor shapes of their own.
  *
  * Pure code (no Node imports): the browser module bundles it.
@@ -49,6 +49,8 @@ export interface ArtifactInfo {
   readonly label?: LabelInfo;
   /** Classes of a conditional model or a classifier. */
   readonly numClasses?: number;
+  /** Classifiers: the output that scores the classes (see {@link ClassScores}). */
+  readonly classScores?: ClassScores;
   /** How the family draws decoder inputs (`aekit.prior`, or the caller's fallback for older artifacts). */
   readonly prior?: SamplePrior;
   /** The categorical part of the code (gumbel-vae, joint-vae). */
@@ -62,6 +64,16 @@ export interface ArtifactInfo {
   readonly canSample: boolean;
   /** Why {@link canSample} is false. */
   readonly whyNoSample?: string;
+}
+
+/** A classifier's class-score output, [batch, numClasses]. */
+export interface ClassScores {
+  /** The output's name. */
+  output: string;
+  /** Its width: the classes (labels are 0 .. numClasses - 1). */
+  numClasses: number;
+  /** 'logits': the probabilities are their softmax; 'probabilities': the softmax is in the graph. */
+  kind: 'logits' | 'probabilities';
 }
 
 /** Options of {@link describeArtifact}. */
@@ -115,6 +127,22 @@ function featuresOf(metadata: ArtifactMetadata, imageInput: TensorSpec | undefin
   return { ...declared, input };
 }
 
+/** The output of an aekit classifier that holds its class scores before the softmax (src/models/classifier.ts). */
+export const CLASSIFIER_LOGITS_OUTPUT = 'logits';
+
+/**
+ * A classifier's class scores: its first output when `outputActivation` (the first output's) is a
+ * softmax, else its `logits` output; none when the width is not fixed or differs from `aekit.numClasses`.
+ */
+function classScoresOf(metadata: ArtifactMetadata): ClassScores | undefined {
+  if (metadata.part !== 'classifier') return undefined;
+  const softmax = metadata.outputActivation === 'softmax';
+  const spec = softmax ? metadata.outputs[0] : metadata.outputs.find((o) => o.name === CLASSIFIER_LOGITS_OUTPUT);
+  const width = rowWidth(spec);
+  if (!spec || width === undefined || (metadata.numClasses !== undefined && width !== metadata.numClasses)) return undefined;
+  return { output: spec.name, numClasses: width, kind: softmax ? 'probabilities' : 'logits' };
+}
+
 /** Names of the outputs that can be a whole decoder input, in order of preference. */
 const CODE_OUTPUTS = ['mu', 'code'] as const;
 
@@ -162,6 +190,7 @@ export function describeArtifact(metadata: ArtifactMetadata, options: DescribeOp
   const categorical = metadata.categorical;
   const whyNoSample = sampleBlocker(metadata.part, latentInput, prior, categorical);
   const imageShape = metadata.imageShape ?? imageShapeOf(decodes ? imageOutputSpec : (imageInputSpec ?? imageOutputSpec));
+  const classScores = classScoresOf(metadata);
   return {
     metadata,
     family: metadata.family,
@@ -174,7 +203,8 @@ export function describeArtifact(metadata: ArtifactMetadata, options: DescribeOp
     codeOutput,
     latentSize,
     label,
-    numClasses: label?.numClasses ?? metadata.numClasses,
+    numClasses: label?.numClasses ?? metadata.numClasses ?? classScores?.numClasses,
+    classScores,
     prior,
     categorical,
     features: featuresOf(metadata, imageInputSpec, imageShape, where),
@@ -230,4 +260,36 @@ export function summarizeModel(info: ArtifactInfo, where?: string): ModelSummary
     valueRange: info.valueRange,
     canSample: info.canSample,
   };
+}
+
+/**
+ * The facts of a classifier as an API shows them, beside the {@link ModelSummary} of encoders and
+ * decoders: images in, class scores out, and no latent code (so no `latentSize`).
+ */
+export interface ClassifierSummary {
+  family: string;
+  /** Always false: a classifier takes no class label, it gives one. */
+  conditional: false;
+  /** Classes it scores (labels are 0 .. numClasses - 1). */
+  numClasses: number;
+  imageShape: ImageShape;
+  valueRange: ValueRange;
+  /** Always false: there is no code to draw. */
+  canSample: false;
+}
+
+/**
+ * The {@link ClassifierSummary} of a classifier.
+ * @throws AekitError BAD_DATA when the artifact has no image input, no fixed image shape, no class
+ *   scores ({@link ArtifactInfo.classScores}) or a label input.
+ */
+export function summarizeClassifier(info: ArtifactInfo, where?: string): ClassifierSummary {
+  if (!info.imageInput || !info.imageShape) throw new AekitError('BAD_DATA', 'a classifier needs an NCHW image input of a fixed shape', { where });
+  if (info.label) throw new AekitError('BAD_DATA', `a classifier with a label input ('${info.label.input}') is not supported`, { where });
+  if (!info.classScores) {
+    const classes = info.metadata.numClasses === undefined ? 'numClasses' : String(info.metadata.numClasses);
+    const outputs = info.metadata.outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ');
+    throw new AekitError('BAD_DATA', `no class scores: expected an output '${CLASSIFIER_LOGITS_OUTPUT}' [batch, ${classes}], or a first output with outputActivation 'softmax'; its outputs: ${outputs}`, { where });
+  }
+  return { family: info.family, conditional: false, numClasses: info.classScores.numClasses, imageShape: info.imageShape, valueRange: info.valueRange, canSample: false };
 }

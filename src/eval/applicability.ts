@@ -4,7 +4,7 @@
  * have what it needs. What the data adds (FID's classifier shape, translation's domain B) is each
  * metric runner's `dataProblem` (src/eval/runners). KID goes with FID: the same images, the same features.
  */
-import { CLASSIFIER_LOGITS } from './model-io';
+import { CLASSIFIER_LOGITS_OUTPUT } from '../artifact/info';
 import type { ModelIo } from './model-io';
 
 /** The metrics `aekit eval` computes, in report order. */
@@ -50,8 +50,8 @@ export function metricApplicability(io: ModelIo, labelled: boolean | string): Re
     psnr: canReconstruct ? undefined : noRecon,
     elbo: io.hasGaussianPosterior() ? undefined : 'the model has no Gaussian posterior (an encoder with outputs mu and logvar feeding the decoder)',
     latent: !io.encoder ? 'the model has no encoder artifact' : noLabels,
-    accuracy: !io.classifier?.hasOutput(CLASSIFIER_LOGITS)
-      ? `the model has no classifier artifact with a '${CLASSIFIER_LOGITS}' output`
+    accuracy: !io.classifier?.info.classScores
+      ? `the model has no classifier artifact with class scores (a '${CLASSIFIER_LOGITS_OUTPUT}' output)`
       : noLabels,
     translation: io.translators ? undefined : `the model has no generatorAB and generatorBA artifacts (parts: ${partNames(io).join(', ')})`,
   };

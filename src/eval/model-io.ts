@@ -6,6 +6,7 @@
  */
 import { AekitError } from '../core/errors';
 import type { ValueRange } from '../data/types';
+import { topClasses } from '../artifact/class-scores';
 import type { CategoricalLayout } from '../artifact/metadata';
 import { familyNames, getFamily } from '../models';
 import type { FamilyEvaluation } from '../models/types';
@@ -20,9 +21,6 @@ import type { ImageShape } from './images';
 export function familyEvaluation(family: string): FamilyEvaluation | undefined {
   return familyNames().includes(family) ? getFamily(family).evaluation : undefined;
 }
-
-/** The classifier output holding class scores (src/models/classifier.ts). */
-export const CLASSIFIER_LOGITS = 'logits';
 
 /** The categorical layout in a run's model config: where artifacts from before `aekit.categorical` keep it. */
 function categoricalLayoutOf(model: Record<string, unknown> | undefined): CategoricalLayout | undefined {
@@ -299,23 +297,19 @@ export class ModelIo {
   }
 
   /**
-   * Top-1 predictions of the classifier for images (NHWC in [0, 1]): the arg-max of its `logits`.
-   * @throws AekitError BAD_ARGUMENT when the model has no classifier artifact.
+   * Top-1 predictions of the classifier for images (NHWC in [0, 1]): the arg-max of its class scores
+   * (`ArtifactInfo.classScores`).
+   * @throws AekitError BAD_ARGUMENT when the model has no classifier artifact, BAD_DATA when it has no class scores.
    */
   async classify(unitNhwc: Float32Array, count: number, progress?: RowProgress): Promise<Int32Array> {
     const classifier = this.classifier;
     if (!classifier) throw new AekitError('BAD_ARGUMENT', 'the model has no classifier artifact', { where: 'classify' });
+    const scores = classifier.info.classScores;
+    if (!scores) throw new AekitError('BAD_DATA', 'expected a class-score output (logits)', { where: `${classifier.path}: aekit.outputs` });
     const { height, width, channels } = this.shape;
     const image = { data: toArtifactImages(unitNhwc, count, this.shape, classifier.info.valueRange), dims: [count, channels, height, width] };
-    const logits = (await classifier.run({ [this.imageInputName(classifier)]: image }, [CLASSIFIER_LOGITS], progress))[CLASSIFIER_LOGITS].data;
-    const classes = logits.length / count;
-    const out = new Int32Array(count);
-    for (let r = 0; r < count; r++) {
-      let best = 0;
-      for (let c = 1; c < classes; c++) if (logits[r * classes + c] > logits[r * classes + best]) best = c;
-      out[r] = best;
-    }
-    return out;
+    const values = (await classifier.run({ [this.imageInputName(classifier)]: image }, [scores.output], progress))[scores.output].data;
+    return topClasses(values, scores.numClasses);
   }
 
   private imageInputName(model: OnnxModel): string {

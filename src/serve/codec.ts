@@ -6,7 +6,7 @@
  */
 import { imageGridPng } from '../core/image-io';
 import { badField, HttpError } from './http-error';
-import type { ServedModel } from './models';
+import type { LatentModel, ServedModel } from './models';
 import { checkBody, classOutside, decodeWords, DecodeRequestSchema, describe, ImagesRequestSchema, imagesWords, notFinite, SampleRequestSchema, sampleWords } from './requests';
 import { toUnitInterval } from './web/image-math';
 import { VALUE_RANGES } from '../data/types';
@@ -66,7 +66,7 @@ function parseLabels(value: number | number[] | undefined, rows: number, model: 
 }
 
 /** `{"z": number[][], "label"?: number | number[]}` for `/decode` ({@link DecodeRequestSchema}), checked against the model. */
-export function parseDecodeBody(body: unknown, model: ServedModel, limits: RequestLimits): RowsInput {
+export function parseDecodeBody(body: unknown, model: LatentModel, limits: RequestLimits): RowsInput {
   const { z, label } = checkBody(DecodeRequestSchema, body, decodeWords, model);
   const size = model.latentSize;
   checkRows(z.length, 'z', limits);
@@ -98,7 +98,7 @@ export function parseSampleBody(body: unknown, model: ServedModel, limits: Reque
 }
 
 /**
- * `{"images": [...], "label"?: ...}` for `/encode` and `/reconstruct` ({@link ImagesRequestSchema}).
+ * `{"images": [...], "label"?: ...}` for `/encode`, `/reconstruct` and `/classify` ({@link ImagesRequestSchema}).
  * Each image is a flat list of channels*height*width numbers (CHW order) or nested
  * [channels][height][width] (or [height][width] for one channel), with values in the model's value
  * range: checked here, value by value, while copying.

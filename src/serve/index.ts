@@ -7,7 +7,7 @@ export { startServer, SERVE_DEFAULTS } from './server';
 export type { AekitServer, HealthReport, ServeOptions } from './server';
 export { EXECUTION_PROVIDERS, EP_PARITY_TOLERANCE } from './node-session';
 export type { ExecutionProviderName, ExecutionProviderReport } from './node-session';
-export type { ServedModel, ServedArtifact, ServedRole } from './models';
+export type { ClassifierModel, LatentModel, ServedModel, ServedArtifact, ServedRole } from './models';
 export type { BatchStats } from './batcher';
 export { openApiDocument } from './openapi';
 export { toPixelByte, toUnitInterval } from './web/image-math';

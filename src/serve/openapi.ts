@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { AEKIT_VERSION } from '../core/version';
+import { SERVED_ROLES } from './models';
 import type { ServedModel } from './models';
 import { ERROR_STATUSES } from './http-error';
 import { OPERATIONS } from './operations';
@@ -43,13 +44,23 @@ const imageResponses = (description: string, schema: string) => ({
     },
   },
   400: error('Invalid body: the message names the field, what was expected and what came. Also a gzip body that does not decompress (BAD_ENCODING), and the Host faults of any endpoint.'),
-  404: error("Unknown model, or a model that does not offer this operation (it lacks the artifact, a prior to sample, or a code output): the message says which."),
+  404: error("Unknown model, or a model that does not offer this operation (it lacks the artifact, a prior to sample, or a code output; a classifier offers only /classify): the message says which."),
   406: error('The Accept header asks for a format this endpoint does not produce (q-values honoured).'),
   408: error('The headers or the body did not arrive within the request timeout.'),
   413: error('The body is larger than the server allows, as sent or once decompressed.'),
   415: error('The body is not sent as application/json in UTF-8 (UNSUPPORTED_MEDIA_TYPE), or its Content-Encoding is not gzip (UNSUPPORTED_ENCODING).'),
   422: error('A well-formed input row the model gives non-finite outputs for (OUTPUT_NOT_FINITE); `where` names the row.'),
   503: error('The answer was not ready within the request timeout (REQUEST_TIMEOUT), or the server is shutting down (SHUTTING_DOWN).'),
+});
+
+/** Answers of an operation on images that gives a row of numbers per image (codes, class probabilities): JSON, or raw float32 [N, width]. */
+const rowResponses = (what: string, schema: string, width: string) => ({
+  ...imageResponses(`${what}.`, schema),
+  200: {
+    description: `${what}; with application/octet-stream the raw float32 rows [N, ${width}].`,
+    headers: { 'X-Aekit-Shape': { description: `With application/octet-stream: N,${width}.`, schema: { type: 'string' } } },
+    content: { ...json(ref(schema)), 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+  },
 });
 
 /** The request bodies' JSON Schemas (draft 2020-12, OpenAPI 3.1's dialect), from their zod schemas. */
@@ -86,7 +97,7 @@ export function openApiDocument(models: readonly ServedModel[]): Record<string, 
       title: 'aekit serve',
       version: AEKIT_VERSION,
       description:
-        'Decoders and encoders exported by aekit, run on onnxruntime-node. Concurrent requests to one model are merged into one run (dynamic batching). Under /v2, the v2 inference protocol (KServe Open Inference Protocol, Triton HTTP with its binary tensor data extension), one model per artifact named as in an `aekit export --triton` repository; its errors are {"error": "<message>"}.',
+        'Decoders, encoders and classifiers exported by aekit, run on onnxruntime-node. Concurrent requests to one model are merged into one run (dynamic batching). Under /v2, the v2 inference protocol (KServe Open Inference Protocol, Triton HTTP with its binary tensor data extension), one model per artifact named as in an `aekit export --triton` repository; its errors are {"error": "<message>"}.',
     },
     paths: {
       '/healthz': {
@@ -117,21 +128,15 @@ export function openApiDocument(models: readonly ServedModel[]): Record<string, 
         get: {
           operationId: 'getArtifact',
           summary: 'The ONNX artifact itself (what the demo page and aekit-web load).',
-          parameters: [nameParameter, { name: 'part', in: 'path', required: true, schema: { type: 'string', enum: ['decoder', 'encoder'] } }],
+          parameters: [nameParameter, { name: 'part', in: 'path', required: true, schema: { type: 'string', enum: [...SERVED_ROLES] } }],
           responses: { ...anyEndpoint, 200: { description: 'ONNX bytes.', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, 404: error('Unknown model or part.') },
         },
       },
       '/v1/models/{name}/decode': post('decode', 'Latents -> images.', 'DecodeRequest', imageResponses('Decoded images.', 'ImagesResponse')),
       '/v1/models/{name}/sample': post('sample', "Images from latents drawn from the decoder's prior with a seed (models whose `operations` list sample).", 'SampleRequest', imageResponses('Sampled images; the seed and latents come back.', 'SampleResponse')),
-      '/v1/models/{name}/encode': post('encode', 'Images -> latent codes (the posterior mean for VAEs).', 'ImagesRequest', {
-        ...imageResponses('Latent codes.', 'EncodeResponse'),
-        200: {
-          description: 'Latent codes; with application/octet-stream the raw float32 codes [N, latentSize].',
-          headers: { 'X-Aekit-Shape': { description: 'With application/octet-stream: N,latentSize.', schema: { type: 'string' } } },
-          content: { ...json(ref('EncodeResponse')), 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
-        },
-      }),
+      '/v1/models/{name}/encode': post('encode', 'Images -> latent codes (the posterior mean for VAEs).', 'ImagesRequest', rowResponses('Latent codes', 'EncodeResponse', 'latentSize')),
       '/v1/models/{name}/reconstruct': post('reconstruct', 'Images -> encoder -> decoder -> images (the posterior mean is decoded).', 'ImagesRequest', imageResponses('Reconstructions.', 'ImagesResponse')),
+      '/v1/models/{name}/classify': post('classify', 'Images -> class probabilities and the most probable class (classifiers, whose `operations` list classify).', 'ImagesRequest', rowResponses('Class probabilities', 'ClassifyResponse', 'numClasses')),
       ...v2Paths(models),
     },
     components: {
@@ -162,15 +167,26 @@ export function openApiDocument(models: readonly ServedModel[]): Record<string, 
             logvar: { type: 'array', items: { type: 'array', items: { type: 'number' } }, description: 'VAE encoders only.' },
           },
         },
+        ClassifyResponse: {
+          type: 'object',
+          required: ['model', 'numClasses', 'label', 'probabilities'],
+          properties: {
+            model: { type: 'string' },
+            numClasses: { type: 'integer' },
+            label: { type: 'array', items: { type: 'integer' }, description: 'The most probable class of each image.' },
+            probabilities: { type: 'array', items: { type: 'array', items: { type: 'number' } }, description: 'One row of numClasses probabilities per image (the softmax of the logits), summing to 1.' },
+            features: { type: 'array', items: { type: 'array', items: { type: 'number' } }, description: "Classifiers with a feature output (aekit's: the penultimate layer, FID's features): one row per image." },
+          },
+        },
         Model: {
           type: 'object',
-          required: ['name', 'family', 'latentSize', 'conditional', 'imageShape', 'valueRange', 'operations', 'artifacts', 'metadata'],
+          required: ['name', 'family', 'conditional', 'imageShape', 'valueRange', 'operations', 'artifacts', 'metadata'],
           properties: {
             name: { type: 'string' },
             family: { type: 'string' },
-            latentSize: { type: 'integer' },
+            latentSize: { type: 'integer', description: 'Absent for a classifier, which has no latent code.' },
             conditional: { type: 'boolean' },
-            numClasses: { type: 'integer' },
+            numClasses: { type: 'integer', description: 'Classes of a conditional model, or the classes a classifier scores.' },
             imageShape: { type: 'object', properties: { channels: { type: 'integer' }, height: { type: 'integer' }, width: { type: 'integer' } } },
             valueRange: { enum: ['unit', 'symmetric'] },
             operations: { type: 'array', items: { enum: [...OPERATIONS] } },

@@ -1,18 +1,20 @@
 /**
- * What the server does, apart from HTTP: decode, sample, encode and reconstruct on parsed inputs
- * through the dynamic batchers, which operations a model offers (and why not), and the model list.
- * Plain typed results; the HTTP layer (routes.ts, replies.ts) turns them into responses.
+ * What the server does, apart from HTTP: decode, sample, encode, reconstruct and classify on parsed
+ * inputs through the dynamic batchers, which operations a model offers (and why not), and the
+ * model list. Plain typed results; the HTTP layer (routes.ts, replies.ts) turns them into responses.
  */
+import { classProbabilities, topClasses } from '../artifact/class-scores';
 import { drawLatents } from '../artifact/prior';
 import type { ModelSummary } from '../artifact/info';
 import type { DynamicBatcher, BatchStats, RowFeeds } from './batcher';
 import type { RowsInput, SampleInput } from './codec';
 import { firstNonFinite } from './codec';
 import { HttpError } from './http-error';
-import type { ServedArtifact, ServedModel, ServedRole } from './models';
+import { SERVED_ROLES } from './models';
+import type { ClassifierModel, LatentModel, ServedArtifact, ServedModel, ServedRole } from './models';
 
 /** The operations of the API, in the order `/v1/models` lists them. */
-export const OPERATIONS = Object.freeze(['decode', 'sample', 'encode', 'reconstruct'] as const);
+export const OPERATIONS = Object.freeze(['decode', 'sample', 'encode', 'reconstruct', 'classify'] as const);
 /** See {@link OPERATIONS}. */
 export type Operation = (typeof OPERATIONS)[number];
 
@@ -22,11 +24,28 @@ const OPERATION_NEEDS: Readonly<Record<Operation, readonly ServedRole[]>> = Obje
   sample: ['decoder'],
   encode: ['encoder'],
   reconstruct: ['encoder', 'decoder'],
+  classify: ['classifier'],
 });
+
+/** The kind of model each operation runs on (the one that can hold the artifacts it needs). */
+const OPERATION_KIND = Object.freeze({
+  decode: 'latent',
+  sample: 'latent',
+  encode: 'latent',
+  reconstruct: 'latent',
+  classify: 'classifier',
+} as const satisfies Record<Operation, ServedModel['kind']>);
+
+/** The model type `operation` runs on: {@link LatentModel} or {@link ClassifierModel}. */
+export type OperationModel<Op extends Operation> = Extract<ServedModel, { kind: (typeof OPERATION_KIND)[Op] }>;
+
+function isKind<K extends ServedModel['kind']>(model: ServedModel, kind: K): model is Extract<ServedModel, { kind: K }> {
+  return model.kind === kind;
+}
 
 /** The artifacts a model has, decoder first. */
 export function servedRoles(model: ServedModel): ServedRole[] {
-  return (['decoder', 'encoder'] as const).filter((r) => model[r] !== undefined);
+  return SERVED_ROLES.filter((r) => model[r] !== undefined);
 }
 
 /**
@@ -43,7 +62,7 @@ export function whyUnsupported(model: ServedModel, operation: Operation): string
     return `model '${model.name}' (family ${model.family}) cannot be sampled: ${model.decoder?.info.whyNoSample ?? 'no decoder'}; use /decode with your own z`;
   }
   const encoder = model.encoder;
-  if ((operation === 'encode' || operation === 'reconstruct') && encoder && !encoder.info.codeOutput) {
+  if ((operation === 'encode' || operation === 'reconstruct') && model.kind === 'latent' && encoder && !encoder.info.codeOutput) {
     const outputs = encoder.metadata.outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ');
     return `model '${model.name}' (family ${model.family}) has no code to /${operation}: its encoder has no output that is the decoder's whole input ('mu' or 'code' of ${model.latentSize} values); its outputs: ${outputs}`;
   }
@@ -56,8 +75,10 @@ export function offeredOperations(model: ServedModel): Operation[] {
 }
 
 /** A model as `/v1/models` lists it. */
-export interface ModelListing extends Omit<ModelSummary, 'canSample'> {
+export interface ModelListing extends Omit<ModelSummary, 'canSample' | 'latentSize'> {
   name: string;
+  /** Width of the latent code; absent for a classifier, which has none. */
+  latentSize?: number;
   /** What the model offers (`sample` where `ModelSummary.canSample`). */
   operations: Operation[];
   /** Where to download each artifact, and its size in bytes. */
@@ -72,7 +93,7 @@ export function listModel(model: ServedModel): ModelListing {
   return {
     name: model.name,
     family: model.family,
-    latentSize: model.latentSize,
+    ...(model.kind === 'latent' ? { latentSize: model.latentSize } : {}),
     conditional: model.conditional,
     ...(model.numClasses !== undefined ? { numClasses: model.numClasses } : {}),
     imageShape: model.imageShape,
@@ -94,10 +115,25 @@ export interface ImagesResult {
 
 /** Codes of `rows` images: the encoder's code output, and its log-variance when it has one. */
 export interface CodesResult {
-  model: ServedModel;
+  model: LatentModel;
   rows: number;
   z: Float32Array;
   logvar?: Float32Array;
+}
+
+/**
+ * Classes of `rows` images: each image's probabilities (the softmax of the classifier's logits, or
+ * its own probabilities), its most probable class, and the classifier's features when it has them.
+ */
+export interface ClassesResult {
+  model: ClassifierModel;
+  rows: number;
+  /** `rows` x numClasses. */
+  probabilities: Float32Array;
+  /** The arg-max of each row of {@link probabilities}. */
+  labels: Int32Array;
+  /** `rows` x the feature width: the classifier's feature output (`ArtifactInfo.features`). */
+  features?: Float32Array;
 }
 
 /** The batching counters of one artifact. */
@@ -107,7 +143,7 @@ export interface ArtifactStats {
   stats: BatchStats;
 }
 
-/** The models, their batchers and the four operations. */
+/** The models, their batchers and the five operations. */
 export class Inference {
   private readonly byName: Map<string, ServedModel>;
   private draining = false;
@@ -130,19 +166,20 @@ export class Inference {
   }
 
   /**
-   * Check that `model` offers `operation`.
+   * `model`, once checked to offer `operation`, as the kind of model the operation runs on.
    * @throws HttpError 404 UNSUPPORTED_OPERATION saying why.
    */
-  require(model: ServedModel, operation: Operation): void {
+  require<Op extends Operation>(model: ServedModel, operation: Op): OperationModel<Op> {
     const why = whyUnsupported(model, operation);
-    if (why) throw new HttpError(404, 'UNSUPPORTED_OPERATION', why);
+    if (why === undefined && isKind(model, OPERATION_KIND[operation])) return model;
+    throw new HttpError(404, 'UNSUPPORTED_OPERATION', why ?? `model '${model.name}' is a ${model.kind} model; /${operation} runs on ${OPERATION_KIND[operation]} models`);
   }
 
   /**
    * Latents -> images.
    * @throws HttpError 422 OUTPUT_NOT_FINITE naming the latent row the decoder overflowed on.
    */
-  async decode(model: ServedModel, input: RowsInput): Promise<ImagesResult> {
+  async decode(model: LatentModel, input: RowsInput): Promise<ImagesResult> {
     this.require(model, 'decode');
     const images = await this.runDecoder(model, input.data, input.rows, input.labels);
     checkFinite(images, input.rows, (row, value) => {
@@ -157,7 +194,7 @@ export class Inference {
    * Images from `input.rows` latents drawn from the decoder's prior with `input.seed`.
    * @throws HttpError 500 when the decoder gives non-finite values on its own prior (a broken model, not a client mistake).
    */
-  async sample(model: ServedModel, input: SampleInput): Promise<ImagesResult> {
+  async sample(model: LatentModel, input: SampleInput): Promise<ImagesResult> {
     this.require(model, 'sample');
     const z = drawLatents(model.decoder!.info, input.rows, input.seed);
     const images = await this.runDecoder(model, z, input.rows, input.labels);
@@ -173,7 +210,7 @@ export class Inference {
    * Images -> codes.
    * @throws HttpError 422 OUTPUT_NOT_FINITE naming the image the encoder overflowed on.
    */
-  async encode(model: ServedModel, input: RowsInput): Promise<CodesResult> {
+  async encode(model: LatentModel, input: RowsInput): Promise<CodesResult> {
     this.require(model, 'encode');
     return { model, rows: input.rows, ...(await this.encodeChecked(model, input)) };
   }
@@ -182,12 +219,28 @@ export class Inference {
    * Images -> codes -> images.
    * @throws HttpError 422 OUTPUT_NOT_FINITE naming the image the encoder or decoder overflowed on.
    */
-  async reconstruct(model: ServedModel, input: RowsInput): Promise<ImagesResult> {
+  async reconstruct(model: LatentModel, input: RowsInput): Promise<ImagesResult> {
     this.require(model, 'reconstruct');
     const codes = await this.encodeChecked(model, input);
     const images = await this.runDecoder(model, codes.z, input.rows, input.labels);
     checkFinite(images, input.rows, (row, value) => outputNotFinite(model, `images[${row}]`, `decoded the code of this image to non-finite values (${value})`));
     return { model, rows: input.rows, images };
+  }
+
+  /**
+   * Images -> class probabilities, labels and features.
+   * @throws HttpError 422 OUTPUT_NOT_FINITE naming the image the classifier overflowed on.
+   */
+  async classify(model: ClassifierModel, input: RowsInput): Promise<ClassesResult> {
+    this.require(model, 'classify');
+    const { classifier } = model;
+    const scores = classifier.info.classScores!; // checked at start-up (summarizeClassifier)
+    const out = await this.run(classifier, { [classifier.mainInput]: input.data }, input.rows);
+    const raw = out[scores.output];
+    checkFinite(raw, input.rows, (row, value) => outputNotFinite(model, `images[${row}]`, `scored this image's classes with non-finite values (${value})`));
+    const probabilities = classProbabilities(scores, raw);
+    const features = classifier.info.features ? out[classifier.info.features.output] : undefined;
+    return { model, rows: input.rows, probabilities, labels: topClasses(probabilities, scores.numClasses), ...(features ? { features } : {}) };
   }
 
   /** Batching counters per artifact, models in order, decoder first. */
@@ -213,14 +266,14 @@ export class Inference {
     return pending;
   }
 
-  private async runDecoder(model: ServedModel, z: Float32Array, rows: number, labels?: Float32Array): Promise<Float32Array> {
+  private async runDecoder(model: LatentModel, z: Float32Array, rows: number, labels?: Float32Array): Promise<Float32Array> {
     const decoder = model.decoder!;
     const feeds: RowFeeds = { [decoder.mainInput]: z };
     if (decoder.labelInput) feeds[decoder.labelInput] = labels!;
     return (await this.run(decoder, feeds, rows))[decoder.info.imageOutput!];
   }
 
-  private async encodeChecked(model: ServedModel, input: RowsInput): Promise<{ z: Float32Array; logvar?: Float32Array }> {
+  private async encodeChecked(model: LatentModel, input: RowsInput): Promise<{ z: Float32Array; logvar?: Float32Array }> {
     const encoder = model.encoder!;
     const feeds: RowFeeds = { [encoder.mainInput]: input.data };
     if (encoder.labelInput) feeds[encoder.labelInput] = input.labels!;

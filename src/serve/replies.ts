@@ -7,7 +7,7 @@ import { endianness } from 'node:os';
 import { imagesPng, rowsJson } from './codec';
 import { MEDIA_TYPES } from './negotiation';
 import type { ResponseFormat } from './negotiation';
-import type { CodesResult, ImagesResult } from './operations';
+import type { ClassesResult, CodesResult, ImagesResult } from './operations';
 import type { Reply } from './router';
 
 /** Content type of every JSON answer. */
@@ -52,4 +52,12 @@ export function codesReply(format: ResponseFormat, result: CodesResult): Reply {
   if (format === 'octet') return bytesReply(MEDIA_TYPES.octet, floatBytes(z), rawHeaders([rows, model.latentSize], 'NC'));
   const logvarJson = logvar ? `,"logvar":${rowsJson(logvar, rows)}` : '';
   return jsonReply(`{"model":${JSON.stringify(model.name)},"latentSize":${model.latentSize},"z":${rowsJson(z, rows)}${logvarJson}}`);
+}
+
+/** Classes (of /classify): raw float32 probabilities, or JSON with each image's label and the classifier's features. */
+export function classesReply(format: ResponseFormat, result: ClassesResult): Reply {
+  const { model, rows, probabilities, labels, features } = result;
+  if (format === 'octet') return bytesReply(MEDIA_TYPES.octet, floatBytes(probabilities), rawHeaders([rows, model.numClasses], 'NC'));
+  const featuresJson = features ? `,"features":${rowsJson(features, rows)}` : '';
+  return jsonReply(`{"model":${JSON.stringify(model.name)},"numClasses":${model.numClasses},"label":[${labels.join(',')}],"probabilities":${rowsJson(probabilities, rows)}${featuresJson}}`);
 }

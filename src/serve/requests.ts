@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { badField, HttpError } from './http-error';
 import type { HttpErrorCode } from './http-error';
-import type { ServedModel } from './models';
+import type { LatentModel, ServedModel } from './models';
 import { MAX_SEED } from '../artifact/prior';
 
 /** A class label, or one per row (conditional models). */
@@ -33,7 +33,7 @@ export const SampleRequestSchema = z.strictObject({
 });
 
 /**
- * `POST /v1/models/{name}/encode` and `/reconstruct`. An image's values are left to the codec:
+ * `POST /v1/models/{name}/encode`, `/reconstruct` and `/classify`. An image's values are left to the codec:
  * images are the large bodies, and it checks each value once while copying it (and flattening a
  * nested image).
  */
@@ -97,7 +97,7 @@ export interface BodyWords {
  * The body as `schema` parses it.
  * @throws HttpError 400 for the first fault, in the words of the request kind (`words`, built only on failure).
  */
-export function checkBody<S extends z.ZodObject>(schema: S, body: unknown, words: (model: ServedModel) => BodyWords, model: ServedModel): z.output<S> {
+export function checkBody<S extends z.ZodObject, M extends ServedModel>(schema: S, body: unknown, words: (model: M) => BodyWords, model: M): z.output<S> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   throw explain(result.error.issues, body, Object.keys(schema.shape), words(model));
@@ -150,7 +150,7 @@ export function classOutside(label: number, model: ServedModel): string {
 const labelExample = (model: ServedModel) => (model.conditional ? ', "label": 3' : '');
 
 /** Wording of {@link DecodeRequestSchema}'s faults. */
-export function decodeWords(model: ServedModel): BodyWords {
+export function decodeWords(model: LatentModel): BodyWords {
   const size = model.latentSize;
   const label = labelWords(model);
   return {

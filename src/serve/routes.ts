@@ -12,13 +12,13 @@ import { parseDecodeBody, parseImagesBody, parseSampleBody } from './codec';
 import type { RequestLimits } from './codec';
 import { demoPageHtml } from './demo-page';
 import { HttpError } from './http-error';
-import type { ServedModel } from './models';
+import { SERVED_ROLES } from './models';
 import { listModel, OPERATIONS, servedRoles } from './operations';
-import type { Inference, Operation } from './operations';
+import type { Inference, Operation, OperationModel } from './operations';
 import { negotiate } from './negotiation';
 import type { ResponseFormat } from './negotiation';
 import { openApiDocument } from './openapi';
-import { bytesReply, codesReply, imagesReply, jsonReply } from './replies';
+import { bytesReply, classesReply, codesReply, imagesReply, jsonReply } from './replies';
 import type { Method, Reply, Route } from './router';
 import type { HealthReport } from './status';
 import { ISOLATION_HEADERS, ORT_URL_PREFIX, ortWebDist, SHAREABLE_HEADERS, WEB_MODULE_FILE, WEB_MODULE_URL } from './static-files';
@@ -34,9 +34,9 @@ export interface RouteDeps {
   metrics(): string;
 }
 
-/** Formats of image answers, and of code answers (a PNG of latent codes means nothing). */
+/** Formats of image answers, and of rows of numbers (codes, class probabilities: a PNG of them means nothing). */
 const IMAGE_FORMATS: readonly ResponseFormat[] = ['json', 'octet', 'png'];
-const CODE_FORMATS: readonly ResponseFormat[] = ['json', 'octet'];
+const ROW_FORMATS: readonly ResponseFormat[] = ['json', 'octet'];
 
 const route = (method: Method, path: string, name: string, handle: Route['handle']): Route => ({ method, path, name, handle });
 
@@ -65,11 +65,10 @@ export function serveRoutes(deps: RouteDeps): Route[] {
       return { file, headers: staticHeaders };
     });
 
-  /** POST /v1/models/:name/<operation>: the model and the answer format are settled before the body is read. */
-  const operation = (op: Operation, formats: readonly ResponseFormat[], answer: (model: ServedModel, body: unknown, format: ResponseFormat) => Promise<Reply>): Route =>
+  /** POST /v1/models/:name/<operation>: the model (of the operation's kind) and the answer format are settled before the body is read. */
+  const operation = <Op extends Operation>(op: Op, formats: readonly ResponseFormat[], answer: (model: OperationModel<Op>, body: unknown, format: ResponseFormat) => Promise<Reply>): Route =>
     route('POST', `/v1/models/:name/${op}`, op, async (request) => {
-      const model = inference.model(request.params.name);
-      inference.require(model, op);
+      const model = inference.require(inference.model(request.params.name), op);
       const format = negotiate(request.accept, formats);
       return answer(model, await request.json(), format);
     });
@@ -94,8 +93,8 @@ export function serveRoutes(deps: RouteDeps): Route[] {
     route('GET', '/v1/models/:name', 'model', ({ params }) => jsonReply(modelJson.get(inference.model(params.name).name)!)),
     route('GET', '/v1/models/:name/artifacts/:file', 'artifact', ({ params }) => {
       const model = inference.model(params.name);
-      const role = params.file.endsWith('.onnx') ? params.file.slice(0, -'.onnx'.length) : undefined;
-      const artifact = role === 'decoder' || role === 'encoder' ? model[role] : undefined;
+      const role = SERVED_ROLES.find((r) => `${r}.onnx` === params.file);
+      const artifact = role && model[role];
       if (!artifact) throw new HttpError(404, 'NOT_FOUND', `model '${model.name}' has no artifact '${params.file}'; it has: ${servedRoles(model).map((r) => `${r}.onnx`).join(', ')}`);
       return bytesReply('application/octet-stream', Buffer.from(artifact.bytes.buffer, artifact.bytes.byteOffset, artifact.bytes.byteLength), SHAREABLE_HEADERS);
     }),
@@ -104,8 +103,9 @@ export function serveRoutes(deps: RouteDeps): Route[] {
       const input = parseSampleBody(body, model, limits, () => randomInt(0, MAX_SEED + 1));
       return imagesReply(format, await inference.sample(model, input));
     }),
-    operation('encode', CODE_FORMATS, async (model, body, format) => codesReply(format, await inference.encode(model, parseImagesBody(body, model, limits)))),
+    operation('encode', ROW_FORMATS, async (model, body, format) => codesReply(format, await inference.encode(model, parseImagesBody(body, model, limits)))),
     operation('reconstruct', IMAGE_FORMATS, async (model, body, format) => imagesReply(format, await inference.reconstruct(model, parseImagesBody(body, model, limits)))),
+    operation('classify', ROW_FORMATS, async (model, body, format) => classesReply(format, await inference.classify(model, parseImagesBody(body, model, limits)))),
     // The v2 inference protocol (KServe / Triton HTTP): one model per artifact, named as in `aekit export --triton`.
     ...v2Routes({ inference, limits }),
   ];

@@ -24,12 +24,13 @@ import { silentLogger } from '../core/log';
 import { AEKIT_VERSION } from '../core/version';
 import { exportRun } from '../export/run-export';
 import type { ExportRunOptions, ExportRunResult } from '../export/run-export';
+import { DECODING_PARTS } from '../artifact/info';
 import { getFamily } from '../models';
 import { findCheckpoint } from '../run/checkpoint';
 import { readJsonFile } from '../core/json-file';
 import { demoPageHtml } from './demo-page';
 import { ISOLATION_WORKER_FILE, ISOLATION_WORKER_JS } from './isolation-worker';
-import { loadModels, SERVED_PARTS } from './models';
+import { loadModels } from './models';
 import type { ServedModel } from './models';
 import { listModel, servedRoles } from './operations';
 import { ISOLATION_HEADERS, ORT_RUNTIME_FILES, ortWebDist, WEB_MODULE_FILE } from './static-files';
@@ -169,7 +170,7 @@ export async function exportWebDemo(location: string, out: string, options: Expo
   const manifestPath = path.join(await findCheckpoint(location), 'checkpoint.json');
   const manifest = (await readJsonFile(manifestPath, { invalidCode: 'BAD_CHECKPOINT' })) as { family?: unknown };
   const family = getFamily(String(manifest.family));
-  const parts = family.exportParts.filter((p) => p in SERVED_PARTS);
+  const parts = family.exportParts.filter((p) => p === 'encoder' || DECODING_PARTS.includes(p));
   if (parts.length === 0) throw new AekitError('BAD_ARGUMENT', `family '${family.name}' exports ${family.exportParts.join(', ')}: nothing the page runs (a decoder, generator or encoder)`, { where: location });
   const temp = options.artifactsOut ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'aekit-web-export-')));
   try {

@@ -150,8 +150,8 @@ describe('artifact: serve, eval and aekit-web read one description of every fami
     if (root) await fs.rm(root, { recursive: true, force: true });
   });
 
-  it('serves a model for exactly the families that export a decoder, generator or encoder', () => {
-    const expected = FAMILIES.filter((name) => getFamily(name).exportParts.some((p) => p === 'encoder' || DECODING_PARTS.includes(p)));
+  it('serves a model for exactly the families that export a decoder, generator, encoder or classifier', () => {
+    const expected = FAMILIES.filter((name) => getFamily(name).exportParts.some((p) => p === 'encoder' || p === 'classifier' || DECODING_PARTS.includes(p)));
     assert.deepEqual(served.map((m) => m.name), [...expected].sort());
     assert.deepEqual(server.models.map((m) => m.name), served.map((m) => m.name));
   });
@@ -166,12 +166,23 @@ describe('artifact: serve, eval and aekit-web read one description of every fami
       let web: Decoder | undefined;
       try {
         const model = served.find((m) => m.name === name);
-        if (!model) {
-          // Nothing the server runs (classifier; cyclegan's translators and discriminators) and nothing aekit-web decodes.
+        if (!model || model.kind === 'classifier') {
+          // Nothing aekit-web decodes; nothing the server runs but a classifier (not cyclegan's translators and discriminators).
           for (const part of family.exportParts) await assert.rejects(loadDecoder(file(part), WEB_OPTIONS), new RegExp(`artifact part is '${part}', expected a decoder or generator`));
-          for (const part of Object.values(target.parts)) assert.deepEqual(part.info.imageShape, builtFacts(name).imageShape, part.path);
-          if (family.exportParts.includes('classifier')) assert.equal(io.classifier?.info.numClasses, TEST_SHAPE.numClasses);
+          const imageShape = { channels: TEST_SHAPE.channels, height: TEST_SHAPE.height, width: TEST_SHAPE.width };
+          for (const part of Object.values(target.parts)) assert.deepEqual(part.info.imageShape, imageShape, part.path);
           if (family.exportParts.includes('generatorAB')) assert.ok(io.translators, 'eval loads both translation directions');
+          if (!model) return;
+          assert.equal(io.classifier?.info.numClasses, TEST_SHAPE.numClasses);
+          const listing = (await request(`${server.url}/v1/models/${name}`)).json;
+          assert.deepEqual({ operations: listing.operations, latentSize: listing.latentSize, imageShape: listing.imageShape, numClasses: listing.numClasses }, { operations: ['classify'], latentSize: undefined, imageShape, numClasses: TEST_SHAPE.numClasses });
+          // The server's probabilities put eval's top-1 class on top (an untrained model's near-ties may go either way).
+          const size = imageShape.channels * imageShape.height * imageShape.width;
+          const images = Float32Array.from(normalSamples(ROWS * size, SEED), (v) => 1 / (1 + Math.exp(-v)));
+          const labels = await io.classify(images, ROWS);
+          const classified = await request(`${server.url}/v1/models/${name}/classify`, { body: { images: Array.from({ length: ROWS }, (_, r) => Array.from(images.subarray(r * size, (r + 1) * size))) } });
+          assert.equal(classified.status, 200, classified.bytes.toString('utf8'));
+          (classified.json.probabilities as number[][]).forEach((p, r) => assert.ok(p[labels[r]] >= Math.max(...p) - 1e-6, `image ${r}: eval's class ${labels[r]}, probabilities ${p}`));
           return;
         }
         const truth = builtFacts(name);

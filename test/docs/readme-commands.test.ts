@@ -14,6 +14,7 @@ import { buildProgram } from '../../src/cli';
 import { DryRunDone } from '../../src/cli/dry-run';
 import { isAekitError } from '../../src/core/errors';
 import { runCli } from '../cli/cli-helpers';
+import { startServeCli, stopServeCli } from '../serve/helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DOCS = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
@@ -237,10 +238,16 @@ describe('docs: every command in README.md and docs/*.md works when pasted', fun
     }
   });
 
-  it('aekit serve models/ (the shipped classifiers) refuses with their names, as docs/serving.md says', async () => {
-    const { code, stderr } = await runCli(['serve', 'models/', '--port', '0'], { cwd: ROOT });
-    assert.equal(code, 1);
-    assert.match(stderr, /no encoder or decoder artifacts in models\/; found only colored-mnist-classifier\.onnx \(a classifier\), mnist-classifier\.onnx \(a classifier\)/);
-    assert.match(readFileSync(path.join(ROOT, 'docs', 'serving.md'), 'utf8'), /It does not serve classifiers/);
+  it('aekit serve models/ (the shipped classifiers) serves both, for /classify, as docs/serving.md says', async () => {
+    const proc = await startServeCli([path.join(ROOT, 'models')]);
+    try {
+      const { models } = (await (await fetch(`${proc.url}/v1/models`)).json()) as { models: { name: string; operations: string[] }[] };
+      assert.deepEqual(models.map((m) => [m.name, m.operations]), [['colored-mnist-classifier', ['classify']], ['mnist-classifier', ['classify']]]);
+    } finally {
+      await stopServeCli(proc);
+    }
+    const serving = readFileSync(path.join(ROOT, 'docs', 'serving.md'), 'utf8');
+    assert.match(serving, /aekit serve models\//);
+    assert.match(serving, /POST \/v1\/models\/\{name\}\/classify/);
   });
 });

@@ -5,9 +5,9 @@
  * 28x28), mixed formats among junk files, and a gzipped IDX pair. Each cell trains on both engines
  * (tfjs, and the default auto, which picks ort) and checks that they agree, exports with
  * verification on onnxruntime-node and -web, evaluates through the run folder, runs one
- * `aekit latent` verb through the built CLI and decodes through `aekit serve`'s API. Where a
- * combination is not meaningful (a cvae on unlabelled images, a DCGAN on 105x105, a latent verb on
- * a model without an encoder, serving a classifier, evaluating a set that leaves no test image),
+ * `aekit latent` verb through the built CLI and decodes (a classifier: classifies) through
+ * `aekit serve`'s API. Where a combination is not meaningful (a cvae on unlabelled images, a DCGAN
+ * on 105x105, a latent verb on a model without an encoder, evaluating a set that leaves no test image),
  * the cell checks the clear error instead. The mixed-formats cvae runs every verb through the
  * built CLI, as a user types them.
  */

@@ -3,7 +3,9 @@
  * to a valid request, with a documented content type and every required field of its schema.
  */
 import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
 import { z } from 'zod';
+import { MODELS_DIR } from '../../src/core/paths';
 import { startServer } from '../../src/serve';
 import { REQUEST_SCHEMAS } from '../../src/serve/requests';
 import type { AekitServer } from '../../src/serve';
@@ -11,7 +13,7 @@ import { request, testArtifacts } from './helpers';
 
 type Schema = { $ref?: string; allOf?: Schema[]; required?: string[]; properties?: Record<string, Schema>; type?: string; enum?: unknown[] };
 
-/** A valid request for each documented operation, on the VAE test model. */
+/** A valid request for each documented operation, on the VAE test model (and the shipped MNIST classifier). */
 const EXAMPLES: Record<string, { path: string; body?: unknown }> = {
   health: { path: '/healthz' },
   metrics: { path: '/metrics' },
@@ -22,6 +24,7 @@ const EXAMPLES: Record<string, { path: string; body?: unknown }> = {
   sample: { path: '/v1/models/vae/sample', body: { n: 2, seed: 1 } },
   encode: { path: '/v1/models/vae/encode', body: { images: [new Array(784).fill(0.5)] } },
   reconstruct: { path: '/v1/models/vae/reconstruct', body: { images: [new Array(784).fill(0.5)] } },
+  classify: { path: '/v1/models/mnist-classifier/classify', body: { images: [new Array(784).fill(0.5)] } },
   v2ServerMetadata: { path: '/v2' },
   v2Live: { path: '/v2/health/live' },
   v2Ready: { path: '/v2/health/ready' },
@@ -48,7 +51,7 @@ describe('serve: OpenAPI document', function () {
   let doc: { openapi: string; paths: Record<string, Record<string, { operationId: string; responses: Record<string, { content?: Record<string, { schema: Schema }> }> }>>; components: { schemas: Record<string, Schema> } };
 
   before(async () => {
-    server = await startServer({ models: (await testArtifacts()).root, port: 0 });
+    server = await startServer({ models: [(await testArtifacts()).root, path.join(MODELS_DIR, 'mnist-classifier.onnx')], port: 0 });
     doc = (await request(`${server.url}/openapi.json`)).json;
   });
   after(() => server?.close());
@@ -68,7 +71,7 @@ describe('serve: OpenAPI document', function () {
     assert.ok(refs.length > 5);
     for (const ref of refs) assert.ok(doc.components.schemas[JSON.parse(ref).replace('#/components/schemas/', '')], ref);
     const decode = doc.paths['/v1/models/{name}/decode'].post as unknown as { parameters: { schema: { enum: string[] } }[] };
-    assert.deepEqual(decode.parameters[0].schema.enum, ['ae', 'cvae', 'vae']);
+    assert.deepEqual(decode.parameters[0].schema.enum, ['ae', 'cvae', 'mnist-classifier', 'vae']);
   });
 
   it('documents the request bodies with the zod schemas the server validates them with', () => {

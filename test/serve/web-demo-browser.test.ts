@@ -2,7 +2,7 @@
  * The demo page in headless Chromium, as people use it: the static export (`writeWebDemo`, what
  * `aekit export --web` writes) served by a plain static server with no special headers, on wasm;
  * `aekit serve`'s page on WebGPU (SwiftShader's adapter on a machine without a GPU); and the export
- * with its isolation service worker. Strokes are drawn with the mouse, and every image the page
+ * with its isolation service worker; and `aekit serve`'s page over classifiers alone. Strokes are drawn with the mouse, and every image the page
  * shows is checked against onnxruntime-node's output for the same inputs, within 1e-3.
  */
 import { strict as assert } from 'node:assert';
@@ -12,6 +12,7 @@ import { PNG } from 'pngjs';
 import type { Browser, Page } from 'playwright-core';
 import { readArtifactInfo } from '../../src/artifact/onnx-io';
 import { drawLatents } from '../../src/artifact/prior';
+import { MODELS_DIR } from '../../src/core/paths';
 import { writeWebDemo } from '../../src/serve/static-site';
 import { lerpCodes, SAMPLE_COUNT, STRIP_FRAMES } from '../../src/serve/web/demo/grids';
 import { mapCodes } from '../../src/serve/web/demo/map';
@@ -279,6 +280,24 @@ describe('serve/web: the demo page in headless Chromium @slow', function () {
       assert.equal(demo.isolated, true);
       assert.equal(demo.threads, Math.min(4, cores));
       assert.match(demo.status, /isolation service worker: isolated/);
+    });
+  });
+
+  describe('aekit serve of the shipped classifiers alone', () => {
+    let proc: ServeProcess | undefined;
+    before(async () => {
+      await browser?.close();
+      browser = await launchChromium(false);
+      proc = await startServeCli([MODELS_DIR]);
+    });
+    after(() => stopServeCli(proc));
+
+    it('says what its models are and offer instead of decoding, without an error @slow', async () => {
+      const { page, problems } = await open(browser!, `${proc!.url}/`);
+      const demo = await snapshot(page);
+      assert.equal(demo.state, 'ready', demo.status);
+      assert.equal(demo.status, 'this page decodes latent codes into images, and no model here has a decoder: colored-mnist-classifier (classifier; API: /classify), mnist-classifier (classifier; API: /classify)');
+      assert.deepEqual(problems, []);
     });
   });
 });

@@ -54,7 +54,7 @@ const optionsSchema = z.object({
 /** The `serve` verb: options checked with zod, then {@link startServer} until SIGTERM or SIGINT. */
 export function serveCommand(): Command {
   return new Command('serve')
-    .description('Serve exported decoders/encoders (not classifiers) over HTTP on onnxruntime-node: JSON/float32/PNG API (see /openapi.json), dynamic batching, and a demo page at / that runs the decoder in the browser.')
+    .description('Serve exported decoders, encoders and classifiers over HTTP on onnxruntime-node: JSON/float32/PNG API (see /openapi.json), dynamic batching, and a demo page at / that runs the decoder in the browser.')
     .argument('<model.onnx|dir...>', 'artifacts, or folders of them (grouped into models by run id)')
     .option('--port <n>', 'port (0 = any free port)', String(SERVE_DEFAULTS.port))
     .option('--host <address>', 'interface to listen on', SERVE_DEFAULTS.host)
@@ -75,6 +75,7 @@ Examples:
   aekit serve runs/quickstart/onnx                       # encoder + decoder of one run
   aekit serve exports/ --port 0                          # every run in exports/<run>/, any free port
   aekit serve decoder.onnx --max-batch 1                 # no dynamic batching
+  aekit serve models/                                    # the shipped MNIST classifiers: POST /v1/models/<name>/classify
   aekit serve exports/ --host 0.0.0.0 --allowed-hosts models.example.org
   env $(aekit browser --vulkan-env) aekit serve decoder.onnx --ep webgpu --strict-ep   # WebGPU on SwiftShader, no GPU
 

@@ -16,7 +16,7 @@ export type { ValueRange } from '../../data/types';
 export type { ImageShape } from '../../artifact/metadata';
 export { readAekitMetadata } from '../../artifact/metadata-bytes';
 export { describeArtifact, summarizeModel } from '../../artifact/info';
-export type { ArtifactInfo, ModelSummary } from '../../artifact/info';
+export type { ArtifactInfo, ClassScores, ModelSummary } from '../../artifact/info';
 export { loadTrainer } from './fine-tune';
 export type { FineTuneStepOptions, LoadTrainerOptions, Trainer, TrainStepManifest } from './fine-tune';
 

@@ -16,13 +16,28 @@ export interface ListedModel {
   artifacts: { decoder?: { url: string; bytes?: number }; encoder?: { url: string; bytes?: number } };
 }
 
+/** A model the page does not run (no decoder: a classifier, a lone encoder), as the list names it. */
+export interface OtherModel {
+  name: string;
+  family: string;
+  /** What the API offers for it (`classify`, `encode`, ...). */
+  operations: string[];
+}
+
+/** The models of a list: those with a decoder (what the page runs), and the others. */
+export interface ModelList {
+  models: ListedModel[];
+  others: OtherModel[];
+}
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Fetch the model list at `url` and keep the models that have a decoder (what the page needs).
+ * Fetch the model list at `url` and split it into the models that have a decoder (what the page
+ * needs) and the others.
  * @throws Error naming the URL and what is wrong with the answer.
  */
-export async function fetchModelList(url: string): Promise<ListedModel[]> {
+export async function fetchModelList(url: string): Promise<ModelList> {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
   let body: unknown;
@@ -33,6 +48,7 @@ export async function fetchModelList(url: string): Promise<ListedModel[]> {
   }
   if (!isRecord(body) || !Array.isArray(body.models)) throw new Error(`${url}: expected { "models": [...] }`);
   const models: ListedModel[] = [];
+  const others: OtherModel[] = [];
   body.models.forEach((entry, i) => {
     if (!isRecord(entry) || typeof entry.name !== 'string' || !isRecord(entry.artifacts)) throw new Error(`${url}: models[${i}] has no name or artifacts`);
     const artifacts: ListedModel['artifacts'] = {};
@@ -41,7 +57,17 @@ export async function fetchModelList(url: string): Promise<ListedModel[]> {
       if (isRecord(a) && typeof a.url === 'string') artifacts[role] = { url: new URL(a.url, new URL(url, location.href)).href, bytes: typeof a.bytes === 'number' ? a.bytes : undefined };
     }
     if (artifacts.decoder) models.push({ ...(entry as unknown as ListedModel), artifacts });
+    else {
+      const operations = Array.isArray(entry.operations) ? entry.operations.filter((op): op is string => typeof op === 'string') : [];
+      others.push({ name: entry.name, family: typeof entry.family === 'string' ? entry.family : 'unknown family', operations });
+    }
   });
-  if (models.length === 0) throw new Error(`${url} lists no model with a decoder (${body.models.length} model${body.models.length === 1 ? '' : 's'} in all)`);
-  return models;
+  if (models.length === 0 && others.length === 0) throw new Error(`${url} lists no model`);
+  return { models, others };
+}
+
+/** What the page says when the list has no model with a decoder: what each model is and offers instead. */
+export function noDecoderNote(others: readonly OtherModel[]): string {
+  const models = others.map((m) => `${m.name} (${m.family}${m.operations.length > 0 ? `; API: ${m.operations.map((op) => `/${op}`).join(', ')}` : ''})`);
+  return `this page decodes latent codes into images, and no model here has a decoder: ${models.join(', ')}`;
 }

@@ -22,7 +22,7 @@ import { latentLayout, wireLatent } from './latent';
 import type { LatentControls, LatentLayout } from './latent';
 import { wireMap } from './map';
 import type { LatentMap } from './map';
-import { fetchModelList } from './model-list';
+import { fetchModelList, noDecoderNote } from './model-list';
 import { padSize, wirePad } from './pad';
 import type { Pad } from './pad';
 import { Scheduler } from './scheduler';
@@ -110,7 +110,12 @@ export function mountDemo(root: HTMLElement, options: DemoOptions): DemoHandle {
 
 async function start(root: HTMLElement, options: DemoOptions, handle: DemoHandle, scheduler: Scheduler, useStatus: (s: HTMLElement) => void, setState: (s: DemoState, text: string) => void): Promise<void> {
   const params = options.params ?? new URLSearchParams(location.search);
-  const listed = await fetchModelList(options.models);
+  const { models: listed, others } = await fetchModelList(options.models);
+  if (listed.length === 0) {
+    // A server of classifiers, say: nothing to decode, and not a fault of the page.
+    setState('ready', noDecoderNote(others));
+    return;
+  }
   const name = params.get('model') ?? listed[0].name;
   const entry = listed.find((m) => m.name === name);
   if (!entry) throw new Error(`no model '${name}'; models: ${listed.map((m) => m.name).join(', ')}`);
