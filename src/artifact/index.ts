@@ -18,7 +18,7 @@ export {
 } from './metadata';
 export type { ArtifactMetadata, ArtifactPart, CategoricalLayout, FeatureExtraction, FeatureInputRange, FeatureResize, ImageShape, LabelInput, SamplePrior, TensorLayout, TensorSpec, ValueRange } from './metadata';
 export { describeArtifact, CLASSIFIER_FEATURES_OUTPUT, CLASSIFIER_LOGITS_OUTPUT, DECODING_PARTS, DRAWABLE_PRIORS } from './info';
-export type { ArtifactInfo, ClassScores, DescribeOptions, LabelInfo } from './info';
+export type { ArtifactInfo, ClassifierSummary, ClassScores, DescribeOptions, LabelInfo, ModelSummary } from './info';
 export { artifactInfo, rawMetadata, readArtifactInfo, readMetadata, registryPrior, writeMetadata } from './onnx-io';
 export { drawLatents, MAX_SEED, normalSamples, uniformSamples } from './prior';
 export { checkNodeExecutionProvider, checkRuntime, checkSessionRuntime, HOST_DTYPES, NODE_EXECUTION_PROVIDERS, openOrtSession, ORT_RUNTIMES, ORT_SESSION_RUNTIMES, runOnnx } from './runtime';
