@@ -35,7 +35,8 @@ import { Layouts } from './layouts';
 import { combineInto, planShards, rowsOf } from './shards';
 import { ArenaTensor, DoubleBuffer, elements, scalar } from './state';
 import type { GraphOptimizerState, HostOptimizerState, StateTensor } from './state';
-import { BATCHED_FILLS, openSteps, releaseStep, wholeBatch } from './step-sessions';
+import { openSteps, releaseStep } from './step-sessions';
+import { BATCHED_FILLS, wholeBatch } from './steps/builder';
 import type { CompiledStep, ShardStep, StepFactory } from './step-sessions';
 
 /** A phase's optimizer state, shared by its steps of every batch size. */

@@ -86,21 +86,9 @@ export function rowsOf(data: Float32Array, start: number, rows: number, rowEleme
  * result, for the global gradient norm.
  */
 export function combineInto(into: Float32Array, others: readonly Float32Array[], weights: readonly number[]): number {
-  const w0 = weights[0];
   let squares = 0;
-  // Written out for the common two-shard case: one pass, no inner loop over shards.
-  if (others.length === 1) {
-    const [g1] = others;
-    const w1 = weights[1];
-    for (let i = 0; i < into.length; i++) {
-      const v = w0 * into[i] + w1 * g1[i];
-      into[i] = v;
-      squares += v * v;
-    }
-    return squares;
-  }
   for (let i = 0; i < into.length; i++) {
-    let v = w0 * into[i];
+    let v = weights[0] * into[i];
     for (let k = 0; k < others.length; k++) v += weights[k + 1] * others[k][i];
     into[i] = v;
     squares += v * v;

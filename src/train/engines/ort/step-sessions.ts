@@ -16,7 +16,6 @@ import { keptShape } from './layouts';
 import { shardRows } from './shards';
 import type { ShardPlan } from './shards';
 import { elements, scalar } from './state';
-import type { StepFill } from './steps/builder';
 
 /**
  * Idle onnxruntime threads block instead of spin-waiting between operators. A training step is
@@ -53,14 +52,6 @@ export interface StepFactory {
   runtime: OrtSessionRuntime;
   plan: ShardPlan;
   logger: Logger;
-}
-
-/** Per-step inputs whose first dimension is the batch (split between shards); the others are scalars. */
-export const BATCHED_FILLS: ReadonlySet<StepFill['kind']> = new Set(['images', 'imagesB', 'oneHot', 'normal', 'uniform']);
-
-/** A per-step input's shape for the whole batch (a shard's compiled shape has the shard's rows). */
-export function wholeBatch(shape: number[], fill: StepFill, size: number): number[] {
-  return BATCHED_FILLS.has(fill.kind) ? [size, ...shape.slice(1)] : shape;
 }
 
 export async function releaseStep(step: CompiledStep): Promise<void> {

@@ -27,6 +27,14 @@ export type StepFill =
   /** tf.randomUniform(shape, 0, 1, 'float32', seed): the step's seed, or Rng.derive(stepSeed, seedPath). */
   | { kind: 'uniform'; seedPath?: string };
 
+/** Fills whose data has the batch as its first dimension (the engine splits them between batch shards); the others are scalars. */
+export const BATCHED_FILLS: ReadonlySet<StepFill['kind']> = new Set(['images', 'imagesB', 'oneHot', 'normal', 'uniform']);
+
+/** A per-step input's shape for the whole batch (a shard's compiled shape has the shard's rows). */
+export function wholeBatch(shape: number[], fill: StepFill, size: number): number[] {
+  return BATCHED_FILLS.has(fill.kind) ? [size, ...shape.slice(1)] : shape;
+}
+
 /** A graph input filled every step. Image-shaped ones hold NHWC data (declared NCHW when C = 1). */
 export interface StepInput {
   input: string;
